@@ -1,0 +1,168 @@
+package securesession
+
+import (
+	"context"
+	"time"
+
+	"github.com/gin-contrib/sessions"
+)
+
+// Backend is what the middleware needs from a session store. It is
+// gin-contrib's [sessions.Store], so the same value also works under plain
+// sessions.Sessions, plus the operations that rotation, logout, timeouts and
+// per-user revocation need.
+//
+// A token is the credential the client holds: the value of the session
+// cookie. A server backend generates an opaque random token and keeps the
+// record under a keyed hash of it; the cookie backend seals the whole record
+// into the token. Either way the middleware never interprets a token, and
+// the name of the cookie that carried it is passed alongside so that a
+// backend can bind the two: a token moved to another cookie name must not
+// be found.
+//
+// Timeouts are decided by the middleware, on its own clock, from the times
+// in the Record. A backend stores them and may use Record.Expires to let the
+// record lapse on its own (a TTL, an expires_at column), but it does not need
+// to enforce them exactly.
+//
+// All methods must be safe for concurrent use. The context carries the
+// request's deadline and cancellation.
+type Backend interface {
+	sessions.Store
+
+	// Find returns the record that token names under the cookie name. If
+	// the token is unknown, expired, revoked or deleted, found is false and
+	// err is nil. If the token is malformed or fails authentication (the
+	// client sent something we never issued), Find returns an error that
+	// wraps ErrInvalidToken: the middleware treats it as "no session" and
+	// reports a rejected-cookie event, never a failure. Any other error
+	// means the backend could not answer (an outage); the middleware then
+	// fails the request with a *BackendError instead of treating the client
+	// as logged out.
+	//
+	// Find must not create, extend or otherwise write anything.
+	Find(ctx context.Context, name, token string) (rec Record, found bool, err error)
+
+	// Create stores rec as a new session and returns the token the client
+	// must present from now on. A server backend generates the token from
+	// crypto/rand with at least 128 bits of entropy. Create sets rec.Handle.
+	Create(ctx context.Context, name string, rec *Record) (token string, err error)
+
+	// Update replaces the record that token names with rec (user, values
+	// and times) and returns the token the client must present from now on:
+	// the same token for a server backend, a new sealed value for the cookie
+	// backend. If the record no longer exists (logged out, revoked or
+	// expired since Find) Update returns ErrNoRecord and must not re-create
+	// it: a write that races a logout never brings the session back.
+	Update(ctx context.Context, name, token string, rec *Record) (newToken string, err error)
+
+	// Touch records activity for the idle timeout: rec.LastSeen and
+	// rec.Expires have moved forward and nothing else has changed. A server
+	// backend should not rewrite the values to do it. Like Update it returns
+	// the token to present from now on and ErrNoRecord if the record is
+	// gone. The middleware throttles Touch; a backend need not.
+	Touch(ctx context.Context, name, token string, rec *Record) (newToken string, err error)
+
+	// Rotate stores rec under a fresh token and deletes the record that
+	// oldToken names, atomically where the backend can (a transaction). It
+	// returns the new token and sets rec.Handle. Afterwards Find(oldToken)
+	// must report not found. Rotate succeeds if oldToken's record is
+	// already gone. This is how a login defeats session fixation.
+	Rotate(ctx context.Context, name, oldToken string, rec *Record) (newToken string, err error)
+
+	// Delete removes the record that token names, so that the token is
+	// never found again. Deleting a record that does not exist is not an
+	// error. A backend that keeps no server state and has no way to revoke
+	// a token returns an error wrapping ErrCannotRevoke.
+	Delete(ctx context.Context, name, token string) error
+
+	// RevokeUser ends every session of userID, under every cookie name,
+	// except the one that keep names (the zero Ref keeps none). A backend
+	// that cannot do it returns an error wrapping ErrCannotRevoke.
+	RevokeUser(ctx context.Context, userID string, keep Ref) error
+}
+
+// Lister is implemented by backends that can enumerate a user's sessions,
+// for a "your active sessions" page. The middleware finds it by type
+// assertion; see ListSessions and RevokeSession.
+type Lister interface {
+	// ListUser returns the live sessions of userID, in no particular
+	// order. Expired records are not returned.
+	ListUser(ctx context.Context, userID string) ([]SessionInfo, error)
+
+	// RevokeHandle deletes the session whose Handle is handle if, and only
+	// if, it belongs to userID. It is not an error if there is no such
+	// session.
+	RevokeHandle(ctx context.Context, userID, handle string) error
+}
+
+// Ref names one session: the cookie name and the token it carried.
+type Ref struct {
+	Name  string
+	Token string
+}
+
+// Record is the state of one session as a backend stores it. The middleware
+// fills every field except Handle and Opaque; a backend stores them and
+// returns them unchanged from Find.
+type Record struct {
+	// Handle is a stable, non-secret identifier of the session assigned by
+	// the backend (for a server backend, a keyed hash of the token). It is
+	// safe to log and to show to the user, and it is never a credential.
+	Handle string
+
+	// UserID is the logged-in user, or "" for an anonymous session.
+	UserID string
+
+	// AuthTime is when the user last authenticated; zero when anonymous.
+	AuthTime time.Time
+
+	// Created is when this session began or was last rotated by a login.
+	Created time.Time
+
+	// LastSeen is the time of the last recorded activity.
+	LastSeen time.Time
+
+	// Deadline is the absolute timeout: the session ends then whatever the
+	// activity.
+	Deadline time.Time
+
+	// Expires is when the session ends if there is no further activity:
+	// the earlier of LastSeen plus the idle timeout and Deadline. Backends
+	// may use it as a TTL.
+	Expires time.Time
+
+	// Values is the session data, encoded by the middleware. It is opaque
+	// to backends, which must store it byte for byte.
+	Values []byte
+
+	// UserAgent and IP are optional client metadata for a "your active
+	// sessions" page, set when Options.RecordClientInfo is true.
+	UserAgent string
+	IP        string
+
+	// Reissue may be set by Find to ask the middleware to write the record
+	// back in this request (for example because the cookie was sealed
+	// under a retired key).
+	Reissue bool
+
+	// Opaque is backend-private state that Find may set (a CAS token, say);
+	// the middleware hands it back unchanged to Update, Touch, Rotate and
+	// Delete for the same token and never reads it.
+	Opaque any
+}
+
+// SessionInfo describes one live session of a user, as returned by a Lister.
+type SessionInfo struct {
+	Handle    string
+	Created   time.Time
+	AuthTime  time.Time
+	LastSeen  time.Time
+	Expires   time.Time
+	UserAgent string
+	IP        string
+
+	// Current is true for the session of the request that asked; set by
+	// ListSessions, never by a backend.
+	Current bool
+}

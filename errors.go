@@ -1,0 +1,81 @@
+package securesession
+
+import (
+	"errors"
+	"net/http"
+)
+
+// Errors a Backend returns to the middleware. Backends wrap them with %w and
+// may add context; the middleware tests for them with errors.Is.
+var (
+	// ErrInvalidToken marks a token that is malformed, truncated, oversized
+	// or fails authentication. It is untrusted input to be rejected, not a
+	// failure to report: the request continues with an anonymous session.
+	ErrInvalidToken = errors.New("securesession: invalid session token")
+
+	// ErrNoRecord is returned by Update and Touch when the session ended
+	// (logged out, revoked or expired) after it was read.
+	ErrNoRecord = errors.New("securesession: session no longer exists")
+
+	// ErrCannotRevoke is returned by a backend that keeps no server state
+	// and so cannot end a session before it expires (the cookie backend
+	// without a revocation checker).
+	ErrCannotRevoke = errors.New("securesession: backend cannot revoke sessions on the server")
+
+	// ErrTooLarge is returned by Save (and reported by the automatic save)
+	// when the session does not fit: for the cookie backend, when the cookie
+	// name plus value would exceed 4096 bytes. Nothing is written.
+	ErrTooLarge = errors.New("securesession: session too large")
+)
+
+// Errors the middleware returns to the application.
+var (
+	// ErrNoMiddleware is returned by Login, Rotate, Logout and the other
+	// request functions when the securesession middleware did not run for
+	// the request.
+	ErrNoMiddleware = errors.New("securesession: middleware not installed for this request (add securesession.New to the router)")
+
+	// ErrHeadersWritten is returned when a session change needs a
+	// Set-Cookie header but the response headers were already sent.
+	ErrHeadersWritten = errors.New("securesession: response headers already written; change the session before writing the body")
+
+	// ErrNotLoggedIn is returned by LogoutEverywhere, ListSessions and
+	// RevokeSession when the current session has no user.
+	ErrNotLoggedIn = errors.New("securesession: no user is logged in")
+
+	// ErrCannotList is returned by ListSessions and RevokeSession when the
+	// backend does not implement Lister.
+	ErrCannotList = errors.New("securesession: backend cannot list a user's sessions")
+)
+
+// BackendError reports that the backend could not answer: a network error,
+// a database outage, a timeout. The middleware never turns it into an
+// anonymous session (a silent logout); it passes it to Options.ErrorHandler,
+// which by default stops the request with 503 Service Unavailable.
+//
+// Op names the backend operation ("find", "create", "update", "touch",
+// "rotate", "delete", "revoke user", "list").
+type BackendError struct {
+	Op  string
+	Err error
+}
+
+func (e *BackendError) Error() string {
+	return "securesession: backend " + e.Op + ": " + e.Err.Error()
+}
+
+func (e *BackendError) Unwrap() error { return e.Err }
+
+// StatusCode returns 503 Service Unavailable.
+func (e *BackendError) StatusCode() int { return http.StatusServiceUnavailable }
+
+func backendErr(op string, err error) error {
+	if err == nil {
+		return nil
+	}
+	var be *BackendError
+	if errors.As(err, &be) {
+		return err
+	}
+	return &BackendError{Op: op, Err: err}
+}
