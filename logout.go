@@ -1,0 +1,299 @@
+package securesession
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/gin-contrib/sessions"
+	"github.com/gin-gonic/gin"
+
+	"github.com/gin-securesession/securesession/internal/values"
+)
+
+// current returns the request's session, or ErrNoMiddleware.
+func current(c *gin.Context) (*session, error) {
+	v, ok := c.Get(sessions.DefaultKey)
+	if !ok {
+		return nil, ErrNoMiddleware
+	}
+	s, ok := v.(*session)
+	if !ok {
+		return nil, ErrNoMiddleware
+	}
+	return s, nil
+}
+
+// Login records that userID has authenticated and defeats session
+// fixation: the session gets a new token, its values are carried over
+// (unless it belonged to a different user, in which case they are
+// dropped), the record under the old token is deleted so the pre-login
+// cookie is anonymous, the auth time is set to now and the absolute
+// timeout restarts. Call it after checking the user's credentials and
+// before writing the response body.
+//
+// It returns ErrHeadersWritten if the response headers are already out and
+// a *BackendError if the backend failed; the session is then unchanged.
+func Login(c *gin.Context, userID string) error {
+	if userID == "" {
+		return errors.New("securesession: Login: empty user ID")
+	}
+	return rotate(c, userID, "login")
+}
+
+// Rotate gives the session a new token, carrying its values, user and
+// auth time over and deleting the record under the old token. Call it on a
+// privilege change other than login (a role switch, a step-up
+// authentication). The absolute timeout is not restarted. A request
+// without a session is left alone.
+func Rotate(c *gin.Context) error {
+	return rotate(c, "", "rotate")
+}
+
+func rotate(c *gin.Context, userID, op string) error {
+	s, err := current(c)
+	if err != nil {
+		return err
+	}
+	s.accessed = true
+	if s.w.Written() {
+		return ErrHeadersWritten
+	}
+	if s.broken {
+		return backendErr("decode", errors.New("cannot rotate a session whose values could not be decoded"))
+	}
+	m := s.m
+	now := m.cfg.now()
+	var rec Record
+	if userID != "" {
+		vals := s.values()
+		if s.token != "" && s.rec.UserID != "" && s.rec.UserID != userID {
+			clear(vals) // another user's data never leaks into this login
+		}
+		rec = Record{UserID: userID, AuthTime: now, Created: now, Deadline: now.Add(m.cfg.absolute)}
+	} else {
+		if s.token == "" {
+			return nil
+		}
+		s.values()
+		rec = s.rec
+		rec.Handle = ""
+	}
+	enc, err := values.Encode(nil, s.vals)
+	if err != nil {
+		return fmt.Errorf("securesession: %s: encode session values: %w", op, err)
+	}
+	rec.Values = enc
+	rec.LastSeen = now
+	rec.Expires = earlier(now.Add(m.cfg.idle), rec.Deadline)
+	rec.Reissue = false
+	s.clientInfo(&rec)
+	ctx := c.Request.Context()
+	var tok string
+	old := s.rec
+	if s.token != "" {
+		rec.Opaque = s.rec.Opaque
+		tok, err = m.b.Rotate(ctx, m.cfg.name, s.token, &rec)
+		if err != nil {
+			return m.classify("rotate", err)
+		}
+	} else {
+		tok, err = m.b.Create(ctx, m.cfg.name, &rec)
+		if err != nil {
+			return m.classify("create", err)
+		}
+	}
+	s.token, s.rec = tok, rec
+	s.dirty, s.logoutPending = false, false
+	s.setCookie(tok, now)
+	kind := EventRotated
+	if old.Handle == "" {
+		kind = EventCreated
+	}
+	m.emit(ctx, Event{Kind: kind, Session: shortHandle(rec.Handle), UserID: rec.UserID, Reason: op})
+	return nil
+}
+
+// Logout ends the session: the server record is deleted, the values are
+// cleared, and the cookie is expired with the same name, Path, Domain,
+// Secure, SameSite and Partitioned it was issued with, on a response
+// marked Cache-Control: no-store (and Clear-Site-Data if configured). A
+// replayed copy of the old cookie is then anonymous. Values set after
+// Logout in the same request start a new anonymous session (for a
+// "you have been logged out" flash, say).
+//
+// With the cookie backend and no revocation checker the server has no
+// record to delete: the browser's cookie is expired, but a copy taken
+// before logout stays valid until its timeouts (see backends/cookie).
+//
+// Logout returns a *BackendError if the record could not be deleted; the
+// session and cookie are then left as they were, so the application can
+// report the failure and the user can retry.
+func Logout(c *gin.Context) error {
+	s, err := current(c)
+	if err != nil {
+		return err
+	}
+	s.accessed = true
+	if s.w.Written() {
+		return ErrHeadersWritten
+	}
+	return s.logout()
+}
+
+func (s *session) logout() error {
+	m := s.m
+	ctx := s.c.Request.Context()
+	old := s.rec
+	if s.token != "" {
+		err := m.b.Delete(ctx, m.cfg.name, s.token)
+		if err != nil && !errors.Is(err, ErrCannotRevoke) {
+			return backendErr("delete", err)
+		}
+	}
+	now := m.cfg.now()
+	had := s.token != "" || s.hadCookie
+	s.reset()
+	if had {
+		s.expireCookie(now)
+		if m.cfg.clearSiteDataHdr != "" {
+			s.w.ResponseWriter.Header().Set("Clear-Site-Data", m.cfg.clearSiteDataHdr)
+		}
+	}
+	if old.Handle != "" {
+		m.emit(ctx, Event{Kind: EventLoggedOut, Session: shortHandle(old.Handle), UserID: old.UserID})
+	}
+	return nil
+}
+
+// LogoutEverywhere ends every session of the current user, on every
+// device, and logs this request out as Logout does. It returns
+// ErrNotLoggedIn if the session has no user, an error wrapping
+// ErrCannotRevoke if the backend cannot revoke sessions on the server (the
+// current session is then still logged out), and a *BackendError if the
+// backend failed.
+//
+// Outside a request (an admin page, a password reset by e-mail) call the
+// backend's RevokeUser directly.
+func LogoutEverywhere(c *gin.Context) error {
+	s, err := current(c)
+	if err != nil {
+		return err
+	}
+	s.accessed = true
+	if s.token == "" || s.rec.UserID == "" {
+		return ErrNotLoggedIn
+	}
+	if s.w.Written() {
+		return ErrHeadersWritten
+	}
+	userID, handle := s.rec.UserID, s.rec.Handle
+	rerr := s.m.b.RevokeUser(c.Request.Context(), userID, Ref{})
+	if rerr != nil && !errors.Is(rerr, ErrCannotRevoke) {
+		return backendErr("revoke user", rerr)
+	}
+	if err := s.logout(); err != nil {
+		return err
+	}
+	if rerr != nil {
+		return fmt.Errorf("securesession: LogoutEverywhere: this session is logged out, other sessions are not: %w", rerr)
+	}
+	s.m.emit(c.Request.Context(), Event{Kind: EventRevoked, Session: shortHandle(handle), UserID: userID, Reason: "all sessions"})
+	return nil
+}
+
+// LogoutOthers ends every session of the current user except this one, as
+// OWASP ASVS asks after a password change. Errors are as for
+// LogoutEverywhere; the current session is never touched.
+func LogoutOthers(c *gin.Context) error {
+	s, err := current(c)
+	if err != nil {
+		return err
+	}
+	s.accessed = true
+	if s.token == "" || s.rec.UserID == "" {
+		return ErrNotLoggedIn
+	}
+	if err := s.m.b.RevokeUser(c.Request.Context(), s.rec.UserID, Ref{Name: s.m.cfg.name, Token: s.token}); err != nil {
+		if errors.Is(err, ErrCannotRevoke) {
+			return fmt.Errorf("securesession: LogoutOthers: %w", err)
+		}
+		return backendErr("revoke user", err)
+	}
+	s.m.emit(c.Request.Context(), Event{Kind: EventRevoked, Session: shortHandle(s.rec.Handle), UserID: s.rec.UserID, Reason: "other sessions"})
+	return nil
+}
+
+// UserID returns the logged-in user of the request's session, or "" if
+// the session is anonymous or the middleware is not installed.
+func UserID(c *gin.Context) string {
+	s, err := current(c)
+	if err != nil {
+		return ""
+	}
+	s.accessed = true
+	return s.rec.UserID
+}
+
+// AuthTime returns when the user of the request's session last
+// authenticated (the time of Login), or the zero time if the session is
+// anonymous. Use it to require a recent login before a sensitive action
+// (OWASP ASVS 3.7.1).
+func AuthTime(c *gin.Context) time.Time {
+	s, err := current(c)
+	if err != nil {
+		return time.Time{}
+	}
+	s.accessed = true
+	return s.rec.AuthTime
+}
+
+// ListSessions returns the live sessions of the current user, marking the
+// request's own with Current. It returns ErrNotLoggedIn for an anonymous
+// session and ErrCannotList if the backend does not implement Lister.
+func ListSessions(c *gin.Context) ([]SessionInfo, error) {
+	s, err := current(c)
+	if err != nil {
+		return nil, err
+	}
+	s.accessed = true
+	if s.token == "" || s.rec.UserID == "" {
+		return nil, ErrNotLoggedIn
+	}
+	if s.m.lister == nil {
+		return nil, ErrCannotList
+	}
+	list, err := s.m.lister.ListUser(c.Request.Context(), s.rec.UserID)
+	if err != nil {
+		return nil, backendErr("list", err)
+	}
+	for i := range list {
+		list[i].Current = list[i].Handle == s.rec.Handle
+	}
+	return list, nil
+}
+
+// RevokeSession ends the current user's session whose Handle is handle
+// (from ListSessions). A handle of another user's session is ignored. If
+// it is the request's own session, this is Logout.
+func RevokeSession(c *gin.Context, handle string) error {
+	s, err := current(c)
+	if err != nil {
+		return err
+	}
+	s.accessed = true
+	if s.token == "" || s.rec.UserID == "" {
+		return ErrNotLoggedIn
+	}
+	if s.m.lister == nil {
+		return ErrCannotList
+	}
+	if handle == s.rec.Handle {
+		return Logout(c)
+	}
+	if err := s.m.lister.RevokeHandle(c.Request.Context(), s.rec.UserID, handle); err != nil {
+		return backendErr("revoke", err)
+	}
+	s.m.emit(c.Request.Context(), Event{Kind: EventRevoked, Session: shortHandle(handle), UserID: s.rec.UserID, Reason: "one session"})
+	return nil
+}

@@ -1,0 +1,351 @@
+package securesession
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+)
+
+// Defaults that the zero Options stand for.
+const (
+	// DefaultCookieName is the cookie name when Options.CookieName is
+	// empty and no Domain is set. The __Host- prefix makes browsers refuse
+	// the cookie unless it is Secure, host-only and Path=/, so a sibling
+	// subdomain cannot plant or overwrite it.
+	DefaultCookieName = "__Host-session"
+
+	// DefaultDomainCookieName is the default name when Options.Domain is
+	// set: __Host- forbids a Domain, so the weaker __Secure- prefix is used.
+	DefaultDomainCookieName = "__Secure-session"
+
+	// DefaultInsecureCookieName is the default name with
+	// InsecureAllowHTTP, since prefixed cookies require Secure.
+	DefaultInsecureCookieName = "session"
+
+	// DefaultIdleTimeout ends a session after 30 minutes without a
+	// request (OWASP ASVS 4.0.3 3.3.2, level 2).
+	DefaultIdleTimeout = 30 * time.Minute
+
+	// DefaultAbsoluteTimeout ends a session 12 hours after login whatever
+	// the activity (OWASP ASVS 4.0.3 3.3.2, level 2).
+	DefaultAbsoluteTimeout = 12 * time.Hour
+
+	// MaxCookieLifetime is the longest Max-Age browsers honour (RFC 6265bis
+	// caps it at 400 days) and so the longest Options.RememberFor.
+	MaxCookieLifetime = 400 * 24 * time.Hour
+
+	// MaxCookieSize is the most bytes a cookie's name plus value may have:
+	// browsers ignore larger cookies (RFC 6265bis), so larger incoming
+	// cookies are rejected before decoding and Save refuses to write them.
+	MaxCookieSize = 4096
+)
+
+// Options configures the middleware. The zero value is the recommended,
+// secure configuration: every field documents what its zero value means.
+// Options is read once by New; changing it afterwards has no effect.
+//
+// Fields whose names start with Insecure weaken a protection and exist for
+// development or for a deployment that provides the protection another
+// way.
+type Options struct {
+	// CookieName is the session cookie's name. Default: "__Host-session",
+	// "__Secure-session" when Domain is set, "session" with
+	// InsecureAllowHTTP. A name with the __Host- prefix requires no Domain
+	// and Path "/"; a __Host- or __Secure- prefix is incompatible with
+	// InsecureAllowHTTP. New checks the prefix case-insensitively, as
+	// browsers do.
+	CookieName string
+
+	// Domain makes the cookie visible to subdomains of Domain. Default: ""
+	// (host-only, the safest). Setting it exposes the session to every
+	// subdomain; prefer a host-only cookie.
+	Domain string
+
+	// Path is the cookie's Path. Default "/". Anything else requires a
+	// Domain-less, non-__Host- cookie name and only scopes where the browser
+	// sends the cookie; it is not a security boundary between applications
+	// on one host.
+	Path string
+
+	// SameSite is the cookie's SameSite attribute. Default (0):
+	// http.SameSiteLaxMode. http.SameSiteStrictMode is stricter;
+	// http.SameSiteNoneMode is allowed only with Secure, so New rejects it
+	// with InsecureAllowHTTP. http.SameSiteDefaultMode is treated as Lax:
+	// the attribute is always written.
+	SameSite http.SameSite
+
+	// Partitioned adds the Partitioned attribute (CHIPS), for a session
+	// that lives inside a third-party iframe. Default false.
+	Partitioned bool
+
+	// RememberFor makes the cookie persistent: it gets a Max-Age of
+	// RememberFor, or of the time left before the absolute timeout if that
+	// is shorter. Default 0: a browser-session cookie with no Max-Age, which
+	// the browser drops when it closes. At most MaxCookieLifetime. The
+	// server enforces the timeouts either way.
+	RememberFor time.Duration
+
+	// IdleTimeout ends a session after this long without a request.
+	// Default 30 minutes. It is enforced on the server from the time of
+	// the last request, never left to the browser. Must not exceed
+	// AbsoluteTimeout.
+	IdleTimeout time.Duration
+
+	// AbsoluteTimeout ends a session this long after it was created or
+	// last rotated by Login, whatever the activity. Default 12 hours.
+	AbsoluteTimeout time.Duration
+
+	// TouchInterval throttles idle-timeout refreshes: a request that does
+	// not change the session records its activity only if the last
+	// recorded activity is older than TouchInterval. Default: a twentieth
+	// of IdleTimeout, at most one minute. Must be less than IdleTimeout.
+	TouchInterval time.Duration
+
+	// RecordClientInfo stores the client's User-Agent and IP address
+	// (gin's Context.ClientIP, which trusts the proxies configured on the
+	// engine) with the session, for a "your active sessions" page. Default
+	// false.
+	RecordClientInfo bool
+
+	// ClearSiteData adds `Clear-Site-Data: "cache", "storage"` to logout
+	// responses. Default false. "cookies" is deliberately not sent: it
+	// clears cookies for the whole registrable domain, subdomains included.
+	ClearSiteData bool
+
+	// TrustedOrigins are origins (scheme://host[:port]) allowed to make
+	// cross-origin unsafe requests, as for
+	// http.CrossOriginProtection.AddTrustedOrigin. Default none.
+	TrustedOrigins []string
+
+	// InsecureDisableCrossOriginProtection turns off the cross-origin
+	// request check. Default false: unsafe-method requests (POST, PUT,
+	// PATCH, DELETE, ...) that a browser marks as cross-origin are refused
+	// with 403 Forbidden, using http.CrossOriginProtection. Disable it only
+	// if another layer (a CSRF token middleware) does the same job.
+	InsecureDisableCrossOriginProtection bool
+
+	// InsecureAllowHTTP is for local development over plain HTTP: the
+	// Secure attribute is omitted when, and only when, the request arrived
+	// without TLS for a loopback host (localhost, *.localhost, 127.0.0.0/8,
+	// [::1]). Requests for any other host still get Secure cookies, which a
+	// browser will not send back over HTTP. The default cookie name becomes
+	// "session", since prefixed names require Secure. Default false.
+	InsecureAllowHTTP bool
+
+	// ErrorHandler is called when the middleware cannot serve the session:
+	// err is a *BackendError when the backend failed (the default handler
+	// answers 503 Service Unavailable) and otherwise an error from saving
+	// the session at the end of the request, such as ErrTooLarge (500). The
+	// handler must write a response or abort the context. It is never
+	// called for a missing, expired or tampered cookie: those are anonymous
+	// sessions. Default: c.Error(err) and AbortWithStatus with 503 or 500.
+	ErrorHandler func(c *gin.Context, err error)
+
+	// CrossOriginDenied is called for a request refused by the cross-origin
+	// check. Default: AbortWithStatus(403).
+	CrossOriginDenied func(c *gin.Context, err error)
+
+	// OnEvent, if set, is called synchronously for every session event
+	// (created, rotated, logged out, expired, rejected cookie, revoked,
+	// backend error). It must be safe for concurrent use and quick.
+	// Events never carry a raw session token or cookie value.
+	OnEvent func(Event)
+
+	// Logger receives the same events as log records. Default:
+	// slog.Default(). Lifecycle events log at Debug or Info, rejected
+	// cookies at Warn, backend errors at Error. Use
+	// slog.New(slog.DiscardHandler) to silence it.
+	Logger *slog.Logger
+
+	// Now is the clock. Default time.Now. Tests inject a clock to check
+	// timeouts without sleeping.
+	Now func() time.Time
+}
+
+// config is Options validated and compiled; it never changes after New.
+type config struct {
+	name             string
+	domain           string
+	path             string
+	sameSite         http.SameSite
+	partitioned      bool
+	rememberFor      time.Duration
+	idle             time.Duration
+	absolute         time.Duration
+	touch            time.Duration
+	recordClient     bool
+	clearSiteData    bool
+	insecureHTTP     bool
+	crossOrigin      *http.CrossOriginProtection
+	errorHandler     func(*gin.Context, error)
+	crossOriginDeny  func(*gin.Context, error)
+	onEvent          func(Event)
+	logger           *slog.Logger
+	now              func() time.Time
+	lowerCookieName  string
+	hostPrefixed     bool
+	securePrefixed   bool
+	clearSiteDataHdr string
+}
+
+func (o *Options) compile() (*config, error) {
+	c := &config{
+		domain:        o.Domain,
+		path:          o.Path,
+		sameSite:      o.SameSite,
+		partitioned:   o.Partitioned,
+		rememberFor:   o.RememberFor,
+		idle:          o.IdleTimeout,
+		absolute:      o.AbsoluteTimeout,
+		touch:         o.TouchInterval,
+		recordClient:  o.RecordClientInfo,
+		clearSiteData: o.ClearSiteData,
+		insecureHTTP:  o.InsecureAllowHTTP,
+		errorHandler:  o.ErrorHandler,
+		onEvent:       o.OnEvent,
+		logger:        o.Logger,
+		now:           o.Now,
+	}
+	c.name = o.CookieName
+	if c.name == "" {
+		switch {
+		case o.InsecureAllowHTTP:
+			c.name = DefaultInsecureCookieName
+		case o.Domain != "":
+			c.name = DefaultDomainCookieName
+		default:
+			c.name = DefaultCookieName
+		}
+	}
+	if !validCookieName(c.name) {
+		return nil, fmt.Errorf("securesession: Options.CookieName %q is not a valid cookie name (RFC 6265 token characters only)", c.name)
+	}
+	lower := strings.ToLower(c.name)
+	c.lowerCookieName = lower
+	c.hostPrefixed = strings.HasPrefix(lower, "__host-")
+	c.securePrefixed = strings.HasPrefix(lower, "__secure-")
+	if c.path == "" {
+		c.path = "/"
+	}
+	if !strings.HasPrefix(c.path, "/") || strings.ContainsAny(c.path, ";\x00\r\n") || !printable(c.path) {
+		return nil, fmt.Errorf("securesession: Options.Path %q must start with / and contain no ';' or control characters", o.Path)
+	}
+	if o.Domain != "" && (strings.ContainsAny(o.Domain, "; /:\x00\r\n") || !printable(o.Domain)) {
+		return nil, fmt.Errorf("securesession: Options.Domain %q is not a host name", o.Domain)
+	}
+	if c.hostPrefixed && o.Domain != "" {
+		return nil, fmt.Errorf("securesession: Options.Domain: cookie name %q has the __Host- prefix, which requires no Domain (use a __Secure- name to share the cookie with subdomains)", c.name)
+	}
+	if c.hostPrefixed && c.path != "/" {
+		return nil, fmt.Errorf("securesession: Options.Path: cookie name %q has the __Host- prefix, which requires Path \"/\"", c.name)
+	}
+	if o.InsecureAllowHTTP && (c.hostPrefixed || c.securePrefixed) {
+		return nil, fmt.Errorf("securesession: Options.CookieName: %q has a __Host-/__Secure- prefix, which browsers accept only with Secure; InsecureAllowHTTP omits Secure on loopback HTTP, so choose an unprefixed name", c.name)
+	}
+	switch c.sameSite {
+	case 0, http.SameSiteDefaultMode:
+		c.sameSite = http.SameSiteLaxMode
+	case http.SameSiteLaxMode, http.SameSiteStrictMode:
+	case http.SameSiteNoneMode:
+		if o.InsecureAllowHTTP {
+			return nil, errors.New("securesession: Options.SameSite: SameSite=None requires the Secure attribute, which InsecureAllowHTTP can drop")
+		}
+	default:
+		return nil, fmt.Errorf("securesession: Options.SameSite: unknown value %d", c.sameSite)
+	}
+	if c.partitioned && o.InsecureAllowHTTP {
+		return nil, errors.New("securesession: Options.Partitioned requires the Secure attribute, which InsecureAllowHTTP can drop")
+	}
+	if c.idle == 0 {
+		c.idle = DefaultIdleTimeout
+	}
+	if c.absolute == 0 {
+		c.absolute = DefaultAbsoluteTimeout
+	}
+	if c.idle < 0 {
+		return nil, fmt.Errorf("securesession: Options.IdleTimeout: %v is negative", c.idle)
+	}
+	if c.absolute < 0 {
+		return nil, fmt.Errorf("securesession: Options.AbsoluteTimeout: %v is negative", c.absolute)
+	}
+	if c.idle > c.absolute {
+		return nil, fmt.Errorf("securesession: Options.IdleTimeout (%v) exceeds Options.AbsoluteTimeout (%v)", c.idle, c.absolute)
+	}
+	if c.rememberFor < 0 {
+		return nil, fmt.Errorf("securesession: Options.RememberFor: %v is negative", c.rememberFor)
+	}
+	if c.rememberFor > MaxCookieLifetime {
+		return nil, fmt.Errorf("securesession: Options.RememberFor: %v exceeds the 400-day cookie lifetime browsers enforce (RFC 6265bis)", c.rememberFor)
+	}
+	if c.touch == 0 {
+		c.touch = min(c.idle/20, time.Minute)
+	}
+	if c.touch < 0 || c.touch >= c.idle {
+		return nil, fmt.Errorf("securesession: Options.TouchInterval: %v must be positive and less than IdleTimeout (%v)", c.touch, c.idle)
+	}
+	if !o.InsecureDisableCrossOriginProtection {
+		c.crossOrigin = http.NewCrossOriginProtection()
+		for _, origin := range o.TrustedOrigins {
+			if err := c.crossOrigin.AddTrustedOrigin(origin); err != nil {
+				return nil, fmt.Errorf("securesession: Options.TrustedOrigins: %w", err)
+			}
+		}
+	} else if len(o.TrustedOrigins) > 0 {
+		return nil, errors.New("securesession: Options.TrustedOrigins is set but InsecureDisableCrossOriginProtection turns the check off")
+	}
+	if c.errorHandler == nil {
+		c.errorHandler = defaultErrorHandler
+	}
+	c.crossOriginDeny = o.CrossOriginDenied
+	if c.crossOriginDeny == nil {
+		c.crossOriginDeny = func(c *gin.Context, err error) { c.AbortWithStatus(http.StatusForbidden) }
+	}
+	if c.logger == nil {
+		c.logger = slog.Default()
+	}
+	if c.now == nil {
+		c.now = time.Now
+	}
+	if c.clearSiteData {
+		c.clearSiteDataHdr = `"cache", "storage"`
+	}
+	return c, nil
+}
+
+func defaultErrorHandler(c *gin.Context, err error) {
+	_ = c.Error(err)
+	var be *BackendError
+	if errors.As(err, &be) {
+		c.AbortWithStatus(http.StatusServiceUnavailable)
+		return
+	}
+	c.AbortWithStatus(http.StatusInternalServerError)
+}
+
+// validCookieName reports whether s is an RFC 6265 token.
+func validCookieName(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c <= ' ' || c >= 0x7f || strings.IndexByte("()<>@,;:\\\"/[]?={}", c) >= 0 {
+			return false
+		}
+	}
+	return true
+}
+
+func printable(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < ' ' || s[i] >= 0x7f {
+			return false
+		}
+	}
+	return true
+}
