@@ -109,11 +109,11 @@ func Get(h http.Header, name string) (string, bool) {
 		for len(line) > 0 {
 			var part string
 			part, line, _ = strings.Cut(line, ";")
-			part = strings.TrimLeft(part, " \t")
+			part = strings.TrimLeft(part, " \t\r\n")
 			if len(part) <= len(name) || part[len(name)] != '=' || part[:len(name)] != name {
 				continue
 			}
-			v := strings.TrimRight(part[len(name)+1:], " \t")
+			v := strings.TrimRight(part[len(name)+1:], " \t\r\n")
 			if len(v) >= 2 && v[0] == '"' && v[len(v)-1] == '"' {
 				v = v[1 : len(v)-1]
 			}

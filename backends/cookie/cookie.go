@@ -1,0 +1,375 @@
+// Package cookie is the cookie-only securesession backend: the whole
+// session is sealed into the cookie with an AEAD and no server keeps any
+// state.
+//
+// # Format
+//
+// A cookie value is unpadded base64url of
+//
+//	version (1 byte, 1) || key ID (4 bytes) || nonce (24 bytes) || ciphertext+tag
+//
+// sealed with XChaCha20-Poly1305 (golang.org/x/crypto/chacha20poly1305,
+// random 192-bit nonces, so no practical limit on messages per key). The
+// associated data binds the format label, version, key ID and cookie name,
+// so a value moved to another cookie name, or re-labelled with another key
+// ID, fails to open. The plaintext holds a random 128-bit session handle,
+// the time the store issued the handle, and the record: user, auth,
+// created, last-seen and absolute-deadline times and the values. The
+// client cannot read or extend any of it.
+//
+// # Keys
+//
+// NewStore takes one or more keys of exactly 32 random bytes. The first
+// seals; all of them open. Each key's AEAD key and its 4-byte key ID are
+// derived with HKDF-SHA256, so a cookie names the key that sealed it and is
+// opened with that key alone (an unknown key ID is rejected without trying
+// every key). A cookie opened with an older key is re-sealed under the
+// first key in the same request. To rotate: put a new key first, keep the
+// old one second for at least the absolute timeout, then drop it.
+//
+// # Revocation and the replay window
+//
+// A cookie-only session cannot be ended by the server on its own: Logout
+// expires the cookie in the browser, but a copy taken before logout (by
+// malware, a shared computer, a proxy log) stays valid until its idle or
+// absolute timeout, whichever comes first (30 minutes and 12 hours by
+// default). Delete and RevokeUser therefore return
+// securesession.ErrCannotRevoke unless a Revocation is configured with
+// SetRevocation: then Logout records the session's handle as revoked and
+// LogoutEverywhere revokes every session the user holds, so replayed
+// cookies are anonymous. NewMemoryRevocation serves a single process; a
+// fleet needs a shared implementation (a table, a cache).
+//
+// # Size
+//
+// Browsers drop cookies whose name and value exceed 4096 bytes. Save
+// returns an error wrapping securesession.ErrTooLarge rather than write
+// one, and an incoming cookie over that size is rejected before decoding.
+// Roughly 2,900 bytes of encoded values fit; keep large data server-side.
+package cookie
+
+import (
+	"context"
+	"crypto/cipher"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/gin-contrib/sessions"
+	gsessions "github.com/gorilla/sessions"
+	"golang.org/x/crypto/chacha20poly1305"
+
+	"github.com/gin-securesession/securesession"
+	"github.com/gin-securesession/securesession/internal/gincompat"
+	"github.com/gin-securesession/securesession/internal/keys"
+	"github.com/gin-securesession/securesession/internal/record"
+	"github.com/gin-securesession/securesession/internal/wire"
+)
+
+const (
+	version   = 1
+	kidLen    = 4
+	handleLen = 16
+	headerLen = 1 + kidLen + chacha20poly1305.NonceSizeX
+	minSealed = headerLen + chacha20poly1305.Overhead + handleLen
+	adLabel   = "securesession/cookie/v1"
+)
+
+// Store is the cookie-only backend. It implements securesession.Backend and
+// gin-contrib's sessions.Store. It is safe for concurrent use once
+// configured; SetRevocation and SetClock must be called before it serves
+// requests.
+type Store struct {
+	keys    []sealKey // keys[0] seals
+	revoker Revocation
+	now     func() time.Time
+	compat  *gincompat.Store
+}
+
+type sealKey struct {
+	id   [kidLen]byte
+	aead cipher.AEAD
+}
+
+var (
+	_ securesession.Backend = (*Store)(nil)
+	_ sessions.Store        = (*Store)(nil)
+)
+
+// NewStore returns a cookie store sealing with keys[0] and opening with
+// any of keys. Every key must be exactly 32 bytes from a CSPRNG (for
+// example `openssl rand -base64 32`); there must be at least one, and no
+// two may be equal.
+func NewStore(keyList ...[]byte) (*Store, error) {
+	if len(keyList) == 0 {
+		return nil, errors.New("securesession/cookie: NewStore: at least one 32-byte key is required")
+	}
+	s := &Store{now: time.Now}
+	for i, k := range keyList {
+		if err := keys.Check(fmt.Sprintf("securesession/cookie: NewStore: keys[%d]", i), k); err != nil {
+			return nil, err
+		}
+		aead, err := chacha20poly1305.NewX(keys.Derive(k, "securesession/v1 cookie aead"))
+		if err != nil {
+			return nil, fmt.Errorf("securesession/cookie: NewStore: keys[%d]: %w", i, err)
+		}
+		var sk sealKey
+		copy(sk.id[:], keys.Derive(k, "securesession/v1 cookie key-id"))
+		sk.aead = aead
+		for j, prev := range s.keys {
+			if prev.id == sk.id {
+				return nil, fmt.Errorf("securesession/cookie: NewStore: keys[%d] repeats keys[%d]", i, j)
+			}
+		}
+		s.keys = append(s.keys, sk)
+	}
+	s.compat = gincompat.New(s)
+	return s, nil
+}
+
+// SetRevocation makes Logout and LogoutEverywhere effective on the server:
+// revoked sessions are refused even if their cookie is replayed. Call it
+// before the store serves requests. Default: none (see the package doc
+// for the replay window).
+func (s *Store) SetRevocation(r Revocation) { s.revoker = r }
+
+// SetClock replaces the store's clock (default time.Now), which stamps the
+// issue time used by revocation. Call it before the store serves requests.
+func (s *Store) SetClock(now func() time.Time) {
+	s.now = now
+	s.compat.SetClock(now)
+}
+
+// state is what Find leaves in Record.Opaque.
+type state struct {
+	handle [handleLen]byte
+	issued time.Time
+}
+
+var b64 = base64.RawURLEncoding
+
+func invalid(reason string) error {
+	return fmt.Errorf("securesession/cookie: %s: %w", reason, securesession.ErrInvalidToken)
+}
+
+// open authenticates and decodes token. It never panics and allocates at
+// most a small constant times len(token).
+func (s *Store) open(name, token string) (securesession.Record, *state, int, error) {
+	var rec securesession.Record
+	if len(name)+1+len(token) > securesession.MaxCookieSize {
+		return rec, nil, 0, invalid("oversized cookie")
+	}
+	if len(token) < b64.EncodedLen(minSealed) {
+		return rec, nil, 0, invalid("truncated cookie")
+	}
+	raw := make([]byte, b64.DecodedLen(len(token)))
+	n, err := b64.Decode(raw, []byte(token))
+	if err != nil {
+		return rec, nil, 0, invalid("malformed cookie")
+	}
+	raw = raw[:n]
+	if raw[0] != version {
+		return rec, nil, 0, invalid("unknown cookie version")
+	}
+	ki := -1
+	for i := range s.keys {
+		if string(s.keys[i].id[:]) == string(raw[1:1+kidLen]) {
+			ki = i
+			break
+		}
+	}
+	if ki < 0 {
+		return rec, nil, 0, invalid("unknown key ID")
+	}
+	var adBuf [64]byte
+	ad := appendAD(adBuf[:0], raw[1:1+kidLen], name)
+	plain, err := s.keys[ki].aead.Open(raw[headerLen:headerLen], raw[1+kidLen:headerLen], raw[headerLen:], ad)
+	if err != nil {
+		return rec, nil, 0, invalid("tampered cookie")
+	}
+	st := &state{}
+	r := wire.NewReader(plain)
+	copy(st.handle[:], r.Next(handleLen))
+	st.issued = r.Time()
+	record.Read(r, &rec)
+	if r.Err() != nil || r.Len() != 0 {
+		return rec, nil, 0, invalid("malformed payload")
+	}
+	rec.Handle = hex.EncodeToString(st.handle[:])
+	return rec, st, ki, nil
+}
+
+func appendAD(b, kid []byte, name string) []byte {
+	b = append(b, adLabel...)
+	b = append(b, 0, version)
+	b = append(b, kid...)
+	return append(b, name...)
+}
+
+// seal returns the cookie value for rec under handle.
+func (s *Store) seal(name string, st *state, rec *securesession.Record) (string, error) {
+	k := &s.keys[0]
+	buf := make([]byte, headerLen, headerLen+handleLen+96+len(rec.Values)+len(rec.UserID)+len(rec.UserAgent)+chacha20poly1305.Overhead)
+	buf[0] = version
+	copy(buf[1:], k.id[:])
+	rand.Read(buf[1+kidLen : headerLen])
+	plain := append(buf[headerLen:], st.handle[:]...)
+	plain = wire.AppendTime(plain, st.issued)
+	plain = record.Append(plain, rec)
+	var adBuf [64]byte
+	ad := appendAD(adBuf[:0], k.id[:], name)
+	sealed := k.aead.Seal(buf[headerLen:headerLen], buf[1+kidLen:headerLen], plain, ad)
+	out := b64.EncodeToString(buf[:headerLen+len(sealed)])
+	if size := len(name) + 1 + len(out); size > securesession.MaxCookieSize {
+		return "", fmt.Errorf("securesession/cookie: cookie %q would be %d bytes, over the %d-byte limit browsers enforce: %w",
+			name, size, securesession.MaxCookieSize, securesession.ErrTooLarge)
+	}
+	rec.Handle = hex.EncodeToString(st.handle[:])
+	return out, nil
+}
+
+func newState(now time.Time) *state {
+	st := &state{issued: now}
+	rand.Read(st.handle[:])
+	return st
+}
+
+// stateFor returns the handle and issue time of the session token names,
+// from the Opaque that Find left or by opening token again.
+func (s *Store) stateFor(name, token string, rec *securesession.Record) (*state, error) {
+	if st, ok := rec.Opaque.(*state); ok {
+		return st, nil
+	}
+	_, st, _, err := s.open(name, token)
+	if err != nil {
+		return nil, err
+	}
+	return st, nil
+}
+
+// Find opens the cookie. A malformed, truncated, oversized or tampered
+// value, an unknown version or key ID all give an error wrapping
+// securesession.ErrInvalidToken. A revoked session is not found. A cookie
+// sealed under an older key is returned with Reissue set.
+func (s *Store) Find(ctx context.Context, name, token string) (securesession.Record, bool, error) {
+	rec, st, ki, err := s.open(name, token)
+	if err != nil {
+		return securesession.Record{}, false, err
+	}
+	if s.revoker != nil {
+		revoked, err := s.revoker.Revoked(ctx, rec.Handle, rec.UserID, st.issued)
+		if err != nil {
+			return securesession.Record{}, false, err
+		}
+		if revoked {
+			return securesession.Record{}, false, nil
+		}
+	}
+	rec.Reissue = ki > 0
+	rec.Opaque = st
+	return rec, true, nil
+}
+
+// Create seals rec under a new random handle.
+func (s *Store) Create(ctx context.Context, name string, rec *securesession.Record) (string, error) {
+	st := newState(s.now())
+	tok, err := s.seal(name, st, rec)
+	if err == nil {
+		rec.Opaque = st
+	}
+	return tok, err
+}
+
+// Update re-seals rec under the same handle. With a Revocation configured
+// it returns securesession.ErrNoRecord for a revoked session.
+func (s *Store) Update(ctx context.Context, name, token string, rec *securesession.Record) (string, error) {
+	st, err := s.stateFor(name, token, rec)
+	if err != nil {
+		return "", err
+	}
+	if s.revoker != nil {
+		revoked, err := s.revoker.Revoked(ctx, hex.EncodeToString(st.handle[:]), rec.UserID, st.issued)
+		if err != nil {
+			return "", err
+		}
+		if revoked {
+			return "", fmt.Errorf("securesession/cookie: %w", securesession.ErrNoRecord)
+		}
+	}
+	return s.seal(name, st, rec)
+}
+
+// Touch re-seals rec with its new last-seen time; for a cookie there is no
+// cheaper way.
+func (s *Store) Touch(ctx context.Context, name, token string, rec *securesession.Record) (string, error) {
+	return s.Update(ctx, name, token, rec)
+}
+
+// Rotate seals rec under a new handle and, with a Revocation configured,
+// revokes the old one so that the pre-rotation cookie is refused. Without
+// one the old cookie stays valid until its timeouts (the replay window).
+func (s *Store) Rotate(ctx context.Context, name, oldToken string, rec *securesession.Record) (string, error) {
+	if s.revoker != nil {
+		if err := s.Delete(ctx, name, oldToken); err != nil && !errors.Is(err, securesession.ErrInvalidToken) {
+			return "", err
+		}
+	}
+	rec.Opaque = nil
+	return s.Create(ctx, name, rec)
+}
+
+// Delete revokes the session through the configured Revocation. Without
+// one it returns an error wrapping securesession.ErrCannotRevoke.
+func (s *Store) Delete(ctx context.Context, name, token string) error {
+	if s.revoker == nil {
+		return fmt.Errorf("securesession/cookie: cookie-only sessions stay valid until they expire; configure SetRevocation: %w", securesession.ErrCannotRevoke)
+	}
+	rec, _, _, err := s.open(name, token)
+	if err != nil {
+		if errors.Is(err, securesession.ErrInvalidToken) {
+			return nil // nothing we issued: nothing to revoke
+		}
+		return err
+	}
+	return s.revoker.RevokeSession(ctx, rec.Handle, rec.Deadline)
+}
+
+// RevokeUser revokes every session of userID issued until now except the
+// one keep names, through the configured Revocation. Without one it
+// returns an error wrapping securesession.ErrCannotRevoke.
+func (s *Store) RevokeUser(ctx context.Context, userID string, keep securesession.Ref) error {
+	if s.revoker == nil {
+		return fmt.Errorf("securesession/cookie: cannot revoke the sessions of a user without SetRevocation: %w", securesession.ErrCannotRevoke)
+	}
+	keepHandle := ""
+	if keep.Token != "" {
+		if rec, _, _, err := s.open(keep.Name, keep.Token); err == nil {
+			keepHandle = rec.Handle
+		}
+	}
+	return s.revoker.RevokeUser(ctx, userID, s.now(), keepHandle)
+}
+
+// Get implements gorilla's sessions.Store for plain sessions.Sessions use.
+func (s *Store) Get(r *http.Request, name string) (*gsessions.Session, error) {
+	return s.compat.Get(r, name)
+}
+
+// New implements gorilla's sessions.Store for plain sessions.Sessions use.
+func (s *Store) New(r *http.Request, name string) (*gsessions.Session, error) {
+	return s.compat.New(r, name)
+}
+
+// Save implements gorilla's sessions.Store for plain sessions.Sessions use.
+func (s *Store) Save(r *http.Request, w http.ResponseWriter, sess *gsessions.Session) error {
+	return s.compat.Save(r, w, sess)
+}
+
+// Options implements gin-contrib's sessions.Store: it sets the cookie
+// attributes for plain sessions.Sessions use, never dropping HttpOnly,
+// Secure or Path=/ (see securesession.New for the middleware's options).
+func (s *Store) Options(o sessions.Options) { s.compat.Options(o) }
