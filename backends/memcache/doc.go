@@ -1,0 +1,65 @@
+// Package memcache is a securesession backend that keeps sessions on one
+// or many memcached servers, through github.com/bradfitz/gomemcache.
+//
+// Both packages are named memcache, so import this one under an alias:
+//
+//	import (
+//		"github.com/bradfitz/gomemcache/memcache"
+//		ssmemcache "github.com/gin-securesession/securesession/backends/memcache"
+//	)
+//
+//	client := memcache.New("10.0.0.1:11211", "10.0.0.2:11211")
+//	store, err := ssmemcache.NewStore(client, ssmemcache.Options{Key: key})
+//
+// # What is stored
+//
+// A session is kept as up to three items, all under Options.Prefix:
+//
+//   - the session item "<prefix>s<hash>", where hash is an HMAC of the cookie
+//     name and the token, so the raw token never reaches memcached and a
+//     listing of the keys (lru_crawler metadump) reveals nothing usable. Its
+//     value is the record sealed with XChaCha20-Poly1305, with the item's key
+//     as associated data: a value copied under another key does not open.
+//     It expires at the session's absolute deadline (Record.Deadline).
+//   - the activity item "<prefix>t<hash>", holding the sealed time of the
+//     last recorded activity. Touch rewrites only this small item, never the
+//     session data. It expires with the idle timeout (Record.Expires).
+//   - for a logged-in session, the user's generation item "<prefix>u<ref>",
+//     where ref is a keyed hash of the user ID. It holds a random
+//     generation; a session is valid only while the generation it was
+//     stamped with is current. RevokeUser replaces (or deletes) it, which
+//     ends every session of the user at once without enumerating memcached.
+//
+// The token the client holds is 64 base64url characters: 32 random bytes
+// followed by the user's 16-byte reference masked with a pad derived from
+// the random part, so Find can compute the generation key from the token
+// alone while two tokens of one user share no visible bytes.
+//
+// An authenticated read (Find) is one GetMulti: one request to each server
+// that holds one of the session's keys, sent in parallel. An Update is one
+// compare-and-swap; a Touch is one replace.
+//
+// # Expiry
+//
+// Expirations are computed from the record's times on Options.Now; up to
+// 30 days they are sent as relative seconds, beyond that as absolute Unix
+// times (memcached reads any larger relative value as a date in 1970), so
+// the memcached servers' clocks should be in sync with the application's.
+// An expiry already in the past is never sent: the item is deleted or not
+// written. No item is ever stored without an expiry.
+//
+// # Eviction and outages
+//
+// memcached may evict items under memory pressure. An evicted session item
+// logs the session out; an evicted generation item logs out every session
+// of that user (the store fails closed). Size memcached so that it does not
+// evict, or accept these logouts.
+//
+// When a server is down, the operations whose keys live on it fail with an
+// error, which the middleware reports as a *securesession.BackendError (503
+// by default); requests whose keys live on other servers are served, and
+// service resumes by itself when the server returns (empty, so its sessions
+// are gone). gomemcache does not take a context: Options on the client
+// (Timeout, MaxIdleConns) bound each call, and a context that is already
+// done stops the store before the next network call.
+package memcache
