@@ -1,0 +1,58 @@
+package gorm
+
+import (
+	"context"
+	"time"
+)
+
+// Cleanup deletes the rows that expired before Now(), in DELETEs of at most
+// Options.CleanupBatch rows each, and returns how many it deleted. The
+// background sweeper calls it every Options.CleanupInterval; call it
+// yourself if the sweeper is disabled. It stops between batches when ctx is
+// done. Safe for concurrent use, also with the sweeper.
+func (s *Store) Cleanup(ctx context.Context) (deleted int64, err error) {
+	now := encTime(s.now())
+	for {
+		// Select a bounded batch of ids through the expires_at index, then
+		// delete exactly those that are still expired: portable (MySQL
+		// rejects LIMIT in an IN subquery) and never deletes a row that an
+		// Update extended in between.
+		var ids []string
+		err := s.retry(ctx, func() error {
+			ids = ids[:0]
+			return s.tx(ctx).Where("expires_at <= ?", now).Limit(s.batch).Pluck("id", &ids).Error
+		})
+		if err != nil || len(ids) == 0 {
+			return deleted, err
+		}
+		var n int64
+		err = s.retry(ctx, func() error {
+			res := s.tx(ctx).Where("id IN ? AND expires_at <= ?", ids, now).Delete(&sessionRow{})
+			n = res.RowsAffected
+			return res.Error
+		})
+		deleted += n
+		if err != nil || len(ids) < s.batch {
+			return deleted, err
+		}
+		if err := ctx.Err(); err != nil {
+			return deleted, err
+		}
+	}
+}
+
+func (s *Store) sweeper(interval time.Duration) {
+	defer close(s.done)
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.stop:
+			return
+		case <-t.C:
+			if _, err := s.Cleanup(s.sweepCtx); err != nil && s.sweepCtx.Err() == nil {
+				s.onError(err)
+			}
+		}
+	}
+}
