@@ -461,7 +461,7 @@ func (s *session) setCookie(tok string, now time.Time) {
 		if rem := s.rec.Deadline.Sub(now); rem < life {
 			life = rem
 		}
-		a.MaxAge = max(int(life/time.Second), 1)
+		a.MaxAge = max(int((life+time.Second/2)/time.Second), 1) // nearest second; the server enforces the exact deadline
 	}
 	h := s.w.ResponseWriter.Header()
 	cookiehdr.Replace(h, a.Name, cookiehdr.String(&a, tok, now))

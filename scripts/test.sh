@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# The whole test suite, as CI runs it, on a fresh Debian machine.
+#
+# It installs what the tests need when it is missing (memcached, PostgreSQL
+# and Chromium, from Debian's packages) and then runs the checks. The tests
+# start and stop their own memcached and PostgreSQL servers on loopback on
+# free ports, and their own headless Chromium; nothing here starts a
+# service. With CI=true a test whose server is missing fails instead of
+# skipping.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need=()
+command -v memcached >/dev/null 2>&1 || need+=(memcached)
+compgen -G '/usr/lib/postgresql/*/bin/postgres' >/dev/null || need+=(postgresql)
+command -v chromium >/dev/null 2>&1 || need+=(chromium)
+if ((${#need[@]})); then
+  echo "==> installing ${need[*]}"
+  sudo=""
+  [ "$(id -u)" = 0 ] || sudo=sudo
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
+
+echo "==> gofmt"
+unformatted=$(gofmt -l . | grep -v '^bench/' || true)
+if [ -n "$unformatted" ]; then
+  echo "gofmt would change:"; echo "$unformatted"; exit 1
+fi
+
+echo "==> go vet"
+go vet ./...
+
+echo "==> the root package and the cgo-free backends build without cgo"
+CGO_ENABLED=0 go build . ./backends/cookie ./backends/memcache ./backends/gorm
+if go list -deps . ./backends/cookie | grep -E 'gorm|sqlite|memcache|database/sql'; then
+  echo "the root package or backends/cookie depends on a database or memcache package"; exit 1
+fi
+
+echo "==> go test -race"
+go test -race -count=1 -timeout 20m ./...
