@@ -13,6 +13,7 @@ import (
 	gormdb "gorm.io/gorm"
 
 	"github.com/gin-securesession/securesession"
+	"github.com/gin-securesession/securesession/internal/gincompat"
 	"github.com/gin-securesession/securesession/internal/keys"
 	"github.com/gin-securesession/securesession/internal/token"
 )
@@ -94,6 +95,7 @@ type Options struct {
 // holds no per-request state.
 type Store struct {
 	db      *gormdb.DB
+	compat  *gincompat.Store
 	table   string
 	hasher  *token.Hasher
 	now     func() time.Time
@@ -106,8 +108,6 @@ type Store struct {
 	sweepCtx  context.Context
 	closeOnce sync.Once
 }
-
-var _ securesession.Lister = (*Store)(nil)
 
 // NewStore returns a Store on db, creating or updating its table with
 // AutoMigrate (unless opts.DisableAutoMigrate) and starting the expiry
