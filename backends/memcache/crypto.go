@@ -186,7 +186,10 @@ func expiration(t, now time.Time) (exp int32, ok bool) {
 	if d <= 0 {
 		return 0, false
 	}
-	secs := int64((d + time.Second - 1) / time.Second)
+	secs := int64(d / time.Second) // no rounding arithmetic: d may be saturated
+	if d%time.Second != 0 {
+		secs++
+	}
 	if secs <= maxRelative {
 		return int32(secs), true
 	}

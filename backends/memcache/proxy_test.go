@@ -1,0 +1,127 @@
+package memcache
+
+import (
+	"bufio"
+	"io"
+	"net"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+)
+
+// proxy is a TCP proxy on loopback in front of one memcached that records
+// every command line a client sends (without the data blocks), so tests can
+// count round trips and see the exact expiration sent.
+type proxy struct {
+	ln     net.Listener
+	target string
+
+	mu    sync.Mutex
+	cmds  []string
+	conns []net.Conn
+	wg    sync.WaitGroup
+}
+
+func newProxy(t testing.TB, target string) *proxy {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &proxy{ln: ln, target: target}
+	p.wg.Add(1)
+	go p.serve()
+	t.Cleanup(p.Close)
+	return p
+}
+
+func (p *proxy) Addr() string { return p.ln.Addr().String() }
+
+func (p *proxy) serve() {
+	defer p.wg.Done()
+	for {
+		c, err := p.ln.Accept()
+		if err != nil {
+			return
+		}
+		s, err := net.Dial("tcp", p.target)
+		if err != nil {
+			c.Close()
+			continue
+		}
+		p.mu.Lock()
+		p.conns = append(p.conns, c, s)
+		p.mu.Unlock()
+		p.wg.Add(2)
+		go func() {
+			defer p.wg.Done()
+			io.Copy(c, s)
+			c.Close()
+		}()
+		go func() {
+			defer p.wg.Done()
+			p.forward(c, s)
+			s.Close()
+		}()
+	}
+}
+
+// forward copies client commands to the server, recording each line.
+func (p *proxy) forward(c, s net.Conn) {
+	r := bufio.NewReader(c)
+	for {
+		line, err := r.ReadString('\n')
+		if err != nil {
+			return
+		}
+		cmd := strings.TrimRight(line, "\r\n")
+		p.mu.Lock()
+		p.cmds = append(p.cmds, cmd)
+		p.mu.Unlock()
+		if _, err := io.WriteString(s, line); err != nil {
+			return
+		}
+		f := strings.Fields(cmd)
+		if len(f) >= 5 {
+			switch f[0] {
+			case "set", "add", "replace", "append", "prepend", "cas":
+				n, err := strconv.Atoi(f[4])
+				if err != nil {
+					return
+				}
+				if _, err := io.CopyN(s, r, int64(n)+2); err != nil {
+					return
+				}
+			}
+		}
+	}
+}
+
+// Take returns the commands recorded since the last Take and forgets them.
+func (p *proxy) Take() []string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	c := p.cmds
+	p.cmds = nil
+	return c
+}
+
+func (p *proxy) Close() {
+	p.ln.Close()
+	p.mu.Lock()
+	for _, c := range p.conns {
+		c.Close()
+	}
+	p.mu.Unlock()
+	p.wg.Wait()
+}
+
+// verbs returns the first word of each command.
+func verbs(cmds []string) []string {
+	v := make([]string, len(cmds))
+	for i, c := range cmds {
+		v[i], _, _ = strings.Cut(c, " ")
+	}
+	return v
+}

@@ -1,0 +1,655 @@
+package memcache
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	gomemcache "github.com/bradfitz/gomemcache/memcache"
+
+	"github.com/gin-securesession/securesession"
+)
+
+const cookie = "__Host-session"
+
+// proxied returns a store whose client talks to a fresh memcached through a
+// counting proxy, the proxy, and the server.
+func proxied(t *testing.T, opts Options) (*Store, *proxy, *gomemcache.Client) {
+	t.Helper()
+	m := testServer(t)
+	p := newProxy(t, m.Addr())
+	c := newClient(t, p.Addr())
+	return newTestStore(t, c, opts), p, c
+}
+
+func mustCreate(t *testing.T, s *Store, name string, rec *securesession.Record) string {
+	t.Helper()
+	tok, err := s.Create(bg, name, rec)
+	if err != nil {
+		t.Fatalf("Create: %v", err)
+	}
+	return tok
+}
+
+func mustFind(t *testing.T, s *Store, name, tok string) securesession.Record {
+	t.Helper()
+	rec, found, err := s.Find(bg, name, tok)
+	if err != nil || !found {
+		t.Fatalf("Find: found=%v err=%v; want the session", found, err)
+	}
+	return rec
+}
+
+func mustNotFind(t *testing.T, s *Store, name, tok string) {
+	t.Helper()
+	rec, found, err := s.Find(bg, name, tok)
+	if err != nil || found {
+		t.Fatalf("Find: found=%v (user %q) err=%v; want not found", found, rec.UserID, err)
+	}
+}
+
+func keysOf(s *Store, name, tok string) keyset {
+	r, ok := s.tokenRef(tok)
+	if !ok {
+		panic("bad token")
+	}
+	return s.keys(name, tok, r)
+}
+
+func rawMiss(t *testing.T, c *gomemcache.Client, key string) {
+	t.Helper()
+	if _, err := c.Get(key); !errors.Is(err, gomemcache.ErrCacheMiss) {
+		t.Fatalf("raw get of a deleted item: err=%v; want a cache miss", err)
+	}
+}
+
+func TestKeysAndValuesNeverContainRawTokenOrUser(t *testing.T) {
+	m := testServer(t)
+	c := newClient(t, m.Addr())
+	s := newTestStore(t, c, Options{})
+	now := time.Now()
+	const secretValue = "VALUE-IN-THE-CLEAR"
+	var toks []string
+	for _, user := range []string{"", "alice@example.com"} {
+		toks = append(toks, mustCreate(t, s, cookie, newRecord(now, user, secretValue)))
+	}
+	lines, err := m.Command("lru_crawler metadump all")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var keys []string
+	for _, l := range lines {
+		if k, ok := strings.CutPrefix(l, "key="); ok {
+			k, _, _ = strings.Cut(k, " ")
+			k, _ = url.QueryUnescape(k)
+			keys = append(keys, k)
+		}
+	}
+	if len(keys) != 5 { // 2 sessions, 2 activity items, 1 generation
+		t.Fatalf("metadump lists %d keys, want 5: %q", len(keys), keys)
+	}
+	for _, k := range keys {
+		if !strings.HasPrefix(k, DefaultPrefix) {
+			t.Errorf("key %q lacks the prefix", k)
+		}
+		for _, tok := range toks {
+			for _, part := range []string{tok, tok[:22], tok[22:43], tok[43:]} {
+				if strings.Contains(k, part) {
+					t.Errorf("memcached key %q contains part of a raw token", k)
+				}
+			}
+		}
+		if strings.Contains(k, "alice") {
+			t.Errorf("memcached key %q contains the user ID", k)
+		}
+		lines, err := m.Command("get " + k)
+		if err != nil {
+			t.Fatal(err)
+		}
+		v := strings.Join(lines, "\n")
+		for _, secret := range append([]string{"alice", secretValue}, toks...) {
+			if strings.Contains(v, secret) {
+				t.Errorf("the value under %q contains %q in the clear", k, secret)
+			}
+		}
+	}
+}
+
+func TestTokensOfOneUserShareNoVisibleBytes(t *testing.T) {
+	s := newTestStore(t, gomemcache.New("127.0.0.1:1"), Options{})
+	r := s.userRef("alice")
+	a, b := s.newToken(r), s.newToken(r)
+	if a[43:] == b[43:] || a[:43] == b[:43] {
+		t.Fatalf("two tokens of one user share a visible part")
+	}
+	for _, tok := range []string{a, b} {
+		if got, ok := s.tokenRef(tok); !ok || got != r {
+			t.Fatalf("tokenRef does not recover the user reference")
+		}
+	}
+}
+
+func TestBlobMovedToAnotherKeyIsRejected(t *testing.T) {
+	m := testServer(t)
+	c := newClient(t, m.Addr())
+	s := newTestStore(t, c, Options{})
+	now := time.Now()
+	for _, user := range []string{"", "mallory"} {
+		a := mustCreate(t, s, cookie, newRecord(now, user, "a"))
+		b := mustCreate(t, s, cookie, newRecord(now, user, "b"))
+		ka, kb := keysOf(s, cookie, a), keysOf(s, cookie, b)
+		for _, pair := range [][2]string{{ka.session, kb.session}, {ka.seen, kb.seen}, {ka.seen, kb.session}} {
+			it, err := c.Get(pair[0])
+			if err != nil {
+				t.Fatal(err)
+			}
+			orig, err := c.Get(pair[1])
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := c.Set(&gomemcache.Item{Key: pair[1], Value: it.Value, Expiration: 600}); err != nil {
+				t.Fatal(err)
+			}
+			_, found, err := s.Find(bg, cookie, b)
+			if found || !errors.Is(err, securesession.ErrInvalidToken) {
+				t.Fatalf("user %q: value of %s pasted under %s: found=%v err=%v; want an ErrInvalidToken error", user, pair[0][:4], pair[1][:4], found, err)
+			}
+			orig.Expiration = 600
+			if err := c.Set(orig); err != nil {
+				t.Fatal(err)
+			}
+			mustFind(t, s, cookie, b)
+		}
+	}
+	// A store with another key cannot open this store's values.
+	tok := mustCreate(t, s, cookie, newRecord(now, "", "x"))
+	other := newTestStore(t, c, Options{})
+	if _, found, _ := other.Find(bg, cookie, tok); found {
+		t.Fatal("a store with another key found the session")
+	}
+}
+
+func TestMalformedTokensCostNoRoundTrip(t *testing.T) {
+	s, p, _ := proxied(t, Options{})
+	good := mustCreate(t, s, cookie, newRecord(time.Now(), "alice", ""))
+	p.Take()
+	bad := []string{"", "x", good[:63], good + "A", strings.Repeat("=", 64), good[:63] + "\n", good[:63] + "+", good[:32] + " " + good[33:]}
+	for _, tok := range bad {
+		rec := newRecord(time.Now(), "alice", "")
+		if _, found, err := s.Find(bg, cookie, tok); found || !errors.Is(err, securesession.ErrInvalidToken) {
+			t.Errorf("Find(%q): found=%v err=%v", tok, found, err)
+		}
+		if _, err := s.Update(bg, cookie, tok, rec); !errors.Is(err, securesession.ErrInvalidToken) {
+			t.Errorf("Update(%q): %v", tok, err)
+		}
+		if _, err := s.Touch(bg, cookie, tok, rec); !errors.Is(err, securesession.ErrInvalidToken) {
+			t.Errorf("Touch(%q): %v", tok, err)
+		}
+		if err := s.Delete(bg, cookie, tok); !errors.Is(err, securesession.ErrInvalidToken) {
+			t.Errorf("Delete(%q): %v", tok, err)
+		}
+	}
+	if cmds := p.Take(); len(cmds) != 0 {
+		t.Fatalf("malformed tokens reached memcached: %q", cmds)
+	}
+}
+
+func TestExpirationOver30DaysIsSentAsAbsoluteTime(t *testing.T) {
+	now := time.Unix(1_800_000_000, 0)
+	cases := []struct {
+		at   time.Time
+		want int32
+		ok   bool
+	}{
+		{now.Add(time.Second), 1, true},
+		{now.Add(1500 * time.Millisecond), 2, true},
+		{now.Add(30 * 24 * time.Hour), 30 * 24 * 3600, true},
+		{now.Add(30*24*time.Hour + time.Second), 1_800_000_000 + 30*24*3600 + 1, true},
+		{now.Add(400 * 24 * time.Hour), 1_800_000_000 + 400*24*3600, true},
+		{now, 0, false},
+		{now.Add(-time.Hour), 0, false},
+		{time.Time{}, 0, false},
+		{time.Unix(1<<40, 0), 1<<31 - 1, true},
+	}
+	for _, c := range cases {
+		got, ok := expiration(c.at, now)
+		if got != c.want || ok != c.ok {
+			t.Errorf("expiration(%v) = %d, %v; want %d, %v", c.at.Sub(now), got, ok, c.want, c.ok)
+		}
+		if ok && got <= 0 {
+			t.Errorf("expiration(%v) = %d: never 0 (forever) or negative", c.at.Sub(now), got)
+		}
+	}
+
+	// On the wire, with the store's clock.
+	s, p, c := proxied(t, Options{})
+	wall := time.Now()
+	rec := newRecord(wall, "alice", "v")
+	rec.Deadline = wall.Add(40 * 24 * time.Hour)
+	tok := mustCreate(t, s, cookie, rec)
+	ks := keysOf(s, cookie, tok)
+	sent := map[string]int64{}
+	for _, cmd := range p.Take() {
+		f := strings.Fields(cmd)
+		if len(f) >= 4 && (f[0] == "add" || f[0] == "set" || f[0] == "cas") {
+			sent[f[1]], _ = strconv.ParseInt(f[3], 10, 64)
+		}
+	}
+	want := rec.Deadline.Unix()
+	if got := sent[ks.session]; got < want || got > want+1 {
+		t.Fatalf("session item sent with exptime %d; want the absolute time %d", got, want)
+	}
+	if got := sent[ks.user]; got < want || got > want+1 {
+		t.Fatalf("generation item sent with exptime %d; want the absolute time %d", got, want)
+	}
+	if got := sent[ks.seen]; got < 1 || got > int64(securesession.DefaultIdleTimeout/time.Second) {
+		t.Fatalf("activity item sent with exptime %d; want the idle timeout in seconds", got)
+	}
+	// memcached agrees: the item is there and expires in 40 days.
+	mustFind(t, s, cookie, tok)
+	if _, err := c.Get(ks.session); err != nil {
+		t.Fatalf("the 40-day session is not stored: %v", err)
+	}
+}
+
+func TestPastExpiryIsNeverStored(t *testing.T) {
+	s, p, c := proxied(t, Options{})
+	now := time.Now()
+	rec := newRecord(now.Add(-13*time.Hour), "", "v") // deadline an hour ago
+	tok := mustCreate(t, s, cookie, rec)
+	if cmds := p.Take(); len(cmds) != 0 {
+		t.Fatalf("a record already past its deadline was written: %q", verbs(cmds))
+	}
+	mustNotFind(t, s, cookie, tok)
+
+	tok = mustCreate(t, s, cookie, newRecord(now, "", "v"))
+	ks := keysOf(s, cookie, tok)
+	rec = newRecord(now, "", "w")
+	rec.Deadline = now.Add(-time.Second)
+	if _, err := s.Update(bg, cookie, tok, rec); !errors.Is(err, securesession.ErrNoRecord) {
+		t.Fatalf("Update past the deadline: %v; want ErrNoRecord", err)
+	}
+	rawMiss(t, c, ks.session)
+	rawMiss(t, c, ks.seen)
+}
+
+func TestLogoutDeletesTheItems(t *testing.T) {
+	s, p, c := proxied(t, Options{})
+	tok := mustCreate(t, s, cookie, newRecord(time.Now(), "alice", "v"))
+	ks := keysOf(s, cookie, tok)
+	p.Take()
+	if err := s.Delete(bg, cookie, tok); err != nil {
+		t.Fatal(err)
+	}
+	if got := verbs(p.Take()); strings.Join(got, " ") != "delete delete" {
+		t.Fatalf("logout sent %q; want two explicit deletes", got)
+	}
+	rawMiss(t, c, ks.session)
+	rawMiss(t, c, ks.seen)
+	mustNotFind(t, s, cookie, tok)
+	if err := s.Delete(bg, cookie, tok); err != nil {
+		t.Fatalf("deleting a deleted session: %v; want nil", err)
+	}
+}
+
+func TestWriteRacingLogoutDoesNotResurrect(t *testing.T) {
+	m := testServer(t)
+	c := newClient(t, m.Addr())
+	s := newTestStore(t, c, Options{})
+	now := time.Now()
+	tok := mustCreate(t, s, cookie, newRecord(now, "alice", "v"))
+	ks := keysOf(s, cookie, tok)
+	read := mustFind(t, s, cookie, tok)               // request A reads
+	if err := s.Delete(bg, cookie, tok); err != nil { // request B logs out
+		t.Fatal(err)
+	}
+	rec := read
+	rec.Values = []byte("written by A")
+	if _, err := s.Update(bg, cookie, tok, &rec); !errors.Is(err, securesession.ErrNoRecord) {
+		t.Fatalf("Update after logout (CAS from Find): %v; want ErrNoRecord", err)
+	}
+	rec.Opaque = nil // as through the gin-contrib adapter
+	if _, err := s.Update(bg, cookie, tok, &rec); !errors.Is(err, securesession.ErrNoRecord) {
+		t.Fatalf("Update after logout (no CAS ID): %v; want ErrNoRecord", err)
+	}
+	rec.LastSeen = now.Add(time.Minute)
+	if _, err := s.Touch(bg, cookie, tok, &rec); !errors.Is(err, securesession.ErrNoRecord) {
+		t.Fatalf("Touch after logout: %v; want ErrNoRecord", err)
+	}
+	rawMiss(t, c, ks.session)
+	rawMiss(t, c, ks.seen)
+	mustNotFind(t, s, cookie, tok)
+
+	// Many times, truly concurrently.
+	for i := 0; i < 50; i++ {
+		tok := mustCreate(t, s, cookie, newRecord(now, "alice", "v"))
+		read := mustFind(t, s, cookie, tok)
+		var wg sync.WaitGroup
+		wg.Add(2)
+		go func() {
+			defer wg.Done()
+			s.Delete(bg, cookie, tok)
+		}()
+		go func() {
+			defer wg.Done()
+			rec := read
+			rec.Values = []byte("late write")
+			s.Update(bg, cookie, tok, &rec)
+		}()
+		wg.Wait()
+		mustNotFind(t, s, cookie, tok)
+	}
+}
+
+func TestConcurrentWriterCASConflictRetries(t *testing.T) {
+	s, p, _ := proxied(t, Options{})
+	tok := mustCreate(t, s, cookie, newRecord(time.Now(), "alice", "v0"))
+	a := mustFind(t, s, cookie, tok)
+	b := mustFind(t, s, cookie, tok)
+	a.Values = []byte("from A")
+	if _, err := s.Update(bg, cookie, tok, &a); err != nil {
+		t.Fatal(err)
+	}
+	p.Take()
+	b.Values = []byte("from B")
+	if _, err := s.Update(bg, cookie, tok, &b); err != nil {
+		t.Fatalf("Update after a concurrent write: %v; want a retry that succeeds", err)
+	}
+	if got := strings.Join(verbs(p.Take()), " "); got != "cas gets cas" {
+		t.Fatalf("conflicting update sent %q; want cas, re-read, cas", got)
+	}
+	if got := mustFind(t, s, cookie, tok); string(got.Values) != "from B" {
+		t.Fatalf("values %q; want the last write", got.Values)
+	}
+}
+
+func TestAuthenticatedReadIsOneRoundTrip(t *testing.T) {
+	s, p, _ := proxied(t, Options{})
+	now := time.Now()
+	for _, user := range []string{"alice", ""} {
+		tok := mustCreate(t, s, cookie, newRecord(now, user, "v"))
+		p.Take()
+		rec := mustFind(t, s, cookie, tok)
+		cmds := p.Take()
+		wantKeys := 3
+		if user == "" {
+			wantKeys = 2
+		}
+		if len(cmds) != 1 || !strings.HasPrefix(cmds[0], "gets ") || len(strings.Fields(cmds[0])) != 1+wantKeys {
+			t.Fatalf("user %q: Find sent %d commands %q; want one gets of %d keys", user, len(cmds), verbs(cmds), wantKeys)
+		}
+		rec.Values = []byte("changed")
+		if _, err := s.Update(bg, cookie, tok, &rec); err != nil {
+			t.Fatal(err)
+		}
+		if cmds := p.Take(); len(cmds) != 1 || verbs(cmds)[0] != "cas" {
+			t.Fatalf("user %q: Update after Find sent %q; want one cas", user, verbs(cmds))
+		}
+		rec.LastSeen = now.Add(time.Minute)
+		rec.Expires = rec.LastSeen.Add(securesession.DefaultIdleTimeout)
+		if _, err := s.Touch(bg, cookie, tok, &rec); err != nil {
+			t.Fatal(err)
+		}
+		if cmds := p.Take(); len(cmds) != 1 || verbs(cmds)[0] != "replace" {
+			t.Fatalf("user %q: Touch sent %q; want one replace", user, verbs(cmds))
+		}
+	}
+}
+
+func TestTouchRecordsActivityWithoutRewritingData(t *testing.T) {
+	s, p, c := proxied(t, Options{})
+	now := time.Now()
+	tok := mustCreate(t, s, cookie, newRecord(now, "alice", "data"))
+	ks := keysOf(s, cookie, tok)
+	before, err := c.Get(ks.session)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := mustFind(t, s, cookie, tok)
+	later := now.Add(20 * time.Minute)
+	rec.LastSeen, rec.Expires = later, later.Add(securesession.DefaultIdleTimeout)
+	p.Take()
+	if _, err := s.Touch(bg, cookie, tok, &rec); err != nil {
+		t.Fatal(err)
+	}
+	for _, cmd := range p.Take() {
+		if strings.Contains(cmd, ks.session) {
+			t.Fatalf("Touch sent %q to the session item", cmd)
+		}
+	}
+	after, err := c.Get(ks.session)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if after.CasID != before.CasID {
+		t.Fatal("Touch rewrote the session item")
+	}
+	got := mustFind(t, s, cookie, tok)
+	if !got.LastSeen.Equal(later) || !got.Expires.Equal(later.Add(securesession.DefaultIdleTimeout)) {
+		t.Fatalf("after Touch Find reports LastSeen %v Expires %v; want %v and %v", got.LastSeen, got.Expires, later, later.Add(securesession.DefaultIdleTimeout))
+	}
+	if string(got.Values) != "data" {
+		t.Fatalf("values %q", got.Values)
+	}
+	// An evicted activity item is recreated.
+	c.Delete(ks.seen)
+	rec.LastSeen = later.Add(time.Minute)
+	if _, err := s.Touch(bg, cookie, tok, &rec); err != nil {
+		t.Fatalf("Touch with the activity item evicted: %v", err)
+	}
+	if got := mustFind(t, s, cookie, tok); !got.LastSeen.Equal(rec.LastSeen) {
+		t.Fatalf("LastSeen %v; want %v", got.LastSeen, rec.LastSeen)
+	}
+}
+
+func TestRevokeUserEndsOtherSessionsInOneGetMulti(t *testing.T) {
+	s, p, c := proxied(t, Options{})
+	now := time.Now()
+	laptop := mustCreate(t, s, cookie, newRecord(now, "alice", "laptop"))
+	phone := mustCreate(t, s, cookie, newRecord(now, "alice", "phone"))
+	admin := mustCreate(t, s, "__Host-admin", newRecord(now, "alice", "admin"))
+	bob := mustCreate(t, s, cookie, newRecord(now, "bob", "bob"))
+	anon := mustCreate(t, s, cookie, newRecord(now, "", "anon"))
+
+	if err := s.RevokeUser(bg, "alice", securesession.Ref{Name: cookie, Token: laptop}); err != nil {
+		t.Fatal(err)
+	}
+	p.Take()
+	mustNotFind(t, s, cookie, phone)
+	if cmds := p.Take(); len(cmds) != 1 || verbs(cmds)[0] != "gets" {
+		t.Fatalf("Find of a revoked session sent %q; want one gets", verbs(cmds))
+	}
+	mustNotFind(t, s, "__Host-admin", admin)
+	if got := mustFind(t, s, cookie, laptop); string(got.Values) != "laptop" {
+		t.Fatalf("kept session values %q", got.Values)
+	}
+	mustFind(t, s, cookie, bob)
+	mustFind(t, s, cookie, anon)
+
+	// The kept session still works for writes, and survives a second
+	// revocation that keeps it again.
+	rec := mustFind(t, s, cookie, laptop)
+	rec.Values = []byte("laptop2")
+	if _, err := s.Update(bg, cookie, laptop, &rec); err != nil {
+		t.Fatal(err)
+	}
+	tablet := mustCreate(t, s, cookie, newRecord(now, "alice", "tablet"))
+	if err := s.RevokeUser(bg, "alice", securesession.Ref{Name: cookie, Token: laptop}); err != nil {
+		t.Fatal(err)
+	}
+	mustNotFind(t, s, cookie, tablet)
+	mustFind(t, s, cookie, laptop)
+
+	// Without keep, everything goes; a new login works.
+	if err := s.RevokeUser(bg, "alice", securesession.Ref{}); err != nil {
+		t.Fatal(err)
+	}
+	mustNotFind(t, s, cookie, laptop)
+	again := mustCreate(t, s, cookie, newRecord(now, "alice", "again"))
+	mustFind(t, s, cookie, again)
+	mustFind(t, s, cookie, bob)
+
+	// An evicted generation item fails closed.
+	c.Delete(keysOf(s, cookie, again).user)
+	mustNotFind(t, s, cookie, again)
+
+	// keep naming another user's session keeps nothing of it and revokes
+	// alice's sessions all the same.
+	a2 := mustCreate(t, s, cookie, newRecord(now, "alice", ""))
+	if err := s.RevokeUser(bg, "alice", securesession.Ref{Name: cookie, Token: bob}); err != nil {
+		t.Fatal(err)
+	}
+	mustNotFind(t, s, cookie, a2)
+	mustFind(t, s, cookie, bob)
+}
+
+func TestUpdateThatChangesUserMovesToANewToken(t *testing.T) {
+	m := testServer(t)
+	s := newTestStore(t, newClient(t, m.Addr()), Options{})
+	now := time.Now()
+	tok := mustCreate(t, s, cookie, newRecord(now, "", "v"))
+	rec := mustFind(t, s, cookie, tok)
+	rec.UserID = "alice"
+	nt, err := s.Update(bg, cookie, tok, &rec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if nt == tok {
+		t.Fatal("the token did not change with the user")
+	}
+	mustNotFind(t, s, cookie, tok)
+	if got := mustFind(t, s, cookie, nt); got.UserID != "alice" {
+		t.Fatalf("user %q", got.UserID)
+	}
+	if err := s.RevokeUser(bg, "alice", securesession.Ref{}); err != nil {
+		t.Fatal(err)
+	}
+	mustNotFind(t, s, cookie, nt)
+}
+
+func TestRotateDeletesTheOldSession(t *testing.T) {
+	m := testServer(t)
+	c := newClient(t, m.Addr())
+	s := newTestStore(t, c, Options{})
+	now := time.Now()
+	old := mustCreate(t, s, cookie, newRecord(now, "", "v"))
+	ks := keysOf(s, cookie, old)
+	nt, err := s.Rotate(bg, cookie, old, newRecord(now, "alice", "v"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustNotFind(t, s, cookie, old)
+	rawMiss(t, c, ks.session)
+	rawMiss(t, c, ks.seen)
+	mustFind(t, s, cookie, nt)
+	// Rotating away from a token that is already gone succeeds.
+	if _, err := s.Rotate(bg, cookie, old, newRecord(now, "alice", "v")); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestTooLargeIsRefusedBeforeWriting(t *testing.T) {
+	s, p, _ := proxied(t, Options{MaxItemSize: 4096})
+	rec := newRecord(time.Now(), "alice", strings.Repeat("x", 5000))
+	if _, err := s.Create(bg, cookie, rec); !errors.Is(err, securesession.ErrTooLarge) || !strings.Contains(err.Error(), "MaxItemSize") {
+		t.Fatalf("Create of an oversized record: %v; want ErrTooLarge naming MaxItemSize", err)
+	}
+	if cmds := p.Take(); len(cmds) != 0 {
+		t.Fatalf("an oversized record reached memcached: %q", verbs(cmds))
+	}
+	// Against the default limit memcached itself enforces (1 MiB).
+	s2, _, _ := proxied(t, Options{})
+	rec = newRecord(time.Now(), "", strings.Repeat("x", 2<<20))
+	if _, err := s2.Create(bg, cookie, rec); !errors.Is(err, securesession.ErrTooLarge) {
+		t.Fatalf("Create of a 2 MiB record: %v; want ErrTooLarge", err)
+	}
+	rec = newRecord(time.Now(), "", strings.Repeat("x", 900<<10))
+	tok := mustCreate(t, s2, cookie, rec)
+	if got := mustFind(t, s2, cookie, tok); len(got.Values) != 900<<10 {
+		t.Fatalf("900 KiB values came back as %d bytes", len(got.Values))
+	}
+}
+
+func TestOptionsAreValidated(t *testing.T) {
+	c := gomemcache.New("127.0.0.1:1")
+	key := newKey(t)
+	cases := []struct {
+		opts  Options
+		field string
+	}{
+		{Options{}, "Options.Key"},
+		{Options{Key: key[:16]}, "Options.Key"},
+		{Options{Key: make([]byte, 32)}, "Options.Key"},
+		{Options{Key: key, Prefix: "has space"}, "Options.Prefix"},
+		{Options{Key: key, Prefix: "ctl\x01"}, "Options.Prefix"},
+		{Options{Key: key, Prefix: "é"}, "Options.Prefix"},
+		{Options{Key: key, Prefix: strings.Repeat("p", MaxPrefixLen+1)}, "Options.Prefix"},
+		{Options{Key: key, MaxItemSize: 100}, "Options.MaxItemSize"},
+	}
+	for _, tc := range cases {
+		_, err := NewStore(c, tc.opts)
+		if err == nil || !strings.HasPrefix(err.Error(), errPrefix) || !strings.Contains(err.Error(), tc.field) {
+			t.Errorf("NewStore(%+v): %v; want an error naming %s", tc.opts.Prefix, err, tc.field)
+		}
+	}
+	if _, err := NewStore(nil, Options{Key: key}); err == nil {
+		t.Error("NewStore(nil client) succeeded")
+	}
+	s, err := NewStore(c, Options{Key: key, Prefix: strings.Repeat("~", MaxPrefixLen)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ks := s.keys(strings.Repeat("n", 4000), s.newToken(s.userRef("u")), s.userRef("u"))
+	for _, k := range []string{ks.session, ks.seen, ks.user} {
+		if len(k) > 250 {
+			t.Errorf("key of %d bytes with the longest prefix", len(k))
+		}
+	}
+}
+
+func TestOutageIsAnErrorNotALogout(t *testing.T) {
+	m := testServer(t)
+	c := newClient(t, m.Addr())
+	c.Timeout = 200 * time.Millisecond
+	s := newTestStore(t, c, Options{})
+	tok := mustCreate(t, s, cookie, newRecord(time.Now(), "alice", "v"))
+	m.Stop()
+	_, found, err := s.Find(bg, cookie, tok)
+	if err == nil || found || errors.Is(err, securesession.ErrInvalidToken) {
+		t.Fatalf("Find with memcached down: found=%v err=%v; want an outage error", found, err)
+	}
+	if _, err := s.Create(bg, cookie, newRecord(time.Now(), "", "")); err == nil {
+		t.Fatal("Create with memcached down succeeded")
+	}
+	if err := m.Restart(); err != nil {
+		t.Fatal(err)
+	}
+	mustNotFind(t, s, cookie, tok) // memcached lost it; no error once it is back
+	mustFind(t, s, cookie, mustCreate(t, s, cookie, newRecord(time.Now(), "alice", "v")))
+}
+
+func TestErrorsNeverContainTokensOrKeys(t *testing.T) {
+	m := testServer(t)
+	c := newClient(t, m.Addr())
+	s := newTestStore(t, c, Options{})
+	tok := mustCreate(t, s, cookie, newRecord(time.Now(), "alice", "v"))
+	ks := keysOf(s, cookie, tok)
+	c.Set(&gomemcache.Item{Key: ks.session, Value: []byte("garbage"), Expiration: 60})
+	_, _, err := s.Find(bg, cookie, tok)
+	if err == nil {
+		t.Fatal("garbage accepted")
+	}
+	m.Stop()
+	_, _, err2 := s.Find(bg, cookie, tok)
+	for _, e := range []error{err, err2} {
+		msg := fmt.Sprint(e)
+		if strings.Contains(msg, tok) || strings.Contains(msg, ks.session[len(DefaultPrefix)+1:]) {
+			t.Fatalf("error text %q reveals the token or its key", msg)
+		}
+	}
+}
