@@ -27,6 +27,10 @@ const errPrefix = "securesession/memcache: "
 // casAttempts bounds the compare-and-swap retries of one operation.
 const casAttempts = 4
 
+// genSlack is how far past the latest session deadline a user's generation
+// item is kept, so that consecutive logins need not extend it each time.
+const genSlack = time.Hour
+
 // HKDF purposes of the sub-keys derived from Options.Key.
 const (
 	purposeIDHash = "securesession/v1 memcache id-hash"
@@ -407,12 +411,13 @@ func (s *Store) writeSeen(op, key string, rec *securesession.Record, now time.Ti
 // ensureGen returns the user's current generation, creating the item if
 // it is missing and extending it to deadline if it would lapse earlier.
 func (s *Store) ensureGen(op, key string, deadline, now time.Time) (gen, error) {
-	exp, _ := expiration(deadline, now)
 	for range casAttempts {
 		it, err := s.client.Get(key)
 		if errors.Is(err, gomemcache.ErrCacheMiss) {
 			g := newGen()
-			err := s.client.Add(&gomemcache.Item{Key: key, Value: s.sealGen(key, g, deadline), Expiration: exp})
+			ext := deadline.Add(genSlack)
+			exp, _ := expiration(ext, now)
+			err := s.client.Add(&gomemcache.Item{Key: key, Value: s.sealGen(key, g, ext), Expiration: exp})
 			if err == nil {
 				return g, nil
 			}
@@ -434,8 +439,11 @@ func (s *Store) ensureGen(op, key string, deadline, now time.Time) (gen, error) 
 		if !gexp.Before(deadline) {
 			return g, nil
 		}
-		it.Value = s.sealGen(key, g, deadline)
-		it.Expiration = exp
+		// Extend with some slack, so that the logins of the next hour do
+		// not each rewrite the item.
+		ext := deadline.Add(genSlack)
+		it.Value = s.sealGen(key, g, ext)
+		it.Expiration, _ = expiration(ext, now)
 		err = s.client.CompareAndSwap(it)
 		if err == nil {
 			return g, nil
