@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"errors"
+	"hash/crc32"
 	"math"
 	"time"
 
@@ -126,13 +127,15 @@ type keyset struct {
 func (s *Store) keys(name, tok string, r ref) keyset {
 	sum := s.idHash.Sum(name, tok)
 	h := base64.RawURLEncoding.EncodeToString(sum[:])
-	ks := keyset{
-		session: s.cfg.prefix + tagSession + h,
-		seen:    s.cfg.prefix + tagSeen + h,
-	}
+	var ks keyset
+	base := s.cfg.prefix + tagSession + h
+	want := crc32.ChecksumIEEE([]byte(base))
 	if !r.zero() {
 		ks.user = s.genKey(r)
+		want = crc32.ChecksumIEEE([]byte(ks.user))
 	}
+	ks.session = colocator.key(base, want)
+	ks.seen = colocator.key(s.cfg.prefix+tagSeen+h, want)
 	return ks
 }
 

@@ -15,15 +15,17 @@
 //
 // A session is kept as up to three items, all under Options.Prefix:
 //
-//   - the session item "<prefix>s<hash>", where hash is an HMAC of the cookie
-//     name and the token, so the raw token never reaches memcached and a
-//     listing of the keys (lru_crawler metadump) reveals nothing usable. Its
-//     value is the record sealed with XChaCha20-Poly1305, with the item's key
-//     as associated data: a value copied under another key does not open.
-//     It expires at the session's absolute deadline (Record.Deadline).
-//   - the activity item "<prefix>t<hash>", holding the sealed time of the
-//     last recorded activity. Touch rewrites only this small item, never the
-//     session data. It expires with the idle timeout (Record.Expires).
+//   - the session item "<prefix>s<hash><suffix>", where hash is an HMAC
+//     of the cookie name and the token, so the raw token never reaches
+//     memcached and a listing of the keys (lru_crawler metadump) reveals
+//     nothing usable. Its value is the record sealed with
+//     XChaCha20-Poly1305, with the item's key as associated data: a value
+//     copied under another key does not open. It expires at the session's
+//     absolute deadline (Record.Deadline).
+//   - the activity item "<prefix>t<hash><suffix>", holding the sealed time
+//     of the last recorded activity. Touch rewrites only this small item,
+//     never the session data. It expires with the idle timeout
+//     (Record.Expires).
 //   - for a logged-in session, the user's generation item "<prefix>u<ref>",
 //     where ref is a keyed hash of the user ID. It holds a random
 //     generation; a session is valid only while the generation it was
@@ -35,8 +37,12 @@
 // the random part, so Find can compute the generation key from the token
 // alone while two tokens of one user share no visible bytes.
 //
-// An authenticated read (Find) is one GetMulti: one request to each server
-// that holds one of the session's keys, sent in parallel. An Update is one
+// With gomemcache's default ServerList, the session and activity keys end
+// with a short suffix chosen so that they hash to the same server as the
+// user's generation key: all of a session's items, and all of a user's
+// sessions, live on one server, so an authenticated read (Find) is one
+// GetMulti answered by one server in one round trip, and a dead server
+// fails only the sessions that live on it. An Update is one
 // compare-and-swap; a Touch is one replace.
 //
 // # Expiry

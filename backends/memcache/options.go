@@ -12,7 +12,7 @@ import (
 const DefaultPrefix = "ss:"
 
 // MaxPrefixLen is the longest Options.Prefix. The longest key the store
-// writes is the prefix plus 44 bytes, so every key stays well within
+// writes is the prefix plus 51 bytes, so every key stays well within
 // memcached's 250-byte limit.
 const MaxPrefixLen = 128
 

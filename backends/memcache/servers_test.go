@@ -94,6 +94,9 @@ func TestThreeServersOneDiesAndComesBack(t *testing.T) {
 	served, failed := 0, 0
 	for _, tok := range toks {
 		ks := keysOf(s, cookie, tok)
+		if onDead(ks.session) != onDead(ks.seen) || (ks.user != "" && onDead(ks.session) != onDead(ks.user)) {
+			t.Fatal("a session's items are spread over several servers")
+		}
 		rec, found, err := s.Find(bg, cookie, tok)
 		if onDead(ks.session, ks.seen, ks.user) {
 			if err == nil || errors.Is(err, securesession.ErrInvalidToken) {
