@@ -95,6 +95,7 @@ type Options struct {
 // holds no per-request state.
 type Store struct {
 	db      *gormdb.DB
+	single  *gormdb.DB // db without the default write transaction
 	compat  *gincompat.Store
 	table   string
 	hasher  *token.Hasher
@@ -154,6 +155,7 @@ func NewStore(db *gormdb.DB, opts Options) (*Store, error) {
 
 	s := &Store{
 		db:      db,
+		single:  db.Session(&gormdb.Session{SkipDefaultTransaction: true}),
 		table:   table,
 		hasher:  token.NewHasher(keys.Derive(opts.Key, idPurpose)),
 		now:     now,
@@ -210,9 +212,12 @@ func checkIdent(name string) error {
 	return nil
 }
 
-// tx returns a fresh GORM statement on the sessions table.
+// tx returns a fresh GORM statement on the sessions table. It skips GORM's
+// default transaction around writes: each of them is one statement, atomic
+// on its own, and on SQLite the BEGIN IMMEDIATE/COMMIT pair would cost more
+// than the statement.
 func (s *Store) tx(ctx context.Context) *gormdb.DB {
-	return s.db.WithContext(ctx).Table(s.table)
+	return s.single.WithContext(ctx).Table(s.table)
 }
 
 // id returns the primary key of the session that token names under the
