@@ -573,7 +573,10 @@ func (s *Store) switchUser(ctx context.Context, name, tok string, rec *secureses
 // memcached replace) with rec.LastSeen and rec.Expires; the session data is
 // not rewritten. If the activity item is missing, it checks the session as
 // Find does and returns an error wrapping securesession.ErrNoRecord if it
-// ended. An Expires already past ends the session. Safe for concurrent use.
+// ended. An Expires already past ends the session. On its fast path Touch
+// does not read the user's generation, so a Touch that races RevokeUser
+// may succeed; the session is still gone for the next Find, which checks
+// the generation. Safe for concurrent use.
 func (s *Store) Touch(ctx context.Context, name, tok string, rec *securesession.Record) (string, error) {
 	const op = "touch"
 	r, ok := s.tokenRef(tok)
