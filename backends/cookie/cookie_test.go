@@ -1,0 +1,292 @@
+package cookie_test
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gin-securesession/securesession"
+	"github.com/gin-securesession/securesession/backends/cookie"
+)
+
+const name = "__Host-session"
+
+func sample() *securesession.Record {
+	now := time.Now()
+	return &securesession.Record{
+		UserID: "alice", AuthTime: now, Created: now, LastSeen: now,
+		Deadline: now.Add(12 * time.Hour), Expires: now.Add(30 * time.Minute),
+		Values: []byte{1, 1, 3, 1, 'k', 3, 1, 'v'},
+	}
+}
+
+func mustCreate(t testing.TB, s *cookie.Store, rec *securesession.Record) string {
+	t.Helper()
+	tok, err := s.Create(context.Background(), name, rec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tok
+}
+
+func TestCookieValueIsOpaque(t *testing.T) {
+	s := newStore(t)
+	rec := sample()
+	rec.UserID = "alice@example.com"
+	tok := mustCreate(t, s, rec)
+	raw, err := base64.RawURLEncoding.DecodeString(tok)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(raw), "alice") || strings.Contains(tok, "alice") {
+		t.Fatal("the user ID is readable in the cookie")
+	}
+	// Two seals of the same record differ (random nonce and handle).
+	if mustCreate(t, s, sample()) == mustCreate(t, s, sample()) {
+		t.Fatal("two cookies for equal records are identical")
+	}
+}
+
+func TestRoundTripKeepsEveryField(t *testing.T) {
+	s := newStore(t)
+	rec := sample()
+	rec.UserAgent, rec.IP = "Firefox", "192.0.2.1"
+	tok := mustCreate(t, s, rec)
+	got, found, err := s.Find(context.Background(), name, tok)
+	if err != nil || !found {
+		t.Fatalf("Find: found=%v err=%v", found, err)
+	}
+	if got.UserID != rec.UserID || !got.AuthTime.Equal(rec.AuthTime) || !got.Deadline.Equal(rec.Deadline) ||
+		!got.LastSeen.Equal(rec.LastSeen) || string(got.Values) != string(rec.Values) || got.IP != rec.IP ||
+		got.UserAgent != rec.UserAgent || got.Handle != rec.Handle || got.Handle == "" {
+		t.Fatalf("round trip changed the record:\n got %+v\nwant %+v", got, *rec)
+	}
+}
+
+func TestKeyRotation(t *testing.T) {
+	oldKey, newKey := newKey(t), newKey(t)
+	before, _ := cookie.NewStore(oldKey)
+	tok := mustCreate(t, before, sample())
+
+	during, _ := cookie.NewStore(newKey, oldKey)
+	rec, found, err := during.Find(context.Background(), name, tok)
+	if err != nil || !found {
+		t.Fatalf("a cookie sealed under the old key must open during rotation: %v", err)
+	}
+	if !rec.Reissue {
+		t.Fatal("a cookie opened with an old key must ask to be re-sealed")
+	}
+	resealed, err := during.Update(context.Background(), name, tok, &rec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	after, _ := cookie.NewStore(newKey)
+	if _, found, err := after.Find(context.Background(), name, resealed); !found || err != nil {
+		t.Fatalf("the re-sealed cookie must open with the new key alone: %v", err)
+	}
+	if _, _, err := after.Find(context.Background(), name, tok); !errors.Is(err, securesession.ErrInvalidToken) {
+		t.Fatalf("after the old key is dropped its cookies are invalid, got %v", err)
+	}
+	if r2, _, _ := during.Find(context.Background(), name, resealed); r2.Reissue {
+		t.Fatal("a cookie under the current key must not be re-sealed")
+	}
+}
+
+// An unknown key ID is refused before any decryption: a wrong key of the
+// right ID length is not tried.
+func TestUnknownKeyIDRejected(t *testing.T) {
+	s := newStore(t)
+	tok := mustCreate(t, s, sample())
+	raw, _ := base64.RawURLEncoding.DecodeString(tok)
+	raw[1] ^= 0xff
+	_, _, err := s.Find(context.Background(), name, base64.RawURLEncoding.EncodeToString(raw))
+	if !errors.Is(err, securesession.ErrInvalidToken) || !strings.Contains(err.Error(), "unknown key ID") {
+		t.Fatalf("got %v", err)
+	}
+}
+
+func TestCookieBoundToItsName(t *testing.T) {
+	s := newStore(t)
+	tok := mustCreate(t, s, sample())
+	if _, _, err := s.Find(context.Background(), "__Host-other", tok); !errors.Is(err, securesession.ErrInvalidToken) {
+		t.Fatalf("a cookie presented under another name: %v", err)
+	}
+}
+
+func TestOversizedSessionIsErrTooLarge(t *testing.T) {
+	s := newStore(t)
+	rec := sample()
+	rec.Values = make([]byte, 3100)
+	if _, err := s.Create(context.Background(), name, rec); !errors.Is(err, securesession.ErrTooLarge) {
+		t.Fatalf("Create with 3100 bytes of values: %v, want ErrTooLarge", err)
+	}
+	rec.Values = make([]byte, 2800)
+	tok, err := s.Create(context.Background(), name, rec)
+	if err != nil {
+		t.Fatalf("2800 bytes of values must fit: %v", err)
+	}
+	if len(name)+1+len(tok) > securesession.MaxCookieSize {
+		t.Fatalf("cookie is %d bytes", len(name)+1+len(tok))
+	}
+}
+
+func TestOversizedIncomingCookieRejectedBeforeDecoding(t *testing.T) {
+	s := newStore(t)
+	_, _, err := s.Find(context.Background(), name, strings.Repeat("A", securesession.MaxCookieSize))
+	if !errors.Is(err, securesession.ErrInvalidToken) || !strings.Contains(err.Error(), "oversized") {
+		t.Fatalf("got %v", err)
+	}
+}
+
+func TestWithoutRevocationDeleteSaysItCannot(t *testing.T) {
+	s := newStore(t)
+	tok := mustCreate(t, s, sample())
+	if err := s.Delete(context.Background(), name, tok); !errors.Is(err, securesession.ErrCannotRevoke) {
+		t.Fatalf("Delete = %v, want ErrCannotRevoke", err)
+	}
+	if err := s.RevokeUser(context.Background(), "alice", securesession.Ref{}); !errors.Is(err, securesession.ErrCannotRevoke) {
+		t.Fatalf("RevokeUser = %v, want ErrCannotRevoke", err)
+	}
+}
+
+func TestRevocationKeepsTheKeptSession(t *testing.T) {
+	s := newStore(t)
+	s.SetRevocation(cookie.NewMemoryRevocation(0))
+	ctx := context.Background()
+	a, b := mustCreate(t, s, sample()), mustCreate(t, s, sample())
+	if err := s.RevokeUser(ctx, "alice", securesession.Ref{Name: name, Token: a}); err != nil {
+		t.Fatal(err)
+	}
+	if _, found, _ := s.Find(ctx, name, a); !found {
+		t.Fatal("the kept session was revoked")
+	}
+	if _, found, _ := s.Find(ctx, name, b); found {
+		t.Fatal("another session of the user survived RevokeUser")
+	}
+	rec, _, _ := s.Find(ctx, name, a)
+	if err := s.Delete(ctx, name, a); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Update(ctx, name, a, &rec); !errors.Is(err, securesession.ErrNoRecord) {
+		t.Fatalf("Update after Delete = %v, want ErrNoRecord (no resurrection)", err)
+	}
+}
+
+// TestTamperCampaign flips every bit of the first bytes of a valid cookie
+// (before and after base64), truncates and extends it, and swaps parts of
+// two users' cookies: no mutation may open.
+func TestTamperCampaign(t *testing.T) {
+	s := newStore(t)
+	ctx := context.Background()
+	alice := mustCreate(t, s, sample())
+	bobRec := sample()
+	bobRec.UserID = "bob"
+	bob := mustCreate(t, s, bobRec)
+	raw, _ := base64.RawURLEncoding.DecodeString(alice)
+	rawBob, _ := base64.RawURLEncoding.DecodeString(bob)
+	tried, accepted := 0, 0
+	try := func(v string) {
+		tried++
+		if v == alice || v == bob {
+			return
+		}
+		if _, found, err := s.Find(ctx, name, v); found || (err != nil && !errors.Is(err, securesession.ErrInvalidToken)) {
+			accepted++
+			t.Errorf("mutation accepted or misclassified: found=%v err=%v", found, err)
+		}
+	}
+	for i := 0; i < len(raw); i++ {
+		for bit := 0; bit < 8; bit++ {
+			m := append([]byte(nil), raw...)
+			m[i] ^= 1 << bit
+			try(base64.RawURLEncoding.EncodeToString(m))
+		}
+	}
+	for i := 0; i < len(alice); i++ {
+		try(alice[:i])
+		try(alice[:i] + alice[i+1:])
+		for _, c := range "A_-z0" {
+			try(alice[:i] + string(c) + alice[i+1:])
+		}
+	}
+	for _, ext := range []string{"A", "AA", "AAA", "====", "%3D", alice} {
+		try(alice + ext)
+	}
+	try(base64.StdEncoding.EncodeToString(raw))
+	try(base64.URLEncoding.EncodeToString(raw))
+	try(strings.ToUpper(alice))
+	try(strings.ToLower(alice))
+	// Splice Alice's header onto Bob's ciphertext and the reverse.
+	for cut := 1; cut < min(len(raw), len(rawBob)); cut += 3 {
+		m := append(append([]byte(nil), raw[:cut]...), rawBob[cut:]...)
+		try(base64.RawURLEncoding.EncodeToString(m))
+		m = append(append([]byte(nil), rawBob[:cut]...), raw[cut:]...)
+		try(base64.RawURLEncoding.EncodeToString(m))
+	}
+	if accepted != 0 || tried < 2000 {
+		t.Fatalf("%d of %d mutations accepted", accepted, tried)
+	}
+	t.Logf("%d mutations tried, none accepted", tried)
+}
+
+// fuzzKey and genuine are a fixed test key and a cookie it sealed (user
+// alice, created 2026-11-24 12:00 UTC), so that every fuzz worker agrees
+// on the one value that may open.
+var fuzzKey = func() []byte {
+	k := make([]byte, 32)
+	for i := range k {
+		k[i] = byte(i * 7)
+	}
+	return k
+}()
+
+const genuine = "Aa5r2_o5uuzqekMYzm70dMG0pzo1R6JLGijU-nFXhIpydSQahCDaoVM3VgclzdAhySuhSCyCyUNdzPpLRPjdP-wF8RTM2Nzbyv04-QFUrwJENzQkmRqG2IiMmZzWZpDzUBybf5CVoPFZL-MNFT2p5PCvWogNgkVDz91V0E-fzOAe744u"
+
+// FuzzFind checks that no input panics or is misclassified, and that no
+// input other than the genuine cookie opens.
+func FuzzFind(f *testing.F) {
+	s, err := cookie.NewStore(fuzzKey)
+	if err != nil {
+		f.Fatal(err)
+	}
+	if rec, found, err := s.Find(context.Background(), name, genuine); !found || err != nil || rec.UserID != "alice" {
+		f.Fatalf("the genuine cookie does not open: %v", err)
+	}
+	f.Add(genuine)
+	f.Add(genuine[:len(genuine)-1])
+	f.Add(genuine + "A")
+	f.Add("")
+	f.Add("AQ")
+	f.Add(strings.Repeat("A", 80))
+	f.Fuzz(func(t *testing.T, v string) {
+		_, found, err := s.Find(context.Background(), name, v)
+		if err != nil && !errors.Is(err, securesession.ErrInvalidToken) {
+			t.Fatalf("error not classified as invalid input: %v", err)
+		}
+		if found && v != genuine {
+			t.Fatalf("a mutated cookie opened: %q", v)
+		}
+	})
+}
+
+func BenchmarkFind(b *testing.B) {
+	s := newStoreB(b)
+	tok := mustCreate(b, s, sample())
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, found, _ := s.Find(context.Background(), name, tok); !found {
+			b.Fatal("not found")
+		}
+	}
+}
+
+func newStoreB(b *testing.B) *cookie.Store {
+	s, err := cookie.NewStore(newKey(b))
+	if err != nil {
+		b.Fatal(err)
+	}
+	return s
+}

@@ -1,0 +1,62 @@
+package token
+
+import (
+	"encoding/base64"
+	"strings"
+	"testing"
+)
+
+func TestNewTokensAreValidAndDistinct(t *testing.T) {
+	seen := map[string]bool{}
+	for i := 0; i < 1000; i++ {
+		tok := New()
+		if !Valid(tok) {
+			t.Fatalf("New() = %q is not Valid", tok)
+		}
+		if seen[tok] {
+			t.Fatal("duplicate token")
+		}
+		seen[tok] = true
+	}
+}
+
+func TestValidRejectsNonCanonicalAndForeignShapes(t *testing.T) {
+	good := New()
+	for name, s := range map[string]string{
+		"empty": "", "short": good[:42], "long": good + "A", "padded": good + "=",
+		"std alphabet": strings.Repeat("+", 42) + "A", "space": " " + good[1:], "path": "../../etc/passwd" + good[16:],
+		"stray bits": good[:42] + "B", "nul": good[:42] + "\x00",
+	} {
+		if Valid(s) {
+			t.Errorf("%s: Valid(%q) = true", name, s)
+		}
+	}
+}
+
+func TestHasherBindsTheCookieName(t *testing.T) {
+	h := NewHasher([]byte("0123456789abcdef0123456789abcdef"))
+	tok := New()
+	if h.Hex("a", tok) == h.Hex("b", tok) {
+		t.Fatal("the same token under two names hashes the same")
+	}
+	if h.Hex("a", "b"+tok) == h.Hex("ab", tok) {
+		t.Fatal("name/token boundary is ambiguous")
+	}
+	if strings.Contains(h.Hex("a", tok), tok) {
+		t.Fatal("hash contains the token")
+	}
+}
+
+func FuzzValid(f *testing.F) {
+	f.Add(New())
+	f.Add("")
+	f.Fuzz(func(t *testing.T, s string) {
+		if !Valid(s) {
+			return
+		}
+		b, err := base64.RawURLEncoding.Strict().DecodeString(s)
+		if err != nil || len(b) != Size || base64.RawURLEncoding.EncodeToString(b) != s {
+			t.Fatalf("Valid accepted %q, which is not a canonical token", s)
+		}
+	})
+}
