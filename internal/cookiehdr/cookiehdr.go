@@ -49,7 +49,7 @@ func Append(b []byte, a *Attrs, value string, now time.Time) []byte {
 	switch {
 	case a.MaxAge > 0:
 		b = append(b, "; Expires="...)
-		b = now.Add(time.Duration(a.MaxAge) * time.Second).UTC().AppendFormat(b, http.TimeFormat)
+		b = now.Add(time.Duration(a.MaxAge)*time.Second).UTC().AppendFormat(b, http.TimeFormat)
 		b = append(b, "; Max-Age="...)
 		b = strconv.AppendInt(b, int64(a.MaxAge), 10)
 	case a.MaxAge < 0:
