@@ -1,0 +1,89 @@
+// Package securesession makes user sessions in Gin applications secure by
+// default. It is a middleware on top of [github.com/gin-contrib/sessions]:
+// handlers keep calling sessions.Default(c) and its Get, Set, Delete,
+// Clear, AddFlash, Flashes and Save, while the middleware owns everything
+// that gin-contrib leaves to the application and that applications get
+// wrong.
+//
+// # Security defaults
+//
+// The zero [Options] is the recommended configuration:
+//
+//   - the cookie is __Host-session: Secure, HttpOnly, SameSite=Lax, Path=/,
+//     no Domain, no Max-Age (it ends when the browser closes). Every
+//     attribute is written by the middleware; none is inherited from
+//     gorilla/sessions or gin-contrib defaults, and a partial gin-contrib
+//     Options cannot strip them;
+//   - an idle timeout of 30 minutes and an absolute timeout of 12 hours,
+//     enforced on the server from times the client cannot change;
+//   - strict sessions: a token the server did not issue is never adopted,
+//     and nothing is stored for it;
+//   - no session, no cookie and no backend write for a request that never
+//     stores anything;
+//   - unsafe cross-origin requests are refused with 403 using
+//     [net/http.CrossOriginProtection] (the SameSite=Lax cookie does not
+//     stop requests from sibling subdomains; this does);
+//   - responses that set the cookie carry Cache-Control: no-store and
+//     Vary: Cookie;
+//   - a backend outage stops the request with 503 through
+//     Options.ErrorHandler (a *[BackendError]); it is never turned into an
+//     anonymous session, which would be a silent logout.
+//
+// [New] rejects contradictory options with an error naming the field:
+// SameSite=None without Secure, a __Host- name with a Domain or a Path
+// other than "/", a persistent lifetime over 400 days, and so on. Options
+// that weaken a protection are named Insecure*.
+//
+// # Login and logout
+//
+// Call [Login] after checking a user's credentials: the session gets a new
+// token, its data is carried over, the record under the old token is
+// deleted (a planted or stolen pre-login cookie becomes anonymous: no
+// session fixation), and the auth time and absolute timeout restart.
+// [Rotate] does the same on other privilege changes.
+//
+// [Logout] deletes the server record, clears the values and expires the
+// cookie with exactly the attributes it was issued with; a replayed copy of
+// the old cookie is then anonymous. [LogoutEverywhere] ends every session
+// of the user, and [LogoutOthers] every session but the current one (after
+// a password change). gin-contrib's idiom
+// session.Options(sessions.Options{MaxAge: -1}) followed by Save is a full
+// logout too.
+//
+// [UserID] and [AuthTime] read the current session; [ListSessions] and
+// [RevokeSession] serve a "your active sessions" page on backends that
+// implement [Lister].
+//
+// # Backends
+//
+// A [Backend] is a gin-contrib sessions.Store plus the operations above.
+// The contract is written in its method comments. Three ship with the
+// module:
+//
+//   - backends/cookie: the session sealed into the cookie with
+//     XChaCha20-Poly1305, no server state. It cannot revoke a copied cookie
+//     before it expires unless given a revocation store.
+//   - backends/memcache: memcached through gomemcache, on one or many
+//     servers, with per-user revocation in one round trip.
+//   - backends/gorm: any GORM database, with per-user listing and
+//     revocation and a stoppable expiry sweeper.
+//
+// Each runs the shared conformance suite in backends/backendtest in one
+// line; a third-party backend can run it too.
+//
+// # Events and logging
+//
+// Session events (created, rotated, logged out, expired, rejected cookie,
+// revoked, backend error) go to Options.OnEvent and to log/slog. They
+// identify a session by its backend Handle or a keyed hash, never by the
+// token, which is a bearer credential.
+//
+// # What is left to the application
+//
+// Checking passwords, keeping GET requests free of side effects (the
+// cross-origin check covers unsafe methods only), HTTPS and HSTS in
+// production, and choosing timeouts that fit the application's risk.
+//
+// See the OWASP Session Management Cheat Sheet and OWASP ASVS chapter V3
+// (4.0.3) / V7 (5.0) for the requirements these defaults follow.
+package securesession
