@@ -329,7 +329,10 @@ func (s *Store) updateLive(ctx context.Context, id string, set map[string]any) e
 	now := encTime(s.now())
 	var n int64
 	err := s.retry(ctx, func() error {
-		res := s.tx(ctx).Where("id = ? AND expires_at > ?", id, now).Updates(set)
+		// Model lets GORM resolve the map's columns from the schema
+		// (without it GORM formats the whole map, data included, into an
+		// error it then discards).
+		res := s.tx(ctx).Model(&sessionRow{}).Where("id = ? AND expires_at > ?", id, now).Updates(set)
 		n = res.RowsAffected
 		return res.Error
 	})
