@@ -20,7 +20,7 @@ func (s *Store) Cleanup(ctx context.Context) (deleted int64, err error) {
 		var ids []string
 		err := s.retry(ctx, func() error {
 			ids = ids[:0]
-			return s.tx(ctx).Where("expires_at <= ?", now).Limit(s.batch).Pluck("id", &ids).Error
+			return s.tx(ctx).Model(&sessionRow{}).Where("expires_at <= ?", now).Limit(s.batch).Pluck("id", &ids).Error
 		})
 		if err != nil || len(ids) == 0 {
 			return deleted, err
