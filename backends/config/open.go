@@ -1,0 +1,241 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+
+	gomemcache "github.com/bradfitz/gomemcache/memcache"
+	"gorm.io/driver/postgres"
+	gormdb "gorm.io/gorm"
+	"gorm.io/gorm/logger"
+
+	"github.com/gin-securesession/securesession"
+	"github.com/gin-securesession/securesession/backends/config/sessionkeys"
+	"github.com/gin-securesession/securesession/backends/cookie"
+	ssgorm "github.com/gin-securesession/securesession/backends/gorm"
+	"github.com/gin-securesession/securesession/backends/gorm/sqlite"
+	ssmemcache "github.com/gin-securesession/securesession/backends/memcache"
+	"github.com/gin-securesession/securesession/internal/keys"
+)
+
+// Store is a backend opened from a configuration string.
+type Store struct {
+	// Backend is the store to pass to securesession.New. For sqlite and
+	// postgres it also implements securesession.Lister, so
+	// securesession.ListSessions works.
+	Backend securesession.Backend
+
+	// Spec is the parsed configuration.
+	Spec *Spec
+
+	closers []func() error
+}
+
+// String describes the backend with any password redacted: safe to log.
+func (s *Store) String() string { return s.Spec.String() }
+
+// Close releases what Open acquired: it stops the gorm backend's sweeper,
+// closes the database or the memcached connections, and deletes the
+// throwaway database of sqlite::memory:. Call it after the HTTP server has
+// shut down.
+func (s *Store) Close() error {
+	var errs []error
+	for i := len(s.closers) - 1; i >= 0; i-- {
+		errs = append(errs, s.closers[i]())
+	}
+	s.closers = nil
+	return errors.Join(errs...)
+}
+
+// FromEnv opens the backend that the environment variable specVar
+// configures, with the keys in keysVar (see package sessionkeys). Errors
+// name the variable at fault.
+func FromEnv(specVar, keysVar string) (*Store, error) {
+	spec := os.Getenv(specVar)
+	if strings.TrimSpace(spec) == "" {
+		return nil, errorf("%s is not set; set it to one of %s", specVar, forms)
+	}
+	sp, err := Parse(spec)
+	if err != nil {
+		var e *Error
+		if errors.As(err, &e) {
+			return nil, errorf("%s: %s", specVar, e.Msg)
+		}
+		return nil, err
+	}
+	ks, err := sessionkeys.FromEnv(keysVar)
+	if err != nil {
+		return nil, fmt.Errorf("securesession/config: %w", err)
+	}
+	return OpenSpec(sp, ks)
+}
+
+// Open parses the configuration string spec and opens that backend with
+// keys (each exactly 32 random bytes; the cookie backend uses them all,
+// first one sealing, the others take exactly one). Server backends are
+// contacted once, so that a wrong address or password fails here rather
+// than on the first request.
+func Open(spec string, keys [][]byte) (*Store, error) {
+	sp, err := Parse(spec)
+	if err != nil {
+		return nil, err
+	}
+	return OpenSpec(sp, keys)
+}
+
+// OpenSpec opens the backend a parsed Spec describes; see Open.
+func OpenSpec(sp *Spec, keyList [][]byte) (*Store, error) {
+	if len(keyList) == 0 {
+		return nil, errorf("%s: no session key given; pass one or more 32-byte keys (generate one with `openssl rand -base64 32`); keys never go in the configuration string", sp.Scheme)
+	}
+	for i, k := range keyList {
+		if err := keys.Check(fmt.Sprintf("key %d of %d", i+1, len(keyList)), k); err != nil {
+			return nil, errorf("%s: %v", sp.Scheme, err)
+		}
+	}
+	if sp.Scheme != "cookie" && len(keyList) > 1 {
+		return nil, errorf("%s: got %d keys, but this backend takes exactly one (it derives the key that hashes session IDs from it, and changing it ends every session); key rotation is for the cookie backend: keep only the first key", sp.Scheme, len(keyList))
+	}
+	st := &Store{Spec: sp}
+	var err error
+	switch sp.Scheme {
+	case "cookie":
+		err = st.openCookie(keyList)
+	case "memcache":
+		err = st.openMemcache(keyList[0])
+	case "sqlite":
+		err = st.openSQLite(keyList[0])
+	case "postgres":
+		err = st.openPostgres(keyList[0])
+	default:
+		err = errorf("unknown backend scheme %q; use one of %s", sp.Scheme, strings.Join(Schemes, ", "))
+	}
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	return st, nil
+}
+
+func (st *Store) openCookie(keyList [][]byte) error {
+	s, err := cookie.NewStore(keyList...)
+	if err != nil {
+		return errorf("cookie: %v", err)
+	}
+	if st.Spec.Revocation == "memory" {
+		s.SetRevocation(cookie.NewMemoryRevocation(0))
+	}
+	st.Backend = s
+	return nil
+}
+
+func (st *Store) openMemcache(key []byte) error {
+	sp := st.Spec
+	servers := new(gomemcache.ServerList)
+	if err := servers.SetServers(sp.Servers...); err != nil {
+		return errorf("memcache: cannot resolve the servers %s: %v", strings.Join(sp.Servers, ","), err)
+	}
+	client := gomemcache.NewFromSelector(servers)
+	client.Timeout = sp.Timeout
+	client.MaxIdleConns = sp.MaxIdleConns
+	st.closers = append(st.closers, client.Close)
+	if err := client.Ping(); err != nil {
+		return errorf("memcache: cannot reach memcached at %s: %v; check that it runs and that this host may connect", strings.Join(sp.Servers, ","), err)
+	}
+	s, err := ssmemcache.NewStore(client, ssmemcache.Options{Key: key, Prefix: sp.Prefix, MaxItemSize: sp.MaxItemSize})
+	if err != nil {
+		return errorf("memcache: %v", err)
+	}
+	st.Backend = s
+	return nil
+}
+
+// gormConfig keeps GORM quiet: its logger prints SQL with bound values,
+// and the middleware already reports every error it returns.
+func gormConfig() *gormdb.Config { return &gormdb.Config{Logger: logger.Discard} }
+
+func (st *Store) openSQLite(key []byte) error {
+	sp := st.Spec
+	path := sp.Path
+	if path == MemoryPath {
+		dir, err := os.MkdirTemp("", "securesession-sqlite-")
+		if err != nil {
+			return errorf("sqlite::memory: cannot create a temporary directory: %v", err)
+		}
+		st.closers = append(st.closers, func() error { return os.RemoveAll(dir) })
+		path = filepath.Join(dir, "sessions.db")
+	}
+	db, err := sqlite.Open(path, gormConfig())
+	if err != nil {
+		return errorf("sqlite: cannot open %q: %v; check that the directory exists and is writable", path, err)
+	}
+	st.closers = append(st.closers, closeDB(db))
+	return st.gormStore("sqlite", db, key)
+}
+
+func (st *Store) openPostgres(key []byte) error {
+	sp := st.Spec
+	dsn := sp.secret.dsn
+	if u, err := url.Parse(dsn); err == nil && !u.Query().Has("connect_timeout") {
+		// Without it an unreachable host blocks startup for minutes.
+		q := u.Query()
+		q.Set("connect_timeout", "10")
+		u.RawQuery = q.Encode()
+		dsn = u.String()
+	}
+	db, err := gormdb.Open(postgres.Open(dsn), gormConfig())
+	if err != nil {
+		return st.scrub(fmt.Errorf("securesession/config: postgres: cannot connect to %s: %w; check the host, port, user, password (or $PGPASSWORD) and sslmode", sp.String(), err))
+	}
+	st.closers = append(st.closers, closeDB(db))
+	return st.gormStore("postgres", db, key)
+}
+
+func (st *Store) gormStore(scheme string, db *gormdb.DB, key []byte) error {
+	s, err := ssgorm.NewStore(db, ssgorm.Options{Key: key, TableName: st.Spec.Table, CleanupInterval: st.Spec.CleanupInterval})
+	if err != nil {
+		return st.scrub(fmt.Errorf("securesession/config: %s: %w", scheme, err))
+	}
+	st.closers = append(st.closers, s.Close)
+	st.Backend = s
+	return nil
+}
+
+func closeDB(db *gormdb.DB) func() error {
+	return func() error {
+		sqlDB, err := db.DB()
+		if err != nil {
+			return err
+		}
+		return sqlDB.Close()
+	}
+}
+
+// scrub returns err with the configured password, in any encoding, cut out
+// of its text. A driver error that quoted it is replaced by a plain error
+// (losing errors.Is on it), so the secret cannot be reached by unwrapping
+// either.
+func (st *Store) scrub(err error) error {
+	if st.Spec.secret == nil {
+		return err
+	}
+	pw := st.Spec.secret.password
+	if pw == "" {
+		return err
+	}
+	msg := err.Error()
+	clean := msg
+	for _, form := range []string{pw, url.QueryEscape(pw), url.PathEscape(pw), url.UserPassword("", pw).String()[1:]} {
+		if form != "" {
+			clean = strings.ReplaceAll(clean, form, "xxxxx")
+		}
+	}
+	if clean == msg {
+		return err
+	}
+	return errors.New(clean)
+}
