@@ -25,8 +25,15 @@ import (
 // record lapse on its own (a TTL, an expires_at column), but it does not need
 // to enforce them exactly.
 //
+// The middleware always fills Record.Created, LastSeen, Deadline and
+// Expires, never calls RevokeUser with an empty user ID, and sends a new
+// cookie whenever a method returns a token different from the one it was
+// given.
+//
 // All methods must be safe for concurrent use. The context carries the
-// request's deadline and cancellation.
+// request's deadline and cancellation. A malformed token passed to any
+// method is rejected with an error wrapping ErrInvalidToken before any
+// store access.
 type Backend interface {
 	sessions.Store
 
@@ -50,8 +57,8 @@ type Backend interface {
 
 	// Update replaces the record that token names with rec (user, values
 	// and times) and returns the token the client must present from now on:
-	// the same token for a server backend, a new sealed value for the cookie
-	// backend. If the record no longer exists (logged out, revoked or
+	// usually the same token for a server backend, a new sealed value for
+	// the cookie backend. If the record no longer exists (logged out, revoked or
 	// expired since Find) Update returns ErrNoRecord and must not re-create
 	// it: a write that races a logout never brings the session back.
 	Update(ctx context.Context, name, token string, rec *Record) (newToken string, err error)
@@ -77,7 +84,8 @@ type Backend interface {
 	Delete(ctx context.Context, name, token string) error
 
 	// RevokeUser ends every session of userID, under every cookie name,
-	// except the one that keep names (the zero Ref keeps none). A backend
+	// except the one that keep names (the zero Ref keeps none). userID is
+	// never empty (anonymous sessions have no user to revoke). A backend
 	// that cannot do it returns an error wrapping ErrCannotRevoke.
 	RevokeUser(ctx context.Context, userID string, keep Ref) error
 }

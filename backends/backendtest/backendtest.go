@@ -46,35 +46,45 @@ type Factory func(t *testing.T) securesession.Backend
 func Run(t *testing.T, newBackend Factory) {
 	t.Helper()
 	gin.SetMode(gin.TestMode)
-	checks := []struct {
-		name string
-		fn   func(*testing.T, Factory)
-	}{
-		{"DefaultCookieAttributes", testDefaultCookieAttributes},
-		{"NoCookieOrWriteForUntouchedSession", testNoCookieOrWriteForUntouchedSession},
-		{"ValuesKeepTheirTypes", testValuesKeepTheirTypes},
-		{"AutoSaveWithoutSave", testAutoSaveWithoutSave},
-		{"ExplicitSaveWritesOnce", testExplicitSaveWritesOnce},
-		{"Flashes", testFlashes},
-		{"UnknownTokenNeverAdopted", testUnknownTokenNeverAdopted},
-		{"LoginRotatesAndCarriesData", testLoginRotatesAndCarriesData},
-		{"FixationRefused", testFixationRefused},
-		{"RotateKillsOldCookie", testRotateKillsOldCookie},
-		{"LogoutKillsOldCookie", testLogoutKillsOldCookie},
-		{"LogoutExpiresCookieWithSameAttributes", testLogoutExpiresCookieWithSameAttributes},
-		{"GinContribMaxAgeMinusOneLogsOut", testGinContribMaxAgeMinusOneLogsOut},
-		{"LogoutEverywhere", testLogoutEverywhere},
-		{"TamperedCookiesAreAnonymous", testTamperedCookiesAreAnonymous},
-		{"CookieMovedToAnotherNameIsAnonymous", testCookieMovedToAnotherName},
-		{"IdleTimeout", testIdleTimeout},
-		{"ActivityKeepsSessionAlive", testActivityKeepsSessionAlive},
-		{"AbsoluteTimeout", testAbsoluteTimeout},
-		{"ConcurrentRequests", testConcurrentRequests},
-		{"GinContribTester", testGinContribTester},
-	}
+	var checks []check
+	checks = append(checks, coreChecks...)
+	checks = append(checks, hardeningChecks...)
+	checks = append(checks, headerChecks...)
 	for _, c := range checks {
 		t.Run(c.name, func(t *testing.T) { c.fn(t, newBackend) })
 	}
+}
+
+// check is one named conformance check. The lists live beside the checks
+// they name: coreChecks here, hardeningChecks in hardening.go,
+// headerChecks in header.go.
+type check struct {
+	name string
+	fn   func(*testing.T, Factory)
+}
+
+var coreChecks = []check{
+	{"DefaultCookieAttributes", testDefaultCookieAttributes},
+	{"NoCookieOrWriteForUntouchedSession", testNoCookieOrWriteForUntouchedSession},
+	{"ValuesKeepTheirTypes", testValuesKeepTheirTypes},
+	{"AutoSaveWithoutSave", testAutoSaveWithoutSave},
+	{"ExplicitSaveWritesOnce", testExplicitSaveWritesOnce},
+	{"Flashes", testFlashes},
+	{"UnknownTokenNeverAdopted", testUnknownTokenNeverAdopted},
+	{"LoginRotatesAndCarriesData", testLoginRotatesAndCarriesData},
+	{"FixationRefused", testFixationRefused},
+	{"RotateKillsOldCookie", testRotateKillsOldCookie},
+	{"LogoutKillsOldCookie", testLogoutKillsOldCookie},
+	{"LogoutExpiresCookieWithSameAttributes", testLogoutExpiresCookieWithSameAttributes},
+	{"GinContribMaxAgeMinusOneLogsOut", testGinContribMaxAgeMinusOneLogsOut},
+	{"LogoutEverywhere", testLogoutEverywhere},
+	{"TamperedCookiesAreAnonymous", testTamperedCookiesAreAnonymous},
+	{"CookieMovedToAnotherNameIsAnonymous", testCookieMovedToAnotherName},
+	{"IdleTimeout", testIdleTimeout},
+	{"ActivityKeepsSessionAlive", testActivityKeepsSessionAlive},
+	{"AbsoluteTimeout", testAbsoluteTimeout},
+	{"ConcurrentRequests", testConcurrentRequests},
+	{"GinContribTester", testGinContribTester},
 }
 
 // Clock is a manually advanced clock for timeout tests. It is safe for
