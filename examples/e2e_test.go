@@ -3,9 +3,20 @@ package examples_test
 import (
 	"net/http"
 	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/gin-securesession/securesession/internal/testservers"
 )
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	testservers.StopPostgres()
+	os.Exit(code)
+}
 
 // The examples run in development mode on loopback, where the cookie is
 // named "session" and has no Secure attribute.
@@ -22,6 +33,64 @@ func TestBasicOverHTTP(t *testing.T) {
 	t.Parallel()
 	app := startExample(t, "basic")
 	driveOverHTTP(t, app, backendTraits{canList: false})
+}
+
+func TestSQLiteOverHTTP(t *testing.T) {
+	t.Parallel()
+	app := startExample(t, "sqlite", "SQLITE_PATH="+filepath.Join(t.TempDir(), "sessions.db"))
+	driveOverHTTP(t, app, backendTraits{canList: true})
+}
+
+func TestMemcacheOverHTTP(t *testing.T) {
+	t.Parallel()
+	mc := testservers.StartMemcachedT(t)
+	app := startExample(t, "memcache", "MEMCACHE_SERVERS="+mc.Addr())
+	driveOverHTTP(t, app, backendTraits{canList: false})
+}
+
+func TestPostgresOverHTTP(t *testing.T) {
+	t.Parallel()
+	app := startExample(t, "postgres", "DATABASE_URL="+testservers.Postgres(t))
+	driveOverHTTP(t, app, backendTraits{canList: true})
+}
+
+// TestConfigOverHTTP runs examples/config on backends chosen by the
+// configuration string alone.
+func TestConfigOverHTTP(t *testing.T) {
+	t.Parallel()
+	t.Run("cookie", func(t *testing.T) {
+		t.Parallel()
+		app := startExample(t, "config", "SESSION_BACKEND=cookie:?revocation=memory")
+		driveOverHTTP(t, app, backendTraits{canList: false})
+	})
+	t.Run("sqlite", func(t *testing.T) {
+		t.Parallel()
+		app := startExample(t, "config", "SESSION_BACKEND=sqlite::memory:")
+		driveOverHTTP(t, app, backendTraits{canList: true})
+	})
+	t.Run("memcache", func(t *testing.T) {
+		t.Parallel()
+		mc := testservers.StartMemcachedT(t)
+		app := startExample(t, "config", "SESSION_BACKEND=memcache://"+mc.Addr()+"?prefix=cfg_")
+		driveOverHTTP(t, app, backendTraits{canList: false})
+	})
+}
+
+var handleInput = regexp.MustCompile(`name="handle" value="([^"]+)"`)
+
+// ownHandle returns the handle of the row marked "this device" on a
+// sessions page.
+func ownHandle(t *testing.T, body string) string {
+	t.Helper()
+	for _, row := range strings.Split(body, "<tr>") {
+		if strings.Contains(row, "this device") {
+			if m := handleInput.FindStringSubmatch(row); m != nil {
+				return m[1]
+			}
+		}
+	}
+	t.Fatal("the sessions page marks no session as this device")
+	return ""
 }
 
 // driveOverHTTP runs the flow every example must support, over real HTTP
@@ -167,10 +236,32 @@ func driveOverHTTP(t *testing.T, app *exampleApp, traits backendTraits) {
 	keep(a.cookie)
 	keep(b.cookie)
 	if traits.canList {
+		// Device a sees both sessions, with the client recorded, and
+		// revokes b's; b is then anonymous and a is not.
 		r = a.get("/sessions")
 		if n := strings.Count(r.Body, `action="/sessions/revoke"`); n < 2 {
 			t.Fatalf("GET /sessions lists %d sessions, want at least 2", n)
 		}
+		if !strings.Contains(r.Body, "Go-http-client") || !strings.Contains(r.Body, "127.0.0.1") {
+			t.Error("GET /sessions does not show the recorded user agent and IP")
+		}
+		bHandle := ownHandle(t, b.get("/sessions").Body)
+		if bHandle == ownHandle(t, r.Body) {
+			t.Fatal("two devices show the same session handle")
+		}
+		r = a.post("/sessions/revoke", url.Values{"handle": {bHandle}})
+		if r.Status != http.StatusSeeOther || r.Location != "/sessions" {
+			t.Fatalf("POST /sessions/revoke: %d to %q", r.Status, r.Location)
+		}
+		if r = b.get("/profile"); r.Status != http.StatusSeeOther {
+			t.Fatalf("the revoked device is still logged in (status %d)", r.Status)
+		}
+		if r = a.get("/profile"); r.Status != http.StatusOK {
+			t.Fatalf("revoking another session logged this one out (status %d)", r.Status)
+		}
+		b = &agent{c: c}
+		b.post("/login", demoLogin)
+		keep(b.cookie)
 	}
 	r = a.post("/logout-everywhere", nil)
 	if r.Status != http.StatusSeeOther || r.Location != "/?m=logged-out-everywhere" {

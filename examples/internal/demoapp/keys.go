@@ -42,3 +42,23 @@ func Fatal(msg string, err error) {
 	slog.Error(msg, "error", err)
 	os.Exit(1)
 }
+
+// SingleKey returns the one key of a backend that takes exactly one (the
+// memcache and SQL backends derive the key that hashes session IDs from
+// it; changing it ends every session, so they do not rotate keys).
+func SingleKey() []byte {
+	keys := Keys()
+	if len(keys) != 1 {
+		Fatal("reading session keys", errors.New(KeysEnv+" holds several keys, but this backend takes exactly one; keep only the first"))
+	}
+	return keys[0]
+}
+
+// Getenv returns the environment variable name, or def when it is unset or
+// empty.
+func Getenv(name, def string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return def
+}
