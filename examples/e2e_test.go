@@ -14,6 +14,7 @@ import (
 
 func TestMain(m *testing.M) {
 	code := m.Run()
+	removeBuilds()
 	testservers.StopPostgres()
 	os.Exit(code)
 }

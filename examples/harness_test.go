@@ -48,6 +48,7 @@ var buildCache sync.Map // example name -> *builtBinary
 
 type builtBinary struct {
 	once sync.Once
+	dir  string
 	path string
 	err  error
 	out  []byte
@@ -64,7 +65,7 @@ func buildExample(t *testing.T, name string) string {
 			b.err = err
 			return
 		}
-		b.path = filepath.Join(dir, name)
+		b.dir, b.path = dir, filepath.Join(dir, name)
 		cmd := exec.Command("go", "build", "-o", b.path, "./"+name)
 		b.out, b.err = cmd.CombinedOutput()
 	})
@@ -72,6 +73,16 @@ func buildExample(t *testing.T, name string) string {
 		t.Fatalf("go build ./%s: %v\n%s", name, b.err, b.out)
 	}
 	return b.path
+}
+
+// removeBuilds deletes the binaries buildExample made; TestMain calls it.
+func removeBuilds() {
+	buildCache.Range(func(_, v any) bool {
+		if b := v.(*builtBinary); b.dir != "" {
+			os.RemoveAll(b.dir)
+		}
+		return true
+	})
 }
 
 // startExample builds and starts the example ./<name> with the given extra
