@@ -150,7 +150,9 @@ type state struct {
 	issued time.Time
 }
 
-var b64 = base64.RawURLEncoding
+// b64 is strict: a non-canonical encoding (stray bits in the last
+// character) is rejected, so one cookie has exactly one spelling.
+var b64 = base64.RawURLEncoding.Strict()
 
 func invalid(reason string) error {
 	return fmt.Errorf("securesession/cookie: %s: %w", reason, securesession.ErrInvalidToken)

@@ -290,3 +290,32 @@ func newStoreB(b *testing.B) *cookie.Store {
 	}
 	return s
 }
+
+// Go's lenient base64 ignores the spare low bits of a final character, so
+// without a strict decoder several spellings open as one cookie. Found by
+// the header tamper check flipping the last character.
+func TestNonCanonicalSpellingRejected(t *testing.T) {
+	s := newStore(t)
+	for i := 0; i < 20; i++ {
+		rec := sample()
+		rec.UserID = strings.Repeat("a", i+1) // vary the length until it leaves spare bits
+		tok := mustCreate(t, s, rec)
+		raw, _ := base64.RawURLEncoding.DecodeString(tok)
+		if len(raw)%3 == 0 {
+			continue // no spare bits to flip
+		}
+		last := strings.IndexByte("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_", tok[len(tok)-1])
+		alt := tok[:len(tok)-1] + string("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"[last|1])
+		if alt == tok {
+			alt = tok[:len(tok)-1] + string("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"[last&^1])
+		}
+		if lenient, _ := base64.RawURLEncoding.DecodeString(alt); string(lenient) != string(raw) {
+			t.Fatalf("test setup: %q and %q decode differently", tok, alt)
+		}
+		if _, found, err := s.Find(context.Background(), name, alt); found || !errors.Is(err, securesession.ErrInvalidToken) {
+			t.Fatalf("non-canonical spelling opened: found=%v err=%v", found, err)
+		}
+		return
+	}
+	t.Fatal("no token with spare bits in 20 tries")
+}
