@@ -41,6 +41,33 @@ func Login(c *gin.Context, userID string) error {
 	return rotate(c, userID, "login")
 }
 
+// LoginToken is Login for an API client that carries its session in an
+// Authorization header (see Options.AuthorizationHeader): no cookie is
+// set, and the new token is returned so the application can put it in the
+// response body (it is also sent in the TokenHeader response header). The
+// response is marked Cache-Control: no-store. It returns an error if
+// Options.AuthorizationHeader is off.
+func LoginToken(c *gin.Context, userID string) (string, error) {
+	s, err := current(c)
+	if err != nil {
+		return "", err
+	}
+	if !s.m.cfg.bearer {
+		return "", errors.New("securesession: LoginToken: Options.AuthorizationHeader is off, so a token could not be used")
+	}
+	if userID == "" {
+		return "", errors.New("securesession: LoginToken: empty user ID")
+	}
+	if s.hadCookie && !s.viaHeader {
+		return "", errors.New("securesession: LoginToken: the request carries a session cookie; use Login for browser sessions")
+	}
+	s.viaHeader = true
+	if err := rotate(c, userID, "login"); err != nil {
+		return "", err
+	}
+	return s.token, nil
+}
+
 // Rotate gives the session a new token, carrying its values, user and
 // auth time over and deleting the record under the old token. Call it on a
 // privilege change other than login (a role switch, a step-up

@@ -122,6 +122,21 @@ type Options struct {
 	// http.CrossOriginProtection.AddTrustedOrigin. Default none.
 	TrustedOrigins []string
 
+	// AuthorizationHeader lets API clients (mobile apps, CLIs, single-page
+	// apps on another origin) carry their session in an
+	// "Authorization: Bearer <token>" header instead of the cookie. The
+	// token is the same credential the cookie would hold, so every backend
+	// works unchanged, with the same rotation, logout and timeouts. An API
+	// client gets its token from LoginToken and any replacement in the
+	// Session-Token response header (TokenHeader). Requests whose session
+	// comes from the header skip the cross-origin check (a browser never
+	// attaches the header on its own) and get Cache-Control: no-store. A
+	// request that carries both the cookie and the header is refused with
+	// 400. Tokens are never read from a URL query or a form field: those end
+	// up in logs, proxies and browser history (OWASP ASVS 3.1.1). Default
+	// false: only the cookie is read.
+	AuthorizationHeader bool
+
 	// InsecureDisableCrossOriginProtection turns off the cross-origin
 	// request check. Default false: unsafe-method requests (POST, PUT,
 	// PATCH, DELETE, ...) that a browser marks as cross-origin are refused
@@ -181,6 +196,7 @@ type config struct {
 	recordClient     bool
 	clearSiteData    bool
 	insecureHTTP     bool
+	bearer           bool
 	crossOrigin      *http.CrossOriginProtection
 	errorHandler     func(*gin.Context, error)
 	crossOriginDeny  func(*gin.Context, error)
@@ -206,6 +222,7 @@ func (o *Options) compile() (*config, error) {
 		recordClient:  o.RecordClientInfo,
 		clearSiteData: o.ClearSiteData,
 		insecureHTTP:  o.InsecureAllowHTTP,
+		bearer:        o.AuthorizationHeader,
 		errorHandler:  o.ErrorHandler,
 		onEvent:       o.OnEvent,
 		logger:        o.Logger,

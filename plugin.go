@@ -56,7 +56,23 @@ type middleware struct {
 }
 
 func (m *middleware) handle(c *gin.Context) {
-	if m.cfg.crossOrigin != nil {
+	cookieTok, hasCookie := cookiehdr.Get(c.Request.Header, m.cfg.name)
+	var bearerTok string
+	var hasBearer bool
+	if m.cfg.bearer {
+		bearerTok, hasBearer = bearerToken(c.Request.Header)
+	}
+	if hasCookie && hasBearer {
+		// Never merge two credentials: which one would win is exactly
+		// what an attacker who can set one of them wants to choose.
+		m.emit(c.Request.Context(), Event{Kind: EventRejected, Reason: "both a session cookie and an Authorization header"})
+		c.AbortWithStatusJSON(http.StatusBadRequest, gin.H{"error": "send the session in the cookie or in the Authorization header, not both"})
+		return
+	}
+	// A browser attaches cookies to cross-site requests on its own but
+	// never an Authorization header, so only cookie-borne (or
+	// session-less) requests need the cross-origin check.
+	if m.cfg.crossOrigin != nil && !hasBearer {
 		if err := m.cfg.crossOrigin.Check(c.Request); err != nil {
 			m.emit(c.Request.Context(), Event{Kind: EventCrossOriginDenied, Err: err})
 			m.cfg.crossOriginDeny(c, err)
@@ -64,8 +80,13 @@ func (m *middleware) handle(c *gin.Context) {
 			return
 		}
 	}
-	s := &session{m: m, c: c}
-	if tok, ok := cookiehdr.Get(c.Request.Header, m.cfg.name); ok {
+	s := &session{m: m, c: c, viaHeader: hasBearer}
+	tok := cookieTok
+	if hasBearer {
+		tok = bearerTok
+		c.Writer.Header().Set("Cache-Control", "no-store")
+	}
+	if hasCookie || hasBearer {
 		s.hadCookie = true
 		if err := s.load(tok); err != nil {
 			m.emit(c.Request.Context(), Event{Kind: EventBackendError, Err: err})
@@ -80,12 +101,38 @@ func (m *middleware) handle(c *gin.Context) {
 	c.Writer = &s.w
 	c.Next()
 	c.Writer = s.w.ResponseWriter
+	if s.viaHeader && !c.Writer.Written() {
+		c.Writer.Header().Set("Cache-Control", "no-store")
+	}
 	if !s.committed {
 		s.committed = true
 		if err := s.commit(!c.Writer.Written()); err != nil {
 			s.fail(err)
 		}
 	}
+}
+
+// TokenHeader is the response header that carries a session's new token to
+// a client that sent its session in an Authorization header (see
+// Options.AuthorizationHeader), whenever the token changes: after
+// LoginToken, Login, Rotate, or a re-seal by the cookie backend. The client
+// must use the new token from then on.
+const TokenHeader = "Session-Token"
+
+// bearerToken returns the token of an "Authorization: Bearer <token>"
+// header. The scheme is case-insensitive (RFC 9110); anything else,
+// including several Authorization headers, is not a bearer token.
+func bearerToken(h http.Header) (string, bool) {
+	v := h["Authorization"]
+	if len(v) != 1 {
+		return "", false
+	}
+	const scheme = "bearer "
+	if len(v[0]) <= len(scheme) || !strings.EqualFold(v[0][:len(scheme)], scheme) {
+		return "", false
+	}
+	tok := strings.TrimSpace(v[0][len(scheme):])
+	return tok, tok != ""
 }
 
 // session is the per-request session. It implements gin-contrib's
@@ -100,7 +147,8 @@ type session struct {
 	vals   map[any]any
 	maxAge int // from Session.Options; 0 = Options.RememberFor
 
-	hadCookie     bool // the request carried a session cookie (valid or not)
+	hadCookie     bool // the request carried a session cookie or bearer token (valid or not)
+	viaHeader     bool // the session travels in the Authorization header, not a cookie
 	accessed      bool // the handler read or wrote the session
 	dirty         bool // values changed since the last save
 	logoutPending bool // Session.Options(MaxAge<0): log out at save
@@ -452,6 +500,12 @@ func (s *session) attrs() cookiehdr.Attrs {
 }
 
 func (s *session) setCookie(tok string, now time.Time) {
+	h := s.w.ResponseWriter.Header()
+	if s.viaHeader {
+		h.Set(TokenHeader, tok)
+		h.Set("Cache-Control", "no-store")
+		return
+	}
 	a := s.attrs()
 	life := s.m.cfg.rememberFor
 	if s.maxAge > 0 {
@@ -463,15 +517,19 @@ func (s *session) setCookie(tok string, now time.Time) {
 		}
 		a.MaxAge = max(int((life+time.Second/2)/time.Second), 1) // nearest second; the server enforces the exact deadline
 	}
-	h := s.w.ResponseWriter.Header()
 	cookiehdr.Replace(h, a.Name, cookiehdr.String(&a, tok, now))
 	noStore(h)
 }
 
 func (s *session) expireCookie(now time.Time) {
+	h := s.w.ResponseWriter.Header()
+	if s.viaHeader {
+		h.Del(TokenHeader)
+		h.Set("Cache-Control", "no-store")
+		return
+	}
 	a := s.attrs()
 	a.MaxAge = -1
-	h := s.w.ResponseWriter.Header()
 	cookiehdr.Replace(h, a.Name, cookiehdr.String(&a, "", now))
 	noStore(h)
 }
@@ -512,7 +570,15 @@ type respWriter struct {
 
 func (w *respWriter) beforeHeaders() {
 	s := w.s
-	if s.committed || w.ResponseWriter.Written() {
+	if w.ResponseWriter.Written() {
+		return
+	}
+	if s.viaHeader {
+		// A response to a token-authenticated request is private to that
+		// client whatever the handler said.
+		w.ResponseWriter.Header().Set("Cache-Control", "no-store")
+	}
+	if s.committed {
 		return
 	}
 	s.committed = true

@@ -270,6 +270,14 @@ func addRoutes(r *gin.Engine) {
 		}
 		c.String(http.StatusOK, "ok")
 	})
+	r.POST("/api-login", func(c *gin.Context) {
+		tok, err := securesession.LoginToken(c, c.Query("user"))
+		if err != nil {
+			c.JSON(http.StatusInternalServerError, gin.H{"error": err.Error()})
+			return
+		}
+		c.JSON(http.StatusOK, gin.H{"token": tok})
+	})
 	r.POST("/rotate", func(c *gin.Context) {
 		if err := securesession.Rotate(c); err != nil {
 			c.String(http.StatusInternalServerError, "rotate: %v", err)
@@ -300,7 +308,9 @@ func addRoutes(r *gin.Engine) {
 		}
 		c.String(http.StatusOK, "ok")
 	})
-	r.GET("/whoami", func(c *gin.Context) { c.String(http.StatusOK, "user=%s", securesession.UserID(c)) })
+	whoami := func(c *gin.Context) { c.String(http.StatusOK, "user=%s", securesession.UserID(c)) }
+	r.GET("/whoami", whoami)
+	r.POST("/whoami", whoami)
 }
 
 // result is a finished request.
