@@ -24,7 +24,7 @@ import (
 func main() {
 	spec, err := config.Parse(demoapp.Getenv("SESSION_BACKEND", "cookie:?revocation=memory"))
 	if err != nil {
-		demoapp.Fatal("SESSION_BACKEND", err) // the error never contains a password
+		demoapp.Fatal("parsing SESSION_BACKEND", err) // the error never contains a password
 	}
 	// In production config.FromEnv("SESSION_BACKEND", "SESSION_KEYS") reads
 	// both settings and fails when the keys are missing; the demo falls
