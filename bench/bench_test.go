@@ -27,6 +27,10 @@ func BenchmarkRequests(b *testing.B) {
 					req := a.NewRequest(r)
 					w := &Sink{H: make(http.Header)}
 					failed := 0
+					var rt0 int64
+					if a.RoundTrips != nil {
+						rt0 = a.RoundTrips.Load()
+					}
 					b.ReportAllocs()
 					b.ResetTimer()
 					for b.Loop() {
@@ -36,6 +40,9 @@ func BenchmarkRequests(b *testing.B) {
 					}
 					if failed > 0 {
 						b.Fatalf("%d of %d requests failed", failed, b.N)
+					}
+					if a.RoundTrips != nil {
+						b.ReportMetric(float64(a.RoundTrips.Load()-rt0)/float64(b.N), "roundtrips/op")
 					}
 				})
 			}

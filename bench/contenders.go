@@ -19,6 +19,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -63,7 +64,9 @@ type App struct {
 	Name   string
 	Router *gin.Engine
 	Cookie string
-	close  []func()
+	// RoundTrips, when set, counts the memcached requests sent so far.
+	RoundTrips *atomic.Int64
+	close      []func()
 }
 
 // Close releases what the contender opened (databases, clients).
@@ -290,18 +293,38 @@ func newGinContribCookie(*Env) (*App, error) {
 var errNoMemcached = errors.New("no memcached running")
 
 // memcacheClient is a gomemcache client with its defaults, except enough
-// idle connections for parallel load.
-func memcacheClient(env *Env) (*gomemcache.Client, error) {
+// idle connections for parallel load. It counts the round trips it makes
+// (gomemcache flushes one write per request and then reads the reply).
+func memcacheClient(env *Env) (*gomemcache.Client, *atomic.Int64, error) {
 	if env.MemcacheAddr == "" {
-		return nil, errNoMemcached
+		return nil, nil, errNoMemcached
 	}
 	c := gomemcache.New(env.MemcacheAddr)
 	c.MaxIdleConns = 16
-	return c, nil
+	n := new(atomic.Int64)
+	var d net.Dialer
+	c.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
+		conn, err := d.DialContext(ctx, network, addr)
+		if err != nil {
+			return nil, err
+		}
+		return countingConn{conn, n}, nil
+	}
+	return c, n, nil
+}
+
+type countingConn struct {
+	net.Conn
+	n *atomic.Int64
+}
+
+func (c countingConn) Write(p []byte) (int, error) {
+	c.n.Add(1)
+	return c.Conn.Write(p)
 }
 
 func newOursMemcache(env *Env) (*App, error) {
-	c, err := memcacheClient(env)
+	c, rt, err := memcacheClient(env)
 	if err != nil {
 		return nil, err
 	}
@@ -311,19 +334,21 @@ func newOursMemcache(env *Env) (*App, error) {
 	}
 	a, err := ours(s, "ours-memcache")
 	if a != nil {
+		a.RoundTrips = rt
 		a.close = append(a.close, func() { c.Close() })
 	}
 	return a, err
 }
 
 func newGinContribMemcached(env *Env) (*App, error) {
-	c, err := memcacheClient(env)
+	c, rt, err := memcacheClient(env)
 	if err != nil {
 		return nil, err
 	}
 	// A hash key only, as gin-contrib's README shows for server-side stores.
 	a, err := ginContrib(gcmemcached.NewStore(c, fmt.Sprintf("gc%d:", seq.Add(1)), RandKey(32)), "gincontrib-memcached")
 	if a != nil {
+		a.RoundTrips = rt
 		a.close = append(a.close, func() { c.Close() })
 	}
 	return a, err
@@ -509,7 +534,7 @@ type GetMultiFloor struct {
 // NewGetMultiFloor logs in through our memcache backend and returns the
 // keys of the items that session's read fetches.
 func NewGetMultiFloor(env *Env, dump func(prefix string) ([]string, error)) (*GetMultiFloor, func(), error) {
-	c, err := memcacheClient(env)
+	c, _, err := memcacheClient(env)
 	if err != nil {
 		return nil, nil, err
 	}
