@@ -57,6 +57,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/gin-contrib/sessions"
@@ -86,6 +87,7 @@ const (
 type Store struct {
 	keys    []sealKey // keys[0] seals
 	revoker Revocation
+	cache   *openCache // nil when disabled
 	now     func() time.Time
 	compat  *gincompat.Store
 }
@@ -128,8 +130,17 @@ func NewStore(keyList ...[]byte) (*Store, error) {
 		s.keys = append(s.keys, sk)
 	}
 	s.compat = gincompat.New(s)
+	s.cache = newOpenCache(DefaultCacheSize)
 	return s, nil
 }
+
+// SetCacheSize sets how many recently opened cookies the store remembers
+// so that repeated requests of a session skip decryption (default
+// DefaultCacheSize; 0 disables the cache). Only cookies that authenticated
+// are remembered, revocation is checked on every request, and memory is
+// bounded by n times the cookie size (at most 4 KiB each). Call it before
+// the store serves requests.
+func (s *Store) SetCacheSize(n int) { s.cache = newOpenCache(n) }
 
 // SetRevocation makes Logout and LogoutEverywhere effective on the server:
 // revoked sessions are refused even if their cookie is replayed. Call it
@@ -258,9 +269,21 @@ func (s *Store) stateFor(name, token string, rec *securesession.Record) (*state,
 // securesession.ErrInvalidToken. A revoked session is not found. A cookie
 // sealed under an older key is returned with Reissue set.
 func (s *Store) Find(ctx context.Context, name, token string) (securesession.Record, bool, error) {
-	rec, st, ki, err := s.open(name, token)
-	if err != nil {
-		return securesession.Record{}, false, err
+	var (
+		rec securesession.Record
+		st  *state
+		ki  int
+	)
+	if e := s.cachedOpen(name, token); e != nil {
+		rec, st, ki = e.rec, e.st, e.ki
+	} else {
+		var err error
+		if rec, st, ki, err = s.open(name, token); err != nil {
+			return securesession.Record{}, false, err
+		}
+		if s.cache != nil {
+			s.cache.put(strings.Clone(token), &cached{name: name, rec: rec, st: st, ki: ki})
+		}
 	}
 	if s.revoker != nil {
 		revoked, err := s.revoker.Revoked(ctx, rec.Handle, rec.UserID, st.issued)
@@ -274,6 +297,13 @@ func (s *Store) Find(ctx context.Context, name, token string) (securesession.Rec
 	rec.Reissue = ki > 0
 	rec.Opaque = st
 	return rec, true, nil
+}
+
+func (s *Store) cachedOpen(name, token string) *cached {
+	if s.cache == nil || len(token) < b64.EncodedLen(minSealed) {
+		return nil
+	}
+	return s.cache.get(name, token)
 }
 
 // Create seals rec under a new random handle.

@@ -319,3 +319,59 @@ func TestNonCanonicalSpellingRejected(t *testing.T) {
 	}
 	t.Fatal("no token with spare bits in 20 tries")
 }
+
+// The open cache must not let a cookie outlive its revocation, nor serve a
+// cookie under a name it was not sealed for.
+func TestCachedCookieStillRevocableAndNameBound(t *testing.T) {
+	s := newStore(t)
+	s.SetRevocation(cookie.NewMemoryRevocation(0))
+	ctx := context.Background()
+	tok := mustCreate(t, s, sample())
+	for i := 0; i < 2; i++ { // the second Find is served from the cache
+		if _, found, err := s.Find(ctx, name, tok); !found || err != nil {
+			t.Fatalf("Find %d: %v", i, err)
+		}
+	}
+	if _, found, err := s.Find(ctx, "__Host-other", tok); found || !errors.Is(err, securesession.ErrInvalidToken) {
+		t.Fatalf("cached cookie served under another name: found=%v err=%v", found, err)
+	}
+	if err := s.Delete(ctx, name, tok); err != nil {
+		t.Fatal(err)
+	}
+	if _, found, _ := s.Find(ctx, name, tok); found {
+		t.Fatal("a revoked cookie was served from the cache")
+	}
+}
+
+func TestCacheDisabledBehavesTheSame(t *testing.T) {
+	s := newStore(t)
+	s.SetCacheSize(0)
+	tok := mustCreate(t, s, sample())
+	for i := 0; i < 2; i++ {
+		if rec, found, err := s.Find(context.Background(), name, tok); !found || err != nil || rec.UserID != "alice" {
+			t.Fatalf("Find %d without a cache: %v", i, err)
+		}
+	}
+}
+
+// The cache empties a full shard instead of growing: many distinct
+// sessions must all keep working.
+func TestCacheStaysBoundedAndCorrect(t *testing.T) {
+	s := newStore(t)
+	s.SetCacheSize(32)
+	ctx := context.Background()
+	toks := make([]string, 200)
+	for i := range toks {
+		rec := sample()
+		rec.UserID = strings.Repeat("u", i%7+1)
+		toks[i] = mustCreate(t, s, rec)
+	}
+	for round := 0; round < 2; round++ {
+		for i, tok := range toks {
+			rec, found, err := s.Find(ctx, name, tok)
+			if !found || err != nil || rec.UserID != strings.Repeat("u", i%7+1) {
+				t.Fatalf("round %d token %d: found=%v err=%v user=%q", round, i, found, err, rec.UserID)
+			}
+		}
+	}
+}
