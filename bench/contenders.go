@@ -92,6 +92,7 @@ type Contender struct {
 var Contenders = []Contender{
 	{Name: "bare-gin", New: newBare},
 	{Name: "ours-cookie", New: newOursCookie},
+	{Name: "ours-cookie-nocache", New: newOursCookieNoCache},
 	{Name: "gincontrib-cookie", New: newGinContribCookie},
 	{Name: "ours-memcache", NeedsMemcached: true, New: newOursMemcache},
 	{Name: "gincontrib-memcached", NeedsMemcached: true, New: newGinContribMemcached},
@@ -284,6 +285,18 @@ func newOursCookie(*Env) (*App, error) {
 		return nil, err
 	}
 	return ours(s, "ours-cookie")
+}
+
+// newOursCookieNoCache is the cookie backend with its cache of recently
+// opened cookies off: every request opens its cookie, as when each request
+// carries a cookie the process has not seen (many users, many instances).
+func newOursCookieNoCache(*Env) (*App, error) {
+	s, err := cookie.NewStore(RandKey(32))
+	if err != nil {
+		return nil, err
+	}
+	s.SetCacheSize(0)
+	return ours(s, "ours-cookie-nocache")
 }
 
 func newGinContribCookie(*Env) (*App, error) {
