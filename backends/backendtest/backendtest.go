@@ -81,6 +81,8 @@ var coreChecks = []check{
 	{"TamperedCookiesAreAnonymous", testTamperedCookiesAreAnonymous},
 	{"CookieMovedToAnotherNameIsAnonymous", testCookieMovedToAnotherName},
 	{"IdleTimeout", testIdleTimeout},
+	{"ExpiredRecordIsDeleted", testExpiredRecordIsDeleted},
+	{"WriteRacingLogoutDoesNotResurrect", testWriteRacingLogoutDoesNotResurrect},
 	{"ActivityKeepsSessionAlive", testActivityKeepsSessionAlive},
 	{"AbsoluteTimeout", testAbsoluteTimeout},
 	{"ConcurrentRequests", testConcurrentRequests},

@@ -11,6 +11,7 @@ import (
 
 	"github.com/gin-contrib/sessions"
 	"github.com/gin-contrib/sessions/tester"
+	"github.com/gin-gonic/gin"
 
 	"github.com/gin-securesession/securesession"
 )
@@ -416,6 +417,67 @@ func testIdleTimeout(t *testing.T, f Factory) {
 	}
 	if !a.sawEvent(securesession.EventExpiredIdle) {
 		t.Error("no expired_idle event")
+	}
+}
+
+// An expired session is deleted on the server when the middleware sees
+// it, not merely ignored, so a clock skew between instances cannot revive
+// it.
+func testExpiredRecordIsDeleted(t *testing.T, f Factory) {
+	a := newApp(t, f)
+	requireRevocation(t, a.b.Backend)
+	cl := a.client()
+	cl.do("POST", "/login?user=alice")
+	tok := cl.token()
+	a.clock.Advance(securesession.DefaultIdleTimeout + time.Second)
+	if got := cl.user(); got != "" {
+		t.Fatalf("idle session still user %q", got)
+	}
+	if _, found, _ := a.b.Find(context.Background(), a.name, tok); found {
+		t.Fatal("the idle-expired record is still stored")
+	}
+}
+
+// A request that read the session before a logout and writes after it
+// must not bring the session back (the write gets ErrNoRecord from the
+// backend, and the middleware expires the cookie instead of re-creating).
+func testWriteRacingLogoutDoesNotResurrect(t *testing.T, f Factory) {
+	b := f(t)
+	requireRevocation(t, b)
+	loaded, release := make(chan struct{}), make(chan struct{})
+	a := newAppOn(t, b)
+	a.srv.Config.Handler.(*gin.Engine).POST("/slow-set", func(c *gin.Context) {
+		s := sessions.Default(c)
+		_ = s.Get("k") // the session is loaded
+		close(loaded)
+		<-release // a logout happens meanwhile
+		s.Set("k", "after-logout")
+		c.String(http.StatusOK, "ok")
+	})
+	cl := a.client()
+	cl.do("POST", "/login?user=alice")
+	stolen := cl.c
+	done := make(chan *result)
+	go func() { done <- a.do("POST", "/slow-set", stolen) }()
+	<-loaded
+	if r := a.do("POST", "/logout", stolen); r.status != http.StatusOK {
+		t.Fatalf("logout: %d %s", r.status, r.body)
+	}
+	close(release)
+	r := <-done
+	if r.status >= 500 {
+		t.Fatalf("the racing write failed with %d (%s); a session ended meanwhile is not an outage", r.status, r.body)
+	}
+	if c := r.cookie(a.name); c != nil && c.Value != "" && c.MaxAge >= 0 {
+		if got := a.replayUser(c); got != "" {
+			t.Fatalf("the racing write issued a new cookie for user %q", got)
+		}
+	}
+	if got := a.replayUser(stolen); got != "" {
+		t.Fatalf("the session came back after logout as %q", got)
+	}
+	if got := a.replayGet(stolen, "k"); got != "<nil>" {
+		t.Fatalf("the racing write resurrected the session's data: %q", got)
 	}
 }
 
