@@ -42,6 +42,10 @@ func stateRoutes(r *gin.Engine) {
 		s.Set("owner", c.Query("val"))
 		if err := s.Save(); err != nil {
 			code := http.StatusInternalServerError
+			var be *securesession.BackendError
+			if errors.As(err, &be) {
+				code = be.StatusCode()
+			}
 			if errors.Is(err, securesession.ErrNoRecord) {
 				code = http.StatusConflict // ended by a concurrent logout: dropped, never re-created
 			}
