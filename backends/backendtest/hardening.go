@@ -159,9 +159,15 @@ func swapCase(s string) string {
 // the user and a value at once. Requests are served in-process through
 // httptest.NewRecorder, thousands per second, after the cookies are issued
 // over real HTTP.
-func probeApp(t *testing.T, b securesession.Backend, clock *Clock, opts ...appOption) http.Handler {
+func probeApp(t *testing.T, b securesession.Backend, clock *Clock, logs *lockedBuffer, opts ...appOption) http.Handler {
 	t.Helper()
-	o := securesession.Options{Now: clock.Now, Logger: slog.New(slog.DiscardHandler)}
+	o := securesession.Options{
+		Now:    clock.Now,
+		Logger: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		OnEvent: func(e securesession.Event) {
+			fmt.Fprintf(logs, "event %v session=%s user=%s reason=%s err=%v\n", e.Kind, e.Session, e.UserID, e.Reason, e.Err)
+		},
+	}
 	for _, f := range opts {
 		f(&o)
 	}
@@ -195,7 +201,8 @@ func testTamperCampaign(t *testing.T, f Factory) {
 	if alice.c == nil || bob.c == nil || anon.c == nil {
 		t.Fatal("no session cookies to tamper with")
 	}
-	h := probeApp(t, a.b, a.clock)
+	var logs lockedBuffer
+	h := probeApp(t, a.b, a.clock, &logs)
 	probe := func(header string) *httptest.ResponseRecorder {
 		req := httptest.NewRequest("GET", "https://example.test/probe", nil)
 		if header != "" {
@@ -264,9 +271,18 @@ func testTamperCampaign(t *testing.T, f Factory) {
 	if n := a.b.total() - writes; n != 0 {
 		t.Errorf("the tamper campaign caused %d backend writes; a bad cookie must cause none", n)
 	}
-	t.Logf("tamper campaign: %d mutations tried, %d accepted, %d 5xx, %d Set-Cookie", tried.Load(), accepted.Load(), errors5xx.Load(), cookies.Load())
+	t.Logf("tamper campaign: %d mutations tried, %d accepted, %d 5xx, %d Set-Cookie; %d bytes of Debug logs checked for cookie values", tried.Load(), accepted.Load(), errors5xx.Load(), cookies.Load(), len(logs.String()))
 	if tried.Load() < 1000 {
 		t.Errorf("only %d mutations tried; the campaign should try thousands", tried.Load())
+	}
+	// Rejections are logged (at Warn) by fingerprint only: no 12-byte
+	// piece of a genuine cookie, which every mutation mostly is, appears.
+	text := logs.String()
+	if !strings.Contains(text, "rejected") && !strings.Contains(text, "unknown") {
+		t.Error("the campaign logged no rejected or unknown cookie")
+	}
+	if leak := FindSecret(text, []string{alice.token(), bob.token(), anon.token()}, 12); leak != "" {
+		t.Errorf("a cookie value appears in the logs of the campaign: %s", leak)
 	}
 	// The genuine cookies still work after the campaign.
 	if got := alice.user(); got != "alice" {
