@@ -30,23 +30,33 @@ func current(c *gin.Context) (*session, error) {
 // dropped), the record under the old token is deleted so the pre-login
 // cookie is anonymous, the auth time is set to now and the absolute
 // timeout restarts. Call it after checking the user's credentials and
-// before writing the response body.
+// before writing the response body; UserID reports the new user at once.
 //
-// It returns ErrHeadersWritten if the response headers are already out and
-// a *BackendError if the backend failed; the session is then unchanged.
+// The backend write happens once, when the session is saved (before the
+// response headers go out, or at an explicit Save), so values set after
+// Login in the same handler cost no second write. A backend failure then
+// stops the request through Options.ErrorHandler (503 by default) and the
+// user is not logged in; call sessions.Default(c).Save() right after Login
+// to handle the error in the handler instead. Login itself returns
+// ErrHeadersWritten if the response headers are already out.
 func Login(c *gin.Context, userID string) error {
 	if userID == "" {
 		return errors.New("securesession: Login: empty user ID")
 	}
-	return rotate(c, userID, "login")
+	s, err := current(c)
+	if err != nil {
+		return err
+	}
+	return s.rotate(userID, "login")
 }
 
 // LoginToken is Login for an API client that carries its session in an
 // Authorization header (see Options.AuthorizationHeader): no cookie is
 // set, and the new token is returned so the application can put it in the
 // response body (it is also sent in the TokenHeader response header). The
-// response is marked Cache-Control: no-store. It returns an error if
-// Options.AuthorizationHeader is off.
+// backend write happens at once, so a failure is returned as a
+// *BackendError. The response is marked Cache-Control: no-store. It
+// returns an error if Options.AuthorizationHeader is off.
 func LoginToken(c *gin.Context, userID string) (string, error) {
 	s, err := current(c)
 	if err != nil {
@@ -62,7 +72,10 @@ func LoginToken(c *gin.Context, userID string) (string, error) {
 		return "", errors.New("securesession: LoginToken: the request carries a session cookie; use Login for browser sessions")
 	}
 	s.viaHeader = true
-	if err := rotate(c, userID, "login"); err != nil {
+	if err := s.rotate(userID, "login"); err != nil {
+		return "", err
+	}
+	if err := s.settle(); err != nil {
 		return "", err
 	}
 	return s.token, nil
@@ -72,16 +85,36 @@ func LoginToken(c *gin.Context, userID string) (string, error) {
 // auth time over and deleting the record under the old token. Call it on a
 // privilege change other than login (a role switch, a step-up
 // authentication). The absolute timeout is not restarted. A request
-// without a session is left alone.
+// without a session is left alone. The write happens at once: a backend
+// failure is returned as a *BackendError and the session is unchanged.
 func Rotate(c *gin.Context) error {
-	return rotate(c, "", "rotate")
-}
-
-func rotate(c *gin.Context, userID, op string) error {
 	s, err := current(c)
 	if err != nil {
 		return err
 	}
+	if s.token == "" && s.pending == nil {
+		s.accessed = true
+		return nil
+	}
+	if err := s.rotate("", "rotate"); err != nil {
+		return err
+	}
+	return s.settle()
+}
+
+// pendingRotation is a Login or Rotate not yet written to the backend: the
+// new record is in session.rec, and the token it replaces is here.
+type pendingRotation struct {
+	oldToken  string
+	oldOpaque any
+	oldHandle string
+	op        string
+}
+
+// rotate prepares a new record for the session (for userID, or for the
+// same user when userID is "") and marks it to replace the current token
+// at the next save.
+func (s *session) rotate(userID, op string) error {
 	s.accessed = true
 	if s.w.Written() {
 		return ErrHeadersWritten
@@ -90,54 +123,70 @@ func rotate(c *gin.Context, userID, op string) error {
 		return backendErr("decode", errors.New("cannot rotate a session whose values could not be decoded"))
 	}
 	m := s.m
-	now := m.cfg.now()
-	var rec Record
+	now := s.now()
+	vals := s.values()
+	p := s.pending
+	if p == nil {
+		p = &pendingRotation{oldToken: s.token, oldOpaque: s.rec.Opaque, oldHandle: s.rec.Handle, op: op}
+	}
+	rec := s.rec
 	if userID != "" {
-		vals := s.values()
-		if s.token != "" && s.rec.UserID != "" && s.rec.UserID != userID {
+		if s.rec.UserID != "" && s.rec.UserID != userID {
 			clear(vals) // another user's data never leaks into this login
 		}
 		rec = Record{UserID: userID, AuthTime: now, Created: now, Deadline: now.Add(m.cfg.absolute)}
-	} else {
-		if s.token == "" {
-			return nil
-		}
-		s.values()
-		rec = s.rec
-		rec.Handle = ""
+		p.op = op
 	}
+	rec.Handle, rec.Opaque, rec.Values = "", nil, nil
+	s.token, s.rec, s.pending = "", rec, p
+	s.dirty, s.logoutPending = true, false
+	return nil
+}
+
+// settle writes a pending rotation now.
+func (s *session) settle() error {
+	if s.pending == nil {
+		return nil
+	}
+	return s.writePending(!s.w.Written())
+}
+
+// writePending stores the rotated record under a fresh token, deleting the
+// record of the token it replaces, and sends the new token.
+func (s *session) writePending(canSetCookie bool) error {
+	p := s.pending
+	if !canSetCookie {
+		return ErrHeadersWritten
+	}
+	m := s.m
+	now := s.now()
 	enc, err := values.Encode(nil, s.vals)
 	if err != nil {
-		return fmt.Errorf("securesession: %s: encode session values: %w", op, err)
+		return fmt.Errorf("securesession: %s: encode session values: %w", p.op, err)
 	}
+	rec := s.rec
 	rec.Values = enc
 	rec.LastSeen = now
 	rec.Expires = earlier(now.Add(m.cfg.idle), rec.Deadline)
-	rec.Reissue = false
 	s.clientInfo(&rec)
-	ctx := c.Request.Context()
+	ctx := s.c.Request.Context()
 	var tok string
-	old := s.rec
-	if s.token != "" {
-		rec.Opaque = s.rec.Opaque
-		tok, err = m.b.Rotate(ctx, m.cfg.name, s.token, &rec)
-		if err != nil {
+	if p.oldToken != "" {
+		rec.Opaque = p.oldOpaque
+		if tok, err = m.b.Rotate(ctx, m.cfg.name, p.oldToken, &rec); err != nil {
 			return m.classify("rotate", err)
 		}
-	} else {
-		tok, err = m.b.Create(ctx, m.cfg.name, &rec)
-		if err != nil {
-			return m.classify("create", err)
-		}
+	} else if tok, err = m.b.Create(ctx, m.cfg.name, &rec); err != nil {
+		return m.classify("create", err)
 	}
-	s.token, s.rec = tok, rec
-	s.dirty, s.logoutPending = false, false
+	s.pending = nil
+	s.token, s.rec, s.dirty = tok, rec, false
 	s.setCookie(tok, now)
 	kind := EventRotated
-	if old.Handle == "" {
+	if p.oldHandle == "" {
 		kind = EventCreated
 	}
-	m.emit(ctx, Event{Kind: kind, Session: shortHandle(rec.Handle), UserID: rec.UserID, Reason: op})
+	m.emit(ctx, Event{Kind: kind, Session: shortHandle(rec.Handle), UserID: rec.UserID, Reason: p.op})
 	return nil
 }
 
@@ -172,14 +221,17 @@ func (s *session) logout() error {
 	m := s.m
 	ctx := s.c.Request.Context()
 	old := s.rec
-	if s.token != "" {
-		err := m.b.Delete(ctx, m.cfg.name, s.token)
+	for _, tok := range []string{s.token, s.pendingOldToken()} {
+		if tok == "" {
+			continue
+		}
+		err := m.b.Delete(ctx, m.cfg.name, tok)
 		if err != nil && !errors.Is(err, ErrCannotRevoke) {
 			return backendErr("delete", err)
 		}
 	}
-	now := m.cfg.now()
-	had := s.token != "" || s.hadCookie
+	now := s.now()
+	had := s.token != "" || s.hadCookie || s.pending != nil
 	s.reset()
 	if had {
 		s.expireCookie(now)
@@ -187,7 +239,7 @@ func (s *session) logout() error {
 			s.w.ResponseWriter.Header().Set("Clear-Site-Data", m.cfg.clearSiteDataHdr)
 		}
 	}
-	if old.Handle != "" {
+	if old.Handle != "" || old.UserID != "" {
 		m.emit(ctx, Event{Kind: EventLoggedOut, Session: shortHandle(old.Handle), UserID: old.UserID})
 	}
 	return nil
@@ -208,6 +260,9 @@ func LogoutEverywhere(c *gin.Context) error {
 		return err
 	}
 	s.accessed = true
+	if err := s.settle(); err != nil {
+		return err
+	}
 	if s.token == "" || s.rec.UserID == "" {
 		return ErrNotLoggedIn
 	}
@@ -238,6 +293,9 @@ func LogoutOthers(c *gin.Context) error {
 		return err
 	}
 	s.accessed = true
+	if err := s.settle(); err != nil {
+		return err
+	}
 	if s.token == "" || s.rec.UserID == "" {
 		return ErrNotLoggedIn
 	}
@@ -284,6 +342,9 @@ func ListSessions(c *gin.Context) ([]SessionInfo, error) {
 		return nil, err
 	}
 	s.accessed = true
+	if err := s.settle(); err != nil {
+		return nil, err
+	}
 	if s.token == "" || s.rec.UserID == "" {
 		return nil, ErrNotLoggedIn
 	}
@@ -309,6 +370,9 @@ func RevokeSession(c *gin.Context, handle string) error {
 		return err
 	}
 	s.accessed = true
+	if err := s.settle(); err != nil {
+		return err
+	}
 	if s.token == "" || s.rec.UserID == "" {
 		return ErrNotLoggedIn
 	}

@@ -156,6 +156,25 @@ type session struct {
 	inErrHandler  bool
 	failed        bool // saving failed; the error response has been written
 	broken        bool // stored values could not be decoded; never overwrite them
+
+	pending *pendingRotation // a Login or Rotate to write at the next save
+	t       time.Time        // the request's time, read once from the clock
+}
+
+// now returns the time of this request: the clock is read once, so every
+// decision in one request uses the same instant.
+func (s *session) now() time.Time {
+	if s.t.IsZero() {
+		s.t = s.m.cfg.now()
+	}
+	return s.t
+}
+
+func (s *session) pendingOldToken() string {
+	if s.pending == nil {
+		return ""
+	}
+	return s.pending.oldToken
 }
 
 // load reads the session named by tok. It returns an error only for a
@@ -181,7 +200,7 @@ func (s *session) load(tok string) error {
 		m.emit(ctx, Event{Kind: EventUnknown, Session: fingerprint(tok)})
 		return nil
 	}
-	now := m.cfg.now()
+	now := s.now()
 	var kind EventKind
 	switch {
 	case !now.Before(rec.Deadline):
@@ -340,9 +359,12 @@ func (s *session) commit(canSetCookie bool) error {
 		}
 		return s.logout()
 	}
+	if s.pending != nil {
+		return s.writePending(canSetCookie)
+	}
 	m := s.m
 	ctx := s.c.Request.Context()
-	now := m.cfg.now()
+	now := s.now()
 	switch {
 	case s.dirty:
 		if s.broken {
@@ -460,7 +482,7 @@ func (s *session) fail(err error) {
 }
 
 func (s *session) reset() {
-	s.token, s.rec, s.vals = "", Record{}, nil
+	s.token, s.rec, s.vals, s.pending = "", Record{}, nil, nil
 	s.dirty, s.logoutPending, s.broken, s.maxAge = false, false, false, 0
 }
 

@@ -254,7 +254,21 @@ func TestLoginAsAnotherUserDropsThePreviousUsersData(t *testing.T) {
 // against memcached and PostgreSQL in their backends' tests.
 type failing struct {
 	securesession.Backend
-	find, write bool
+	find, write, rotate bool
+}
+
+func (f *failing) Rotate(ctx context.Context, name, old string, rec *securesession.Record) (string, error) {
+	if f.rotate {
+		return "", errDown
+	}
+	return f.Backend.Rotate(ctx, name, old, rec)
+}
+
+func (f *failing) Create(ctx context.Context, name string, rec *securesession.Record) (string, error) {
+	if f.rotate {
+		return "", errDown
+	}
+	return f.Backend.Create(ctx, name, rec)
 }
 
 var errDown = errors.New("connection refused")
@@ -321,6 +335,27 @@ func TestBackendOutageIs503NeverASilentLogout(t *testing.T) {
 	}
 	if be != 2 {
 		t.Errorf("%d backend_error events, want 2", be)
+	}
+}
+
+// Login writes when the session is saved; if that write fails the user is
+// not logged in, the response is a 503 instead of the handler's, and the
+// pre-login session is untouched.
+func TestLoginBackendFailureIs503AndNotLoggedIn(t *testing.T) {
+	f := &failing{Backend: newCookieStore(t)}
+	r := router(t, f, securesession.Options{})
+	anon := sessionCookie(t, serve(r, "POST", "/set?key=cart&val=3", nil), securesession.DefaultCookieName)
+	f.rotate = true
+	w := serve(r, "POST", "/login?user=alice", nil, anon)
+	if w.Code != http.StatusServiceUnavailable || strings.Contains(w.Body.String(), "ok") {
+		t.Fatalf("login during an outage: %d %q; want 503 without the handler's body", w.Code, w.Body)
+	}
+	if len(w.Header().Values("Set-Cookie")) != 0 {
+		t.Fatal("a failed login set a cookie")
+	}
+	f.rotate = false
+	if got := serve(r, "GET", "/get?key=cart", nil, anon).Body.String(); got != "3" {
+		t.Fatalf("the pre-login session was lost: cart=%q", got)
 	}
 }
 

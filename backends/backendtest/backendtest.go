@@ -73,6 +73,7 @@ var coreChecks = []check{
 	{"UnknownTokenNeverAdopted", testUnknownTokenNeverAdopted},
 	{"LoginRotatesAndCarriesData", testLoginRotatesAndCarriesData},
 	{"FixationRefused", testFixationRefused},
+	{"LoginThenSetWritesOnce", testLoginThenSetWritesOnce},
 	{"RotateKillsOldCookie", testRotateKillsOldCookie},
 	{"LogoutKillsOldCookie", testLogoutKillsOldCookie},
 	{"LogoutExpiresCookieWithSameAttributes", testLogoutExpiresCookieWithSameAttributes},
@@ -270,6 +271,14 @@ func addRoutes(r *gin.Engine) {
 			c.String(http.StatusInternalServerError, "login: %v", err)
 			return
 		}
+		c.String(http.StatusOK, "ok")
+	})
+	r.POST("/login-role", func(c *gin.Context) {
+		if err := securesession.Login(c, c.Query("user")); err != nil {
+			c.String(http.StatusInternalServerError, "login: %v", err)
+			return
+		}
+		sessions.Default(c).Set("role", c.Query("role"))
 		c.String(http.StatusOK, "ok")
 	})
 	r.POST("/api-login", func(c *gin.Context) {

@@ -175,6 +175,28 @@ func testLoginRotatesAndCarriesData(t *testing.T, f Factory) {
 	}
 }
 
+// A handler that logs in and then stores more values costs one backend
+// write, not a create followed by an update.
+func testLoginThenSetWritesOnce(t *testing.T, f Factory) {
+	a := newApp(t, f)
+	cl := a.client()
+	cl.do("POST", "/set?key=cart&val=1")
+	before := a.b.total()
+	cl.do("POST", "/login-role?user=alice&role=admin")
+	if n := a.b.total() - before; n != 1 {
+		t.Errorf("Login followed by Set made %d backend writes (%v), want 1", n, a.b.writes)
+	}
+	if got := cl.do("GET", "/get?key=role").body; got != "string:admin" {
+		t.Fatalf("role after login = %q", got)
+	}
+	if got := cl.do("GET", "/get?key=cart").body; got != "string:1" {
+		t.Fatalf("cart after login = %q", got)
+	}
+	if got := cl.user(); got != "alice" {
+		t.Fatalf("user after login = %q", got)
+	}
+}
+
 func testFixationRefused(t *testing.T, f Factory) {
 	a := newApp(t, f)
 	attacker := a.client()
