@@ -139,7 +139,8 @@ func (s *session) rotate(userID, op string) error {
 	}
 	rec.Handle, rec.Opaque, rec.Values = "", nil, nil
 	s.token, s.rec, s.pending = "", rec, p
-	s.dirty, s.logoutPending = true, false
+	s.logoutPending = false
+	s.changed()
 	return nil
 }
 

@@ -104,7 +104,7 @@ func (m *middleware) handle(c *gin.Context) {
 	if s.viaHeader && !c.Writer.Written() {
 		c.Writer.Header().Set("Cache-Control", "no-store")
 	}
-	if !s.committed {
+	if !s.committed && !s.saveFailed {
 		s.committed = true
 		if err := s.commit(!c.Writer.Written()); err != nil {
 			s.fail(err)
@@ -158,6 +158,10 @@ type session struct {
 	broken        bool // stored values could not be decoded; never overwrite them
 
 	pending *pendingRotation // a Login or Rotate to write at the next save
+	// saveFailed: an explicit Save returned an error the handler has seen;
+	// the automatic save does not retry behind its back until the session
+	// changes again.
+	saveFailed bool
 	t       time.Time        // the request's time, read once from the clock
 }
 
@@ -265,14 +269,14 @@ func (s *session) Get(key any) any { return s.values()[key] }
 
 func (s *session) Set(key, val any) {
 	s.values()[key] = val
-	s.dirty = true
+	s.changed()
 }
 
 func (s *session) Delete(key any) {
 	v := s.values()
 	if _, ok := v[key]; ok {
 		delete(v, key)
-		s.dirty = true
+		s.changed()
 	}
 }
 
@@ -280,7 +284,7 @@ func (s *session) Clear() {
 	v := s.values()
 	if len(v) > 0 {
 		clear(v)
-		s.dirty = true
+		s.changed()
 	}
 }
 
@@ -294,7 +298,7 @@ func (s *session) AddFlash(value any, vars ...string) {
 	v := s.values()
 	fl, _ := v[key].([]any)
 	v[key] = append(fl, value)
-	s.dirty = true
+	s.changed()
 }
 
 func (s *session) Flashes(vars ...string) []any {
@@ -308,7 +312,7 @@ func (s *session) Flashes(vars ...string) []any {
 		return nil
 	}
 	delete(v, key)
-	s.dirty = true
+	s.changed()
 	return fl
 }
 
@@ -324,9 +328,10 @@ func (s *session) Options(o sessions.Options) {
 	switch {
 	case o.MaxAge < 0:
 		s.logoutPending = true
+		s.saveFailed = false
 	case o.MaxAge > 0:
 		s.maxAge = min(o.MaxAge, int(MaxCookieLifetime/time.Second))
-		s.dirty = true
+		s.changed()
 	default:
 		s.maxAge = 0
 	}
@@ -340,12 +345,20 @@ func (s *session) Options(o sessions.Options) {
 func (s *session) Save() error {
 	s.accessed = true
 	if s.w.Written() {
-		if s.dirty || s.logoutPending {
+		if s.dirty || s.logoutPending || s.pending != nil {
 			return ErrHeadersWritten
 		}
 		return nil
 	}
-	return s.commit(true)
+	err := s.commit(true)
+	s.saveFailed = err != nil
+	return err
+}
+
+// changed records a modification by the handler.
+func (s *session) changed() {
+	s.dirty = true
+	s.saveFailed = false
 }
 
 // commit writes what the request changed: a pending logout, changed
@@ -604,6 +617,9 @@ func (w *respWriter) beforeHeaders() {
 		return
 	}
 	s.committed = true
+	if s.saveFailed {
+		return
+	}
 	if err := s.commit(true); err != nil {
 		s.fail(err)
 	}

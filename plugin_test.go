@@ -500,3 +500,40 @@ func TestLogsAndEventsNeverContainTokens(t *testing.T) {
 		}
 	}
 }
+
+// After Save returns an error the handler has answered it; the automatic
+// save must not retry behind its back (storing what the handler reported
+// as not stored, or replacing the handler's error response).
+func TestFailedExplicitSaveIsNotRetriedAutomatically(t *testing.T) {
+	f := &failing{Backend: newCookieStore(t)}
+	mw, err := securesession.New(f, securesession.Options{Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := gin.New()
+	r.Use(mw)
+	r.POST("/save", func(c *gin.Context) {
+		s := sessions.Default(c)
+		s.Set("k", c.Query("v"))
+		f.write = true
+		err := s.Save()
+		f.write = false // the backend recovers before the response goes out
+		if err == nil {
+			t.Error("Save succeeded during the outage")
+		}
+		c.String(http.StatusConflict, "not saved, try again")
+	})
+	r.GET("/get", func(c *gin.Context) { c.String(http.StatusOK, "%v", sessions.Default(c).Get("k")) })
+	r.POST("/init", func(c *gin.Context) { sessions.Default(c).Set("k", "first") })
+	c := sessionCookie(t, serve(r, "POST", "/init", nil), securesession.DefaultCookieName)
+	w := serve(r, "POST", "/save?v=second", nil, c)
+	if w.Code != http.StatusConflict || w.Body.String() != "not saved, try again" {
+		t.Fatalf("the handler's answer to the failed Save was replaced: %d %q", w.Code, w.Body)
+	}
+	if len(w.Header().Values("Set-Cookie")) != 0 {
+		t.Fatal("the failed save was retried and set a cookie")
+	}
+	if got := serve(r, "GET", "/get", nil, c).Body.String(); got != "first" {
+		t.Fatalf("stored value %q; the handler was told the save failed", got)
+	}
+}
