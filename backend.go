@@ -73,8 +73,13 @@ type Backend interface {
 	// Rotate stores rec under a fresh token and deletes the record that
 	// oldToken names, atomically where the backend can (a transaction). It
 	// returns the new token and sets rec.Handle. Afterwards Find(oldToken)
-	// must report not found. Rotate succeeds if oldToken's record is
-	// already gone. This is how a login defeats session fixation.
+	// must report not found. If the record that oldToken names no longer
+	// exists (logged out, revoked or expired since Find), Rotate returns
+	// ErrNoRecord and stores nothing: a rotation racing a logout or a
+	// "log out everywhere" must not bring the session back under a new
+	// token. (For a login, which follows a fresh authentication, the
+	// middleware then calls Create.) This is how a login defeats session
+	// fixation.
 	Rotate(ctx context.Context, name, oldToken string, rec *Record) (newToken string, err error)
 
 	// Delete removes the record that token names, so that the token is

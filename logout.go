@@ -76,7 +76,7 @@ func LoginToken(c *gin.Context, userID string) (string, error) {
 		return "", err
 	}
 	if err := s.settle(); err != nil {
-		return "", err
+		return "", s.report(err)
 	}
 	return s.token, nil
 }
@@ -99,7 +99,7 @@ func Rotate(c *gin.Context) error {
 	if err := s.rotate("", "rotate"); err != nil {
 		return err
 	}
-	return s.settle()
+	return s.report(s.settle())
 }
 
 // pendingRotation is a Login or Rotate not yet written to the backend: the
@@ -174,11 +174,28 @@ func (s *session) writePending(canSetCookie bool) error {
 	var tok string
 	if p.oldToken != "" {
 		rec.Opaque = p.oldOpaque
-		if tok, err = m.b.Rotate(ctx, m.cfg.name, p.oldToken, &rec); err != nil {
+		tok, err = m.b.Rotate(ctx, m.cfg.name, p.oldToken, &rec)
+		switch {
+		case errors.Is(err, ErrNoRecord) && p.op == "login":
+			// The pre-login session ended meanwhile; the user has just
+			// authenticated, so the login stands on a new session.
+			rec.Opaque = nil
+			p.oldToken = ""
+		case errors.Is(err, ErrNoRecord):
+			// Logged out or revoked while this request ran: rotating must
+			// not bring the session back under a new token.
+			m.emit(ctx, Event{Kind: EventUnknown, Session: shortHandle(p.oldHandle), UserID: rec.UserID, Reason: "ended during the request"})
+			s.reset()
+			s.expireCookie(now)
+			return fmt.Errorf("securesession: %s: %w", p.op, err)
+		case err != nil:
 			return m.classify("rotate", err)
 		}
-	} else if tok, err = m.b.Create(ctx, m.cfg.name, &rec); err != nil {
-		return m.classify("create", err)
+	}
+	if p.oldToken == "" {
+		if tok, err = m.b.Create(ctx, m.cfg.name, &rec); err != nil {
+			return m.classify("create", err)
+		}
 	}
 	s.pending = nil
 	s.token, s.rec, s.dirty = tok, rec, false
@@ -215,7 +232,7 @@ func Logout(c *gin.Context) error {
 	if s.w.Written() {
 		return ErrHeadersWritten
 	}
-	return s.logout()
+	return s.report(s.logout())
 }
 
 func (s *session) logout() error {
@@ -262,7 +279,7 @@ func LogoutEverywhere(c *gin.Context) error {
 	}
 	s.accessed = true
 	if err := s.settle(); err != nil {
-		return err
+		return s.report(err)
 	}
 	if s.token == "" || s.rec.UserID == "" {
 		return ErrNotLoggedIn
@@ -273,10 +290,10 @@ func LogoutEverywhere(c *gin.Context) error {
 	userID, handle := s.rec.UserID, s.rec.Handle
 	rerr := s.m.b.RevokeUser(c.Request.Context(), userID, Ref{})
 	if rerr != nil && !errors.Is(rerr, ErrCannotRevoke) {
-		return backendErr("revoke user", rerr)
+		return s.report(backendErr("revoke user", rerr))
 	}
 	if err := s.logout(); err != nil {
-		return err
+		return s.report(err)
 	}
 	if rerr != nil {
 		return fmt.Errorf("securesession: LogoutEverywhere: this session is logged out, other sessions are not: %w", rerr)
@@ -295,7 +312,7 @@ func LogoutOthers(c *gin.Context) error {
 	}
 	s.accessed = true
 	if err := s.settle(); err != nil {
-		return err
+		return s.report(err)
 	}
 	if s.token == "" || s.rec.UserID == "" {
 		return ErrNotLoggedIn
@@ -304,7 +321,7 @@ func LogoutOthers(c *gin.Context) error {
 		if errors.Is(err, ErrCannotRevoke) {
 			return fmt.Errorf("securesession: LogoutOthers: %w", err)
 		}
-		return backendErr("revoke user", err)
+		return s.report(backendErr("revoke user", err))
 	}
 	s.m.emit(c.Request.Context(), Event{Kind: EventRevoked, Session: shortHandle(s.rec.Handle), UserID: s.rec.UserID, Reason: "other sessions"})
 	return nil
@@ -344,7 +361,7 @@ func ListSessions(c *gin.Context) ([]SessionInfo, error) {
 	}
 	s.accessed = true
 	if err := s.settle(); err != nil {
-		return nil, err
+		return nil, s.report(err)
 	}
 	if s.token == "" || s.rec.UserID == "" {
 		return nil, ErrNotLoggedIn
@@ -354,7 +371,7 @@ func ListSessions(c *gin.Context) ([]SessionInfo, error) {
 	}
 	list, err := s.m.lister.ListUser(c.Request.Context(), s.rec.UserID)
 	if err != nil {
-		return nil, backendErr("list", err)
+		return nil, s.report(backendErr("list", err))
 	}
 	for i := range list {
 		list[i].Current = list[i].Handle == s.rec.Handle
@@ -372,7 +389,7 @@ func RevokeSession(c *gin.Context, handle string) error {
 	}
 	s.accessed = true
 	if err := s.settle(); err != nil {
-		return err
+		return s.report(err)
 	}
 	if s.token == "" || s.rec.UserID == "" {
 		return ErrNotLoggedIn
@@ -384,7 +401,7 @@ func RevokeSession(c *gin.Context, handle string) error {
 		return Logout(c)
 	}
 	if err := s.m.lister.RevokeHandle(c.Request.Context(), s.rec.UserID, handle); err != nil {
-		return backendErr("revoke", err)
+		return s.report(backendErr("revoke", err))
 	}
 	s.m.emit(c.Request.Context(), Event{Kind: EventRevoked, Session: shortHandle(handle), UserID: s.rec.UserID, Reason: "one session"})
 	return nil

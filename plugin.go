@@ -162,7 +162,7 @@ type session struct {
 	// the automatic save does not retry behind its back until the session
 	// changes again.
 	saveFailed bool
-	t       time.Time        // the request's time, read once from the clock
+	t          time.Time // the request's time, read once from the clock
 }
 
 // now returns the time of this request: the clock is read once, so every
@@ -352,6 +352,17 @@ func (s *session) Save() error {
 	}
 	err := s.commit(true)
 	s.saveFailed = err != nil
+	return s.report(err)
+}
+
+// report emits a backend-error event for err if it is a *BackendError
+// returned to the handler, so monitoring sees every outage whoever handles
+// it, and returns err.
+func (s *session) report(err error) error {
+	var be *BackendError
+	if errors.As(err, &be) {
+		s.m.emit(s.c.Request.Context(), Event{Kind: EventBackendError, Session: shortHandle(s.rec.Handle), UserID: s.rec.UserID, Err: err})
+	}
 	return err
 }
 

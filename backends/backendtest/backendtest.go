@@ -291,7 +291,11 @@ func addRoutes(r *gin.Engine) {
 	})
 	r.POST("/rotate", func(c *gin.Context) {
 		if err := securesession.Rotate(c); err != nil {
-			c.String(http.StatusInternalServerError, "rotate: %v", err)
+			code := http.StatusInternalServerError
+			if errors.Is(err, securesession.ErrNoRecord) {
+				code = http.StatusConflict // the session ended meanwhile
+			}
+			c.String(code, "rotate: %v", err)
 			return
 		}
 		c.String(http.StatusOK, "ok")

@@ -56,7 +56,11 @@ func stateRoutes(r *gin.Engine) {
 	})
 	r.POST("/rotate", func(c *gin.Context) {
 		if err := securesession.Rotate(c); err != nil {
-			c.String(http.StatusInternalServerError, "rotate: %v", err)
+			code := http.StatusInternalServerError
+			if errors.Is(err, securesession.ErrNoRecord) {
+				code = http.StatusConflict // ended by a concurrent logout: not rotated back to life
+			}
+			c.String(code, "rotate: %v", err)
 			return
 		}
 		state(c, http.StatusOK)
@@ -295,6 +299,15 @@ func (c *loadClient) step(n int) {
 	case op < 8: // rotate
 		old := c.cur
 		code, body, sc := l.send("POST", "/rotate", c.cookie)
+		if code == http.StatusConflict {
+			if c.user == "" || !l.lossAllowed(c.user, c.since) {
+				l.errorf("client %d rotate: session ended with no logout: %s", c.id, body)
+			}
+			l.kill(old, "revoked")
+			c.adopt(sc)
+			c.user, c.val = "", ""
+			return
+		}
 		if code != http.StatusOK {
 			l.errorf("client %d rotate: %d %s", c.id, code, body)
 			return

@@ -22,7 +22,7 @@ import (
 var hardeningChecks = []check{
 	{"TamperCampaign", testTamperCampaign},
 	{"ConcurrencyInvariants", testConcurrencyInvariants},
-	{"KnownBug/RotateRacingLogoutEverywhere", testRotateRacingLogoutEverywhere},
+	{"RotateRacingLogoutEverywhereDoesNotResurrect", testRotateRacingLogoutEverywhere},
 }
 
 const b64url = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"

@@ -341,17 +341,39 @@ func (s *Store) Touch(ctx context.Context, name, token string, rec *securesessio
 	return s.Update(ctx, name, token, rec)
 }
 
-// Rotate seals rec under a new handle and, with a Revocation configured,
-// revokes the old one so that the pre-rotation cookie is refused. Without
-// one the old cookie stays valid until its timeouts (the replay window).
+// Rotate seals rec under a new handle. With a Revocation configured it
+// first checks that the old session was not revoked (securesession.ErrNoRecord
+// if it was) and then revokes it, so that the pre-rotation cookie is
+// refused. A rotation that is not a new authentication (same user, same
+// auth time) keeps the old issue time, so a revocation of the user that
+// races it still covers the new cookie. Without a Revocation the old
+// cookie stays valid until its timeouts (the replay window).
 func (s *Store) Rotate(ctx context.Context, name, oldToken string, rec *securesession.Record) (string, error) {
+	old, ost, _, err := s.open(name, oldToken)
+	if err != nil {
+		return "", err
+	}
+	st := newState(s.now())
+	if rec.UserID == old.UserID && rec.AuthTime.Equal(old.AuthTime) {
+		st.issued = ost.issued
+	}
 	if s.revoker != nil {
-		if err := s.Delete(ctx, name, oldToken); err != nil && !errors.Is(err, securesession.ErrInvalidToken) {
+		revoked, err := s.revoker.Revoked(ctx, old.Handle, old.UserID, ost.issued)
+		if err != nil {
+			return "", err
+		}
+		if revoked {
+			return "", fmt.Errorf("securesession/cookie: rotate: %w", securesession.ErrNoRecord)
+		}
+		if err := s.revoker.RevokeSession(ctx, old.Handle, old.Deadline); err != nil {
 			return "", err
 		}
 	}
-	rec.Opaque = nil
-	return s.Create(ctx, name, rec)
+	tok, err := s.seal(name, st, rec)
+	if err == nil {
+		rec.Opaque = st
+	}
+	return tok, err
 }
 
 // Delete revokes the session through the configured Revocation. Without

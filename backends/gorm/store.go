@@ -372,25 +372,38 @@ func (s *Store) Rotate(ctx context.Context, name, oldToken string, rec *securese
 	}
 	oldID := s.id(name, oldToken)
 	if oldID == "" {
-		// Nothing can be stored under a malformed token: a plain Create.
-		return s.Create(ctx, name, rec)
+		return "", fmt.Errorf("securesession/gorm: rotate: %w (%w)", securesession.ErrNoRecord, securesession.ErrInvalidToken)
 	}
 	tok := token.New()
 	row := newRow(s.hasher.Hex(name, tok), rec)
+	now := encTime(s.now())
 	err := s.retry(ctx, func() error {
 		return s.db.WithContext(ctx).Transaction(func(tx *gormdb.DB) error {
-			if err := tx.Table(s.table).Where("id = ?", oldID).Delete(&sessionRow{}).Error; err != nil {
-				return err
+			// The DELETE is the check: if the old session was logged out,
+			// revoked or expired since it was read, no row goes, nothing
+			// is inserted, and the rotation cannot bring it back.
+			res := tx.Table(s.table).Where("id = ? AND expires_at > ?", oldID, now).Delete(&sessionRow{})
+			if res.Error != nil {
+				return res.Error
+			}
+			if res.RowsAffected == 0 {
+				return errGone
 			}
 			return tx.Table(s.table).Create(&row).Error
 		})
 	})
+	if errors.Is(err, errGone) {
+		return "", fmt.Errorf("securesession/gorm: rotate: %w", securesession.ErrNoRecord)
+	}
 	if err != nil {
 		return "", err
 	}
 	rec.Handle = row.ID
 	return tok, nil
 }
+
+// errGone rolls back a rotation whose old session no longer exists.
+var errGone = errors.New("old session gone")
 
 // Delete implements securesession.Backend with one DELETE by primary key.
 // Deleting a session that does not exist, or a malformed token, is not an

@@ -362,14 +362,15 @@ func TestRotateInTransactionLeavesOldTokenDead(t *testing.T) {
 		if !found || err != nil || got.UserID != "alice" || string(got.Values) != "cart" {
 			t.Errorf("new token after Rotate: %+v, %v, %v", got, found, err)
 		}
-		// Rotating from a token whose record is gone (or malformed) succeeds.
+		// Rotating from a token whose record is gone stores nothing: a
+		// rotation racing a logout must not bring the session back.
 		for _, gone := range []string{old, "garbage"} {
-			if _, err := s.Rotate(bg, "sid", gone, newRecord(c.Now(), "alice", "")); err != nil {
-				t.Errorf("Rotate from a gone token: %v", err)
+			if _, err := s.Rotate(bg, "sid", gone, newRecord(c.Now(), "alice", "")); !errors.Is(err, securesession.ErrNoRecord) {
+				t.Errorf("Rotate from a gone token: %v, want ErrNoRecord", err)
 			}
 		}
-		if n := countRows(t, s); n != 3 {
-			t.Errorf("%d rows, want 3", n)
+		if n := countRows(t, s); n != 1 {
+			t.Errorf("%d rows, want 1", n)
 		}
 	})
 }

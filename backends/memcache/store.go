@@ -339,10 +339,14 @@ func (s *Store) check(ks keyset, r ref, items map[string]*gomemcache.Item, op st
 // record whose Deadline has already passed is not stored: the token finds
 // nothing. Safe for concurrent use.
 func (s *Store) Create(ctx context.Context, name string, rec *securesession.Record) (string, error) {
-	return s.create(ctx, "create", name, rec)
+	return s.create(ctx, "create", name, rec, nil)
 }
 
-func (s *Store) create(ctx context.Context, op, name string, rec *securesession.Record) (string, error) {
+// create stores rec under a fresh token. stamp, when not nil, is the old
+// session of a same-user rotation: the new session is stamped with the
+// user's current generation only if the old stamp accepts it, so a
+// rotation that races a revocation cannot outlive it.
+func (s *Store) create(ctx context.Context, op, name string, rec *securesession.Record, stamp *session) (string, error) {
 	if rec.Deadline.IsZero() {
 		return "", errDeadline(op)
 	}
@@ -371,6 +375,9 @@ func (s *Store) create(ctx context.Context, op, name string, rec *securesession.
 		g, err := s.ensureGen(op, ks.user, rec.Deadline, now)
 		if err != nil {
 			return "", err
+		}
+		if stamp != nil && !stamp.current(g) {
+			return "", errNoRecord(op) // revoked since the old session was read
 		}
 		v.gen = g
 	}
@@ -566,7 +573,7 @@ func (s *Store) switchUser(ctx context.Context, name, tok string, rec *secureses
 	if err := s.client.Delete(ks.seen); err != nil && !errors.Is(err, gomemcache.ErrCacheMiss) {
 		return "", errBackend(op, err)
 	}
-	return s.create(ctx, op, name, rec)
+	return s.create(ctx, op, name, rec, nil)
 }
 
 // Touch records activity by rewriting only the small activity item (a
@@ -614,21 +621,50 @@ func (s *Store) Touch(ctx context.Context, name, tok string, rec *securesession.
 	return tok, nil
 }
 
-// Rotate deletes the session oldToken names (its absence is not an error)
-// and then stores rec under a fresh token, which it returns. Deleting
-// first means a failure leaves no session rather than two. An empty or
-// malformed oldToken names nothing to delete. Safe for concurrent use.
+// Rotate deletes the session oldToken names and then stores rec under a
+// fresh token, which it returns. If the old session is already gone
+// (logged out, expired) or, for a same-user rotation, was revoked since it
+// was read, it returns an error wrapping securesession.ErrNoRecord and
+// stores nothing. Deleting first means a failure leaves no session rather
+// than two. A malformed oldToken is rejected with ErrInvalidToken. Safe for
+// concurrent use.
 func (s *Store) Rotate(ctx context.Context, name, oldToken string, rec *securesession.Record) (string, error) {
 	const op = "rotate"
-	if r, ok := s.tokenRef(oldToken); ok {
-		if err := ctx.Err(); err != nil {
-			return "", errBackend(op, err)
-		}
-		if err := s.deleteKeys(op, s.keys(name, oldToken, r)); err != nil {
-			return "", err
+	r, ok := s.tokenRef(oldToken)
+	if !ok {
+		return "", errMalformed
+	}
+	if err := ctx.Err(); err != nil {
+		return "", errBackend(op, err)
+	}
+	ks := s.keys(name, oldToken, r)
+	// A same-user rotation keeps the old session's generation stamp, so
+	// that a LogoutEverywhere that ran after this request read the
+	// session is not undone by the new token.
+	var stamp *session
+	if !r.zero() && s.userRef(rec.UserID) == r {
+		if st, _ := rec.Opaque.(*state); st != nil && st.store == s && st.key == ks.session && st.ref == r {
+			stamp = &session{gen: st.gen, alt: st.alt}
+		} else {
+			_, v, err := s.load(op, ks, r)
+			if err != nil {
+				return "", err
+			}
+			stamp = v
 		}
 	}
-	return s.create(ctx, op, name, rec)
+	// Deleting the old session item is the commit point: a miss means it
+	// was logged out or expired since it was read, and nothing is created.
+	if err := s.client.Delete(ks.session); errors.Is(err, gomemcache.ErrCacheMiss) {
+		return "", errNoRecord(op)
+	} else if err != nil {
+		return "", errBackend(op, err)
+	}
+	if err := s.client.Delete(ks.seen); err != nil && !errors.Is(err, gomemcache.ErrCacheMiss) {
+		return "", errBackend(op, err)
+	}
+	rec.Opaque = nil
+	return s.create(ctx, op, name, rec, stamp)
 }
 
 // Delete removes the session token names (session and activity items) with

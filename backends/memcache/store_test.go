@@ -547,9 +547,10 @@ func TestRotateDeletesTheOldSession(t *testing.T) {
 	rawMiss(t, c, ks.session)
 	rawMiss(t, c, ks.seen)
 	mustFind(t, s, cookie, nt)
-	// Rotating away from a token that is already gone succeeds.
-	if _, err := s.Rotate(bg, cookie, old, newRecord(now, "alice", "v")); err != nil {
-		t.Fatal(err)
+	// Rotating away from a token that is already gone stores nothing: a
+	// rotation racing a logout must not bring the session back.
+	if _, err := s.Rotate(bg, cookie, old, newRecord(now, "alice", "v")); !errors.Is(err, securesession.ErrNoRecord) {
+		t.Fatalf("Rotate from a gone token: %v, want ErrNoRecord", err)
 	}
 }
 
