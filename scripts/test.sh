@@ -39,3 +39,6 @@ fi
 
 echo "==> go test -race"
 go test -race -count=1 -timeout 20m ./...
+
+echo "==> bench module: vet, gofmt and a smoke run of every contender's three requests"
+(cd bench && go vet ./... && test -z "$(gofmt -l .)" && go test -count=1 -timeout 5m ./...)
