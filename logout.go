@@ -263,6 +263,24 @@ func (s *session) logout() error {
 	return nil
 }
 
+// loggedIn returns the request's session for an operation on its user:
+// it writes a pending Login first (so the user's new session counts), and
+// returns ErrNotLoggedIn for an anonymous session.
+func loggedIn(c *gin.Context) (*session, error) {
+	s, err := current(c)
+	if err != nil {
+		return nil, err
+	}
+	s.accessed = true
+	if err := s.settle(); err != nil {
+		return nil, s.report(err)
+	}
+	if s.token == "" || s.rec.UserID == "" {
+		return nil, ErrNotLoggedIn
+	}
+	return s, nil
+}
+
 // LogoutEverywhere ends every session of the current user, on every
 // device, and logs this request out as Logout does. It returns
 // ErrNotLoggedIn if the session has no user, an error wrapping
@@ -273,16 +291,9 @@ func (s *session) logout() error {
 // Outside a request (an admin page, a password reset by e-mail) call the
 // backend's RevokeUser directly.
 func LogoutEverywhere(c *gin.Context) error {
-	s, err := current(c)
+	s, err := loggedIn(c)
 	if err != nil {
 		return err
-	}
-	s.accessed = true
-	if err := s.settle(); err != nil {
-		return s.report(err)
-	}
-	if s.token == "" || s.rec.UserID == "" {
-		return ErrNotLoggedIn
 	}
 	if s.w.Written() {
 		return ErrHeadersWritten
@@ -306,16 +317,9 @@ func LogoutEverywhere(c *gin.Context) error {
 // OWASP ASVS asks after a password change. Errors are as for
 // LogoutEverywhere; the current session is never touched.
 func LogoutOthers(c *gin.Context) error {
-	s, err := current(c)
+	s, err := loggedIn(c)
 	if err != nil {
 		return err
-	}
-	s.accessed = true
-	if err := s.settle(); err != nil {
-		return s.report(err)
-	}
-	if s.token == "" || s.rec.UserID == "" {
-		return ErrNotLoggedIn
 	}
 	if err := s.m.b.RevokeUser(c.Request.Context(), s.rec.UserID, Ref{Name: s.m.cfg.name, Token: s.token}); err != nil {
 		if errors.Is(err, ErrCannotRevoke) {
@@ -355,16 +359,9 @@ func AuthTime(c *gin.Context) time.Time {
 // request's own with Current. It returns ErrNotLoggedIn for an anonymous
 // session and ErrCannotList if the backend does not implement Lister.
 func ListSessions(c *gin.Context) ([]SessionInfo, error) {
-	s, err := current(c)
+	s, err := loggedIn(c)
 	if err != nil {
 		return nil, err
-	}
-	s.accessed = true
-	if err := s.settle(); err != nil {
-		return nil, s.report(err)
-	}
-	if s.token == "" || s.rec.UserID == "" {
-		return nil, ErrNotLoggedIn
 	}
 	if s.m.lister == nil {
 		return nil, ErrCannotList
@@ -383,16 +380,9 @@ func ListSessions(c *gin.Context) ([]SessionInfo, error) {
 // (from ListSessions). A handle of another user's session is ignored. If
 // it is the request's own session, this is Logout.
 func RevokeSession(c *gin.Context, handle string) error {
-	s, err := current(c)
+	s, err := loggedIn(c)
 	if err != nil {
 		return err
-	}
-	s.accessed = true
-	if err := s.settle(); err != nil {
-		return s.report(err)
-	}
-	if s.token == "" || s.rec.UserID == "" {
-		return ErrNotLoggedIn
 	}
 	if s.m.lister == nil {
 		return ErrCannotList
