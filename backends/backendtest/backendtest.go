@@ -85,6 +85,7 @@ var coreChecks = []check{
 	{"ExpiredRecordIsDeleted", testExpiredRecordIsDeleted},
 	{"WriteRacingLogoutDoesNotResurrect", testWriteRacingLogoutDoesNotResurrect},
 	{"ActivityKeepsSessionAlive", testActivityKeepsSessionAlive},
+	{"ActivityRefreshIsThrottled", testActivityRefreshIsThrottled},
 	{"AbsoluteTimeout", testAbsoluteTimeout},
 	{"ConcurrentRequests", testConcurrentRequests},
 	{"GinContribTester", testGinContribTester},
@@ -125,6 +126,12 @@ func (c *counting) count(op string) {
 	c.mu.Lock()
 	c.writes[op]++
 	c.mu.Unlock()
+}
+
+func (c *counting) n(op string) int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.writes[op]
 }
 
 func (c *counting) total() int {

@@ -281,6 +281,9 @@ func testLogoutExpiresCookieWithSameAttributes(t *testing.T, f Factory) {
 				t.Fatalf("no cookie %q issued", a.name)
 			}
 			rawIssued := setCookieLine(r.header, a.name)
+			if tc.name == "strict-partitioned" && (!issued.Partitioned || issued.SameSite != http.SameSiteStrictMode) {
+				t.Fatalf("options not applied to the issued cookie: %s", rawIssued)
+			}
 			r = a.do("POST", "/logout", issued)
 			gone := r.cookie(a.name)
 			if gone == nil {
@@ -512,6 +515,34 @@ func testActivityKeepsSessionAlive(t *testing.T, f Factory) {
 		if got := cl.user(); got != "alice" {
 			t.Fatalf("request %d, %v after the previous one: user %q; activity must refresh the idle timeout", i, securesession.DefaultIdleTimeout-time.Minute, got)
 		}
+	}
+}
+
+// Recording activity is throttled: a read soon after the last write
+// changes nothing on the server or in the browser; a read after
+// Options.TouchInterval records the activity exactly once.
+func testActivityRefreshIsThrottled(t *testing.T, f Factory) {
+	a := newApp(t, f)
+	cl := a.client()
+	cl.do("POST", "/login?user=alice")
+	before := a.b.total()
+	for i := 0; i < 3; i++ {
+		r := a.do("GET", "/whoami", cl.c)
+		if r.body != "user=alice" || len(r.header.Values("Set-Cookie")) != 0 {
+			t.Fatalf("read %d right after login: %q, Set-Cookie %q; want no new cookie", i, r.body, r.header.Values("Set-Cookie"))
+		}
+	}
+	if n := a.b.total() - before; n != 0 {
+		t.Fatalf("reads within the touch interval made %d backend writes", n)
+	}
+	a.clock.Advance(2 * time.Minute) // past the default TouchInterval (1 minute)
+	cl.user()
+	if n := a.b.n("touch"); n != 1 {
+		t.Fatalf("a read after the touch interval made %d touches, want 1", n)
+	}
+	cl.user()
+	if n := a.b.n("touch"); n != 1 {
+		t.Fatalf("the next read touched again: %d touches", n)
 	}
 }
 
