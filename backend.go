@@ -111,8 +111,8 @@ type Lister interface {
 
 // Ref names one session: the cookie name and the token it carried.
 type Ref struct {
-	Name  string
-	Token string
+	Name  string // the cookie name the token was issued under
+	Token string // the token itself; a credential, never logged
 }
 
 // Record is the state of one session as a backend stores it. The middleware
@@ -151,8 +151,8 @@ type Record struct {
 
 	// UserAgent and IP are optional client metadata for a "your active
 	// sessions" page, set when Options.RecordClientInfo is true.
-	UserAgent string
-	IP        string
+	UserAgent string // the client's User-Agent, at most 512 bytes
+	IP        string // the client's IP address as gin's ClientIP reports it
 
 	// Reissue may be set by Find to ask the middleware to write the record
 	// back in this request (for example because the cookie was sealed
@@ -167,13 +167,13 @@ type Record struct {
 
 // SessionInfo describes one live session of a user, as returned by a Lister.
 type SessionInfo struct {
-	Handle    string
-	Created   time.Time
-	AuthTime  time.Time
-	LastSeen  time.Time
-	Expires   time.Time
-	UserAgent string
-	IP        string
+	Handle    string    // pass to RevokeSession to end this session
+	Created   time.Time // when the session began or was last rotated by a login
+	AuthTime  time.Time // when the user last authenticated
+	LastSeen  time.Time // the last recorded activity (throttled by Options.TouchInterval)
+	Expires   time.Time // when it ends without further activity
+	UserAgent string    // recorded with Options.RecordClientInfo, else ""
+	IP        string    // recorded with Options.RecordClientInfo, else ""
 
 	// Current is true for the session of the request that asked; set by
 	// ListSessions, never by a backend.

@@ -78,6 +78,14 @@
 // identify a session by its backend Handle or a keyed hash, never by the
 // token, which is a bearer credential.
 //
+// # Concurrency
+//
+// The handler New returns, every Backend and the cookie revocation stores
+// are safe for concurrent use. The session that sessions.Default(c)
+// returns and the request functions (Login, Logout, UserID, ...) belong to
+// one request and, like gin.Context, must not be used from several
+// goroutines at once.
+//
 // # What is left to the application
 //
 // Checking passwords, keeping GET requests free of side effects (the

@@ -56,14 +56,16 @@ var (
 // Op names the backend operation ("find", "create", "update", "touch",
 // "rotate", "delete", "revoke user", "list").
 type BackendError struct {
-	Op  string
-	Err error
+	Op  string // the backend operation that failed
+	Err error  // the backend's error, never containing a token
 }
 
+// Error returns "securesession: backend <op>: <cause>".
 func (e *BackendError) Error() string {
 	return "securesession: backend " + e.Op + ": " + e.Err.Error()
 }
 
+// Unwrap returns the backend's error, for errors.Is and errors.As.
 func (e *BackendError) Unwrap() error { return e.Err }
 
 // StatusCode returns 503 Service Unavailable.

@@ -59,6 +59,7 @@ var eventNames = [...]string{
 	EventCrossOriginDenied: "cross_origin_denied",
 }
 
+// String returns the event's stable name, e.g. "logged_out".
 func (k EventKind) String() string {
 	if int(k) < len(eventNames) && eventNames[k] != "" {
 		return eventNames[k]
@@ -82,8 +83,8 @@ func (k EventKind) level() slog.Level {
 // Event describes something that happened to a session, for monitoring.
 // It never contains a raw session token or cookie value.
 type Event struct {
-	Kind EventKind
-	Time time.Time
+	Kind EventKind // what happened
+	Time time.Time // when, on Options.Now's clock
 
 	// Session identifies the session without revealing its token: the
 	// first 16 hex characters of the backend's Handle, or, for a rejected

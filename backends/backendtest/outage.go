@@ -67,6 +67,7 @@ type OutageResult struct {
 	LogBytes int
 }
 
+// String summarises the run for a test log.
 func (r OutageResult) String() string {
 	codes := make([]int, 0, len(r.During))
 	for c := range r.During {

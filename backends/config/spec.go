@@ -96,7 +96,7 @@ type Spec struct {
 	// postgres). CleanupInterval is 0 for the default and negative for
 	// "off".
 	Table           string
-	CleanupInterval time.Duration
+	CleanupInterval time.Duration // see Table
 
 	// secret holds the PostgreSQL connection URL, which may contain a
 	// password. It is behind a pointer so that printing a Spec with %v or
@@ -118,9 +118,10 @@ func (s *Spec) String() string { return s.redacted }
 // message says what is wrong and how to fix it; it never contains a
 // password or a key.
 type Error struct {
-	Msg string
+	Msg string // what is wrong and how to fix it
 }
 
+// Error returns the message prefixed with "securesession/config: ".
 func (e *Error) Error() string { return "securesession/config: " + e.Msg }
 
 func errorf(format string, args ...any) error {

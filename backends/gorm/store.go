@@ -89,15 +89,15 @@ type Options struct {
 	OnCleanupError func(error)
 }
 
-// Store keeps sessions in a table of any database GORM can open. It
-// implements securesession.Backend, securesession.Lister and gin-contrib's
-// sessions.Store. All its methods are safe for concurrent use; the Store
-// holds no per-request state.
 // noEvictionTTL is the statement TTL at which GORM's statement cache starts
 // no expiry goroutine (gorm.io/gorm/internal/lru); a test checks that none
 // is left behind.
 const noEvictionTTL = 10 * 365 * 24 * time.Hour
 
+// Store keeps sessions in a table of any database GORM can open. It
+// implements securesession.Backend, securesession.Lister and gin-contrib's
+// sessions.Store. All its methods are safe for concurrent use; the Store
+// holds no per-request state.
 type Store struct {
 	db      *gormdb.DB
 	single  *gormdb.DB // db without the default write transaction, with prepared statements
