@@ -2,6 +2,7 @@ package gorm
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -102,6 +103,7 @@ type Store struct {
 	db      *gormdb.DB
 	single  *gormdb.DB // db without the default write transaction, with prepared statements
 	stmts   *gormdb.PreparedStmtDB
+	sql     hotSQL
 	compat  *gincompat.Store
 	table   string
 	hasher  *token.Hasher
@@ -184,6 +186,7 @@ func NewStore(db *gormdb.DB, opts Options) (*Store, error) {
 	// an outage.
 	s.stmts = gormdb.NewPreparedStmtDB(db.ConnPool, 64, noEvictionTTL)
 	s.single.Statement.ConnPool = s.stmts
+	s.sql = buildHotSQL(s.single.Statement.Quote(s.table))
 	s.initCompat()
 
 	// The stop channel and context exist before the goroutine starts, so
@@ -256,21 +259,29 @@ func (s *Store) Find(ctx context.Context, name, tok string) (securesession.Recor
 	}
 	now := encTime(s.now())
 	var row sessionRow
-	var n int64
 	err := s.retry(ctx, func() error {
 		row = sessionRow{}
-		res := s.tx(ctx).Where("id = ? AND expires_at > ?", id, now).Limit(1).Find(&row)
-		n = res.RowsAffected
-		return res.Error
+		// Rows, not Row: GORM's Row returns a zero *sql.Row on a
+		// connection error, and scanning that panics.
+		rows, err := s.single.WithContext(ctx).Raw(s.sql.find, id, now).Rows()
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		if !rows.Next() {
+			if err := rows.Err(); err != nil {
+				return err
+			}
+			return sql.ErrNoRows
+		}
+		return rows.Scan(&row.ID, &row.UserID, &row.Data, &row.Created, &row.AuthTime,
+			&row.LastSeen, &row.Deadline, &row.ExpiresAt, &row.UserAgent, &row.IP)
 	})
-	if errors.Is(err, gormdb.ErrRecordNotFound) {
+	if errors.Is(err, sql.ErrNoRows) {
 		return securesession.Record{}, false, nil
 	}
 	if err != nil {
 		return securesession.Record{}, false, err
-	}
-	if n == 0 {
-		return securesession.Record{}, false, nil
 	}
 	return row.record(), true, nil
 }
@@ -306,17 +317,8 @@ func (s *Store) Update(ctx context.Context, name, tok string, rec *securesession
 		return "", fmt.Errorf("securesession/gorm: update: %w (%w)", securesession.ErrNoRecord, securesession.ErrInvalidToken)
 	}
 	row := newRow(id, rec)
-	if err := s.updateLive(ctx, id, map[string]any{
-		"user_id":    row.UserID,
-		"data":       row.Data,
-		"created":    row.Created,
-		"auth_time":  row.AuthTime,
-		"last_seen":  row.LastSeen,
-		"deadline":   row.Deadline,
-		"expires_at": row.ExpiresAt,
-		"user_agent": row.UserAgent,
-		"ip":         row.IP,
-	}); err != nil {
+	if err := s.updateLive(ctx, s.sql.update, row.UserID, row.Data, row.Created, row.AuthTime,
+		row.LastSeen, row.Deadline, row.ExpiresAt, row.UserAgent, row.IP, id); err != nil {
 		return "", err
 	}
 	rec.Handle = id
@@ -331,26 +333,21 @@ func (s *Store) Touch(ctx context.Context, name, tok string, rec *securesession.
 	if id == "" {
 		return "", fmt.Errorf("securesession/gorm: touch: %w (%w)", securesession.ErrNoRecord, securesession.ErrInvalidToken)
 	}
-	if err := s.updateLive(ctx, id, map[string]any{
-		"last_seen":  encTime(rec.LastSeen),
-		"expires_at": encExpires(rec.Expires),
-	}); err != nil {
+	if err := s.updateLive(ctx, s.sql.touch, encTime(rec.LastSeen), encExpires(rec.Expires), id); err != nil {
 		return "", err
 	}
 	rec.Handle = id
 	return tok, nil
 }
 
-// updateLive runs one UPDATE of the live row id and maps "no row" to
-// ErrNoRecord.
-func (s *Store) updateLive(ctx context.Context, id string, set map[string]any) error {
-	now := encTime(s.now())
+// updateLive runs one of the hot UPDATE statements, whose last two
+// parameters are the row's id and "now" (appended here), and maps "no row"
+// to ErrNoRecord: a write never re-creates a session that ended.
+func (s *Store) updateLive(ctx context.Context, query string, args ...any) error {
+	args = append(args, encTime(s.now()))
 	var n int64
 	err := s.retry(ctx, func() error {
-		// Model lets GORM resolve the map's columns from the schema
-		// (without it GORM formats the whole map, data included, into an
-		// error it then discards).
-		res := s.tx(ctx).Model(&sessionRow{}).Where("id = ? AND expires_at > ?", id, now).Updates(set)
+		res := s.single.WithContext(ctx).Exec(query, args...)
 		n = res.RowsAffected
 		return res.Error
 	})
@@ -361,6 +358,28 @@ func (s *Store) updateLive(ctx context.Context, id string, set map[string]any) e
 		return securesession.ErrNoRecord
 	}
 	return nil
+}
+
+// hotSQL holds the statements of the per-request path, built once: GORM's
+// statement builder and reflection-based scanning were a quarter of a
+// read. They still run through GORM (Raw and Exec), so its callbacks and
+// plugins (tracing, replicas) see them, and through the store's prepared
+// statement pool.
+type hotSQL struct {
+	find, update, touch string
+}
+
+// rowColumns lists sessionRow's columns in the order Find scans them.
+const rowColumns = "id, user_id, data, created, auth_time, last_seen, deadline, expires_at, user_agent, ip"
+
+func buildHotSQL(table string) hotSQL {
+	live := " WHERE id = ? AND expires_at > ?"
+	return hotSQL{
+		find: "SELECT " + rowColumns + " FROM " + table + live + " LIMIT 1",
+		update: "UPDATE " + table + " SET user_id = ?, data = ?, created = ?, auth_time = ?, last_seen = ?," +
+			" deadline = ?, expires_at = ?, user_agent = ?, ip = ?" + live,
+		touch: "UPDATE " + table + " SET last_seen = ?, expires_at = ?" + live,
+	}
 }
 
 // Rotate implements securesession.Backend: in one transaction it deletes
