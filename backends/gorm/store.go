@@ -294,7 +294,7 @@ func (s *Store) Create(ctx context.Context, name string, rec *securesession.Reco
 	}
 	tok := token.New()
 	row := newRow(s.hasher.Hex(name, tok), rec)
-	if err := s.retry(ctx, func() error { return s.tx(ctx).Create(&row).Error }); err != nil {
+	if err := s.retry(ctx, func() error { return s.single.WithContext(ctx).Exec(s.sql.insert, row.args()...).Error }); err != nil {
 		return "", err
 	}
 	rec.Handle = row.ID
@@ -366,16 +366,23 @@ func (s *Store) updateLive(ctx context.Context, query string, args ...any) error
 // plugins (tracing, replicas) see them, and through the store's prepared
 // statement pool.
 type hotSQL struct {
-	find, update, touch string
+	find, insert, update, touch string
 }
 
-// rowColumns lists sessionRow's columns in the order Find scans them.
+// args returns the row's values in rowColumns order, for the INSERT.
+func (r *sessionRow) args() []any {
+	return []any{r.ID, r.UserID, r.Data, r.Created, r.AuthTime, r.LastSeen, r.Deadline, r.ExpiresAt, r.UserAgent, r.IP}
+}
+
+// rowColumns lists sessionRow's columns in the order Find scans them and
+// the INSERT writes them.
 const rowColumns = "id, user_id, data, created, auth_time, last_seen, deadline, expires_at, user_agent, ip"
 
 func buildHotSQL(table string) hotSQL {
 	live := " WHERE id = ? AND expires_at > ?"
 	return hotSQL{
-		find: "SELECT " + rowColumns + " FROM " + table + live + " LIMIT 1",
+		find:   "SELECT " + rowColumns + " FROM " + table + live + " LIMIT 1",
+		insert: "INSERT INTO " + table + " (" + rowColumns + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
 		update: "UPDATE " + table + " SET user_id = ?, data = ?, created = ?, auth_time = ?, last_seen = ?," +
 			" deadline = ?, expires_at = ?, user_agent = ?, ip = ?" + live,
 		touch: "UPDATE " + table + " SET last_seen = ?, expires_at = ?" + live,
@@ -408,7 +415,7 @@ func (s *Store) Rotate(ctx context.Context, name, oldToken string, rec *securese
 			if res.RowsAffected == 0 {
 				return errGone
 			}
-			return tx.Table(s.table).Create(&row).Error
+			return tx.Exec(s.sql.insert, row.args()...).Error
 		})
 	})
 	if errors.Is(err, errGone) {

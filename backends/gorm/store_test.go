@@ -331,8 +331,9 @@ func TestRotateInTransactionLeavesOldTokenDead(t *testing.T) {
 		}
 		// A failing INSERT rolls the DELETE back: the old session survives.
 		var fail atomic.Bool
-		if err := db.Callback().Create().Before("gorm:create").Register("test:fail", func(tx *gormdb.DB) {
-			if fail.Load() {
+		// The store's INSERT runs through GORM's raw-statement callbacks.
+		if err := db.Callback().Raw().Before("gorm:raw").Register("test:fail", func(tx *gormdb.DB) {
+			if fail.Load() && strings.HasPrefix(tx.Statement.SQL.String(), "INSERT") {
 				tx.AddError(errors.New("injected insert failure"))
 			}
 		}); err != nil {
