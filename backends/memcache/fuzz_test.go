@@ -4,7 +4,7 @@ import (
 	"bytes"
 	"encoding/hex"
 	"errors"
-	"runtime"
+	"github.com/gin-securesession/securesession/internal/fuzzalloc"
 	"strings"
 	"testing"
 
@@ -44,20 +44,6 @@ func unhex(s string) []byte {
 	return b
 }
 
-// allocated returns the heap bytes f allocates: the least of three runs,
-// since the fuzzing engine's own goroutines allocate now and then too.
-func allocated(f func()) uint64 {
-	least := ^uint64(0)
-	for range 3 {
-		var a, b runtime.MemStats
-		runtime.ReadMemStats(&a)
-		f()
-		runtime.ReadMemStats(&b)
-		least = min(least, b.TotalAlloc-a.TotalAlloc)
-	}
-	return least
-}
-
 // fuzzStore returns a store under fuzzKey on an unreachable client: the
 // decoders under test never touch the network.
 func fuzzStore(tb testing.TB) *Store {
@@ -86,7 +72,7 @@ func FuzzTokenRef(f *testing.F) {
 	f.Add("")
 	f.Fuzz(func(t *testing.T, tok string) {
 		var ok bool
-		if n := allocated(func() { _, ok = s.tokenRef(tok) }); n > 4096 {
+		if n := fuzzalloc.Bytes(func() { _, ok = s.tokenRef(tok) }); n > 4096 {
 			t.Fatalf("parsing a %d-byte token allocated %d bytes", len(tok), n)
 		}
 		if ok != validToken(tok) {
@@ -122,7 +108,7 @@ func FuzzOpenItems(f *testing.F) {
 	f.Fuzz(func(t *testing.T, kind uint8, blob []byte) {
 		kind %= 3
 		var err error
-		n := allocated(func() {
+		n := fuzzalloc.Bytes(func() {
 			switch kind {
 			case 0:
 				_, err = s.openSession(blob, ks.session)
@@ -159,7 +145,7 @@ func FuzzSessionPlaintext(f *testing.F) {
 	f.Fuzz(func(t *testing.T, pt []byte) {
 		blob := s.seal(pt, ks.session)
 		var v *session
-		n := allocated(func() { v, err = s.openSession(blob, ks.session) })
+		n := fuzzalloc.Bytes(func() { v, err = s.openSession(blob, ks.session) })
 		if limit := uint64(6*len(blob)) + 4096; n > limit {
 			t.Fatalf("decoding %d bytes allocated %d (limit %d)", len(blob), n, limit)
 		}

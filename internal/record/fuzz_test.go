@@ -1,27 +1,13 @@
 package record
 
 import (
-	"runtime"
+	"github.com/gin-securesession/securesession/internal/fuzzalloc"
 	"testing"
 	"time"
 
 	"github.com/gin-securesession/securesession"
 	"github.com/gin-securesession/securesession/internal/wire"
 )
-
-// allocated returns the heap bytes f allocates: the least of three runs,
-// since the fuzzing engine's own goroutines allocate now and then too.
-func allocated(f func()) uint64 {
-	least := ^uint64(0)
-	for range 3 {
-		var a, b runtime.MemStats
-		runtime.ReadMemStats(&a)
-		f()
-		runtime.ReadMemStats(&b)
-		least = min(least, b.TotalAlloc-a.TotalAlloc)
-	}
-	return least
-}
 
 func sameRecord(a, b *securesession.Record) bool {
 	return a.UserID == b.UserID && a.AuthTime.Equal(b.AuthTime) && a.Created.Equal(b.Created) &&
@@ -45,7 +31,7 @@ func FuzzRead(f *testing.F) {
 	f.Fuzz(func(t *testing.T, in []byte) {
 		var got securesession.Record
 		var r *wire.Reader
-		n := allocated(func() {
+		n := fuzzalloc.Bytes(func() {
 			r = wire.NewReader(in)
 			Read(r, &got)
 		})

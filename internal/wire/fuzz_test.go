@@ -1,24 +1,10 @@
 package wire
 
 import (
-	"runtime"
+	"github.com/gin-securesession/securesession/internal/fuzzalloc"
 	"testing"
 	"time"
 )
-
-// allocated returns the heap bytes f allocates: the least of three runs,
-// since the fuzzing engine's own goroutines allocate now and then too.
-func allocated(f func()) uint64 {
-	least := ^uint64(0)
-	for range 3 {
-		var a, b runtime.MemStats
-		runtime.ReadMemStats(&a)
-		f()
-		runtime.ReadMemStats(&b)
-		least = min(least, b.TotalAlloc-a.TotalAlloc)
-	}
-	return least
-}
 
 // run drives a Reader over data with the operations named by prog, one
 // per byte, until the program ends or the reader fails.
@@ -76,7 +62,7 @@ func FuzzReader(f *testing.F) {
 			prog = prog[:64]
 		}
 		var r *Reader
-		n := allocated(func() { r = run(prog, data) })
+		n := fuzzalloc.Bytes(func() { r = run(prog, data) })
 		// A Reader copies at most its input (String, Bytes) once per
 		// read; anything beyond a few KiB for a bounded program means a
 		// length was trusted.
