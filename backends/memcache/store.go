@@ -565,13 +565,8 @@ func (s *Store) switchUser(ctx context.Context, name, tok string, rec *secureses
 	}
 	r, _ := s.tokenRef(tok)
 	ks := s.keys(name, tok, r)
-	if err := s.client.Delete(ks.session); errors.Is(err, gomemcache.ErrCacheMiss) {
-		return "", errNoRecord(op)
-	} else if err != nil {
-		return "", errBackend(op, err)
-	}
-	if err := s.client.Delete(ks.seen); err != nil && !errors.Is(err, gomemcache.ErrCacheMiss) {
-		return "", errBackend(op, err)
+	if err := s.deleteLive(op, ks); err != nil {
+		return "", err
 	}
 	return s.create(ctx, op, name, rec, nil)
 }
@@ -655,13 +650,8 @@ func (s *Store) Rotate(ctx context.Context, name, oldToken string, rec *securese
 	}
 	// Deleting the old session item is the commit point: a miss means it
 	// was logged out or expired since it was read, and nothing is created.
-	if err := s.client.Delete(ks.session); errors.Is(err, gomemcache.ErrCacheMiss) {
-		return "", errNoRecord(op)
-	} else if err != nil {
-		return "", errBackend(op, err)
-	}
-	if err := s.client.Delete(ks.seen); err != nil && !errors.Is(err, gomemcache.ErrCacheMiss) {
-		return "", errBackend(op, err)
+	if err := s.deleteLive(op, ks); err != nil {
+		return "", err
 	}
 	rec.Opaque = nil
 	return s.create(ctx, op, name, rec, stamp)
@@ -685,6 +675,21 @@ func (s *Store) Delete(ctx context.Context, name, tok string) error {
 
 func (s *Store) deleteKeys(op string, ks keyset) error {
 	if err := s.client.Delete(ks.session); err != nil && !errors.Is(err, gomemcache.ErrCacheMiss) {
+		return errBackend(op, err)
+	}
+	if err := s.client.Delete(ks.seen); err != nil && !errors.Is(err, gomemcache.ErrCacheMiss) {
+		return errBackend(op, err)
+	}
+	return nil
+}
+
+// deleteLive deletes a session's items, as the commit point of replacing
+// it: a miss on the session item means it was logged out or expired since
+// it was read, reported as ErrNoRecord so that nothing replaces it.
+func (s *Store) deleteLive(op string, ks keyset) error {
+	if err := s.client.Delete(ks.session); errors.Is(err, gomemcache.ErrCacheMiss) {
+		return errNoRecord(op)
+	} else if err != nil {
 		return errBackend(op, err)
 	}
 	if err := s.client.Delete(ks.seen); err != nil && !errors.Is(err, gomemcache.ErrCacheMiss) {
