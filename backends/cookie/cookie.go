@@ -68,6 +68,7 @@ import (
 	"github.com/gin-securesession/securesession/internal/gincompat"
 	"github.com/gin-securesession/securesession/internal/keys"
 	"github.com/gin-securesession/securesession/internal/record"
+	"github.com/gin-securesession/securesession/internal/token"
 	"github.com/gin-securesession/securesession/internal/wire"
 )
 
@@ -162,26 +163,32 @@ type state struct {
 }
 
 // b64 is strict: a non-canonical encoding (stray bits in the last
-// character) is rejected, so one cookie has exactly one spelling.
+// character) is rejected. Strict mode still skips '\r' and '\n', so open
+// checks the alphabet first; together they give one cookie exactly one
+// spelling.
 var b64 = base64.RawURLEncoding.Strict()
 
 func invalid(reason string) error {
 	return fmt.Errorf("securesession/cookie: %s: %w", reason, securesession.ErrInvalidToken)
 }
 
-// open authenticates and decodes token. It never panics and allocates at
-// most a small constant times len(token).
-func (s *Store) open(name, token string) (securesession.Record, *state, int, error) {
+// open authenticates and decodes tok. Any byte outside the base64url
+// alphabet is rejected before decoding. It never panics and allocates at
+// most a small constant times len(tok).
+func (s *Store) open(name, tok string) (securesession.Record, *state, int, error) {
 	var rec securesession.Record
-	if len(name)+1+len(token) > securesession.MaxCookieSize {
+	if len(name)+1+len(tok) > securesession.MaxCookieSize {
 		return rec, nil, 0, invalid("oversized cookie")
 	}
-	if len(token) < b64.EncodedLen(minSealed) {
+	if len(tok) < b64.EncodedLen(minSealed) {
 		return rec, nil, 0, invalid("truncated cookie")
 	}
-	raw := make([]byte, b64.DecodedLen(len(token)))
-	n, err := b64.Decode(raw, []byte(token))
-	if err != nil {
+	if !token.Base64URL(tok) {
+		return rec, nil, 0, invalid("malformed cookie")
+	}
+	raw := make([]byte, b64.DecodedLen(len(tok)))
+	n, err := b64.Decode(raw, []byte(tok))
+	if err != nil || n < minSealed {
 		return rec, nil, 0, invalid("malformed cookie")
 	}
 	raw = raw[:n]

@@ -255,12 +255,7 @@ func FuzzFind(f *testing.F) {
 	if rec, found, err := s.Find(context.Background(), name, genuine); !found || err != nil || rec.UserID != "alice" {
 		f.Fatalf("the genuine cookie does not open: %v", err)
 	}
-	f.Add(genuine)
-	f.Add(genuine[:len(genuine)-1])
-	f.Add(genuine + "A")
-	f.Add("")
-	f.Add("AQ")
-	f.Add(strings.Repeat("A", 80))
+	addSeeds(f)
 	f.Fuzz(func(t *testing.T, v string) {
 		_, found, err := s.Find(context.Background(), name, v)
 		if err != nil && !errors.Is(err, securesession.ErrInvalidToken) {
@@ -268,6 +263,65 @@ func FuzzFind(f *testing.F) {
 		}
 		if found && v != genuine {
 			t.Fatalf("a mutated cookie opened: %q", v)
+		}
+	})
+}
+
+// addSeeds seeds a fuzz target with the genuine cookie, its truncations
+// and extensions, and whitespace, control and non-ASCII bytes alone and
+// inside it (Go's base64 skips CR and LF even in Strict mode).
+func addSeeds(f *testing.F) {
+	mid := len(genuine) / 2
+	for _, v := range []string{
+		genuine, genuine[:len(genuine)-1], genuine + "A", genuine + genuine, genuine[:mid],
+		"", "AQ", strings.Repeat("A", 80),
+		genuine[:mid] + "\r\n" + genuine[mid:], "\r\n" + genuine, genuine + "\r\n", genuine + "\n",
+		genuine[:3] + "\r" + genuine[3:], genuine[:10] + " " + genuine[10:], " " + genuine, genuine + " ",
+		genuine[:7] + "\t" + genuine[7:], genuine[:5] + "\x00" + genuine[5:], genuine + "\x00",
+		genuine[:7] + "é" + genuine[7:], genuine[:7] + "\xff" + genuine[7:], genuine[:len(genuine)-1] + "\x80",
+		strings.Repeat("\r\n", 60), strings.Repeat("\n", 120), "AQAB" + strings.Repeat("\r\n", 60),
+		strings.Repeat(" ", 120), strings.Repeat("\t", 120), strings.Repeat("\x00", 120), strings.Repeat("é", 60),
+	} {
+		f.Add(v)
+	}
+}
+
+// FuzzMethods passes the input as the token of every other method: none
+// may panic, each rejects anything but the genuine cookie as invalid
+// input, and Delete and RevokeUser's keep never act on the genuine
+// session through another spelling of it.
+func FuzzMethods(f *testing.F) {
+	plain, err := cookie.NewStore(fuzzKey)
+	if err != nil {
+		f.Fatal(err)
+	}
+	addSeeds(f)
+	f.Fuzz(func(t *testing.T, v string) {
+		if v == genuine {
+			return
+		}
+		ctx := context.Background()
+		for op, fn := range map[string]func(context.Context, string, string, *securesession.Record) (string, error){
+			"Update": plain.Update, "Touch": plain.Touch, "Rotate": plain.Rotate,
+		} {
+			rec := sample()
+			if tok, err := fn(ctx, name, v, rec); tok != "" || !errors.Is(err, securesession.ErrInvalidToken) {
+				t.Fatalf("%s: token=%t err=%v, want ErrInvalidToken", op, tok != "", err)
+			}
+		}
+		s, _ := cookie.NewStore(fuzzKey)
+		s.SetRevocation(cookie.NewMemoryRevocation(0))
+		if err := s.Delete(ctx, name, v); err != nil && !errors.Is(err, securesession.ErrInvalidToken) {
+			t.Fatalf("Delete: %v", err)
+		}
+		if _, found, _ := s.Find(ctx, name, genuine); !found {
+			t.Fatal("Delete of another spelling ended the genuine session")
+		}
+		if err := s.RevokeUser(ctx, "alice", securesession.Ref{Name: name, Token: v}); err != nil {
+			t.Fatalf("RevokeUser: %v", err)
+		}
+		if _, found, _ := s.Find(ctx, name, genuine); found {
+			t.Fatal("RevokeUser kept the genuine session through another spelling of it")
 		}
 	})
 }

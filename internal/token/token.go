@@ -30,18 +30,27 @@ func New() string {
 // the unpadded base64url alphabet whose last character carries no stray
 // bits. It never allocates; call it before any store access.
 func Valid(s string) bool {
-	if len(s) != Len {
+	if len(s) != Len || !Base64URL(s) {
 		return false
 	}
+	// 43 characters carry 258 bits; the last character's low 2 bits must be
+	// zero in a canonical encoding, so no two strings name one token.
+	return decodeIndex(s[Len-1])&3 == 0
+}
+
+// Base64URL reports whether every byte of s is in the base64url alphabet
+// (A-Z, a-z, 0-9, '-' and '_'): no padding, no whitespace, no control or
+// non-ASCII bytes. Go's base64 decoders, even in Strict mode, skip '\r' and
+// '\n', so a token must pass this check before it is decoded, or one token
+// would have many spellings. It never allocates.
+func Base64URL(s string) bool {
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		if !('A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-' || c == '_') {
 			return false
 		}
 	}
-	// 43 characters carry 258 bits; the last character's low 2 bits must be
-	// zero in a canonical encoding, so no two strings name one token.
-	return decodeIndex(s[Len-1])&3 == 0
+	return true
 }
 
 func decodeIndex(c byte) byte {

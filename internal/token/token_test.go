@@ -33,6 +33,23 @@ func TestValidRejectsNonCanonicalAndForeignShapes(t *testing.T) {
 	}
 }
 
+// Go's base64 decoders skip CR and LF even in Strict mode; Base64URL is the
+// check that keeps them, and every other byte outside the alphabet, out.
+func TestBase64URLRejectsEveryByteOutsideTheAlphabet(t *testing.T) {
+	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+	if !Base64URL(alphabet) || !Base64URL("") {
+		t.Fatal("the alphabet itself is rejected")
+	}
+	for c := 0; c < 256; c++ {
+		if strings.IndexByte(alphabet, byte(c)) >= 0 {
+			continue
+		}
+		if s := "AAAA" + string([]byte{byte(c)}) + "AAAA"; Base64URL(s) {
+			t.Errorf("byte %#02x accepted", c)
+		}
+	}
+}
+
 func TestHasherBindsTheCookieName(t *testing.T) {
 	h := NewHasher([]byte("0123456789abcdef0123456789abcdef"))
 	tok := New()
