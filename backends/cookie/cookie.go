@@ -6,16 +6,28 @@
 //
 // A cookie value is unpadded base64url of
 //
-//	version (1 byte, 1) || key ID (4 bytes) || nonce (24 bytes) || ciphertext+tag
+//	version (1 byte, 2) || key ID (4 bytes) || nonce (24 bytes) || ciphertext+tag
 //
 // sealed with XChaCha20-Poly1305 (golang.org/x/crypto/chacha20poly1305,
 // random 192-bit nonces, so no practical limit on messages per key). The
 // associated data binds the format label, version, key ID and cookie name,
 // so a value moved to another cookie name, or re-labelled with another key
-// ID, fails to open. The plaintext holds a random 128-bit session handle,
-// the time the store issued the handle, and the record: user, auth,
+// ID, fails to open. The plaintext holds the session's random 128-bit
+// handle, the time the store issued the handle, the token's generation (a
+// varint counting the session's rotations), and the record: user, auth,
 // created, last-seen and absolute-deadline times and the values. The
-// client cannot read or extend any of it.
+// client cannot read or extend any of it. A value is checked to be only
+// base64url characters before it is decoded (Go's decoder skips CR and
+// LF), so one cookie has exactly one spelling; anything else is an error
+// wrapping securesession.ErrInvalidToken, from every method.
+//
+// # Handles
+//
+// Record.Handle names a session, not one cookie: Rotate keeps it (and
+// bumps the generation), and only a Login, another user or a new auth
+// time, starts a session with a new handle. Revoking a handle therefore
+// ends the session whatever its rotations, while a rotation refuses the
+// cookies it superseded (the generations below the new one).
 //
 // # Keys
 //
@@ -35,10 +47,12 @@
 // absolute timeout, whichever comes first (30 minutes and 12 hours by
 // default). Delete and RevokeUser therefore return
 // securesession.ErrCannotRevoke unless a Revocation is configured with
-// SetRevocation: then Logout records the session's handle as revoked and
-// LogoutEverywhere revokes every session the user holds, so replayed
-// cookies are anonymous. NewMemoryRevocation serves a single process; a
-// fleet needs a shared implementation (a table, a cache).
+// SetRevocation: then Logout ends the session's handle, Rotate refuses the
+// superseded cookies, and LogoutEverywhere and LogoutOthers refuse every
+// session the user began until then (but the one kept, through its
+// rotations), so replayed cookies are anonymous. NewMemoryRevocation
+// serves a single process; a fleet needs a shared implementation (a
+// table, a cache).
 //
 // # Size
 //
@@ -73,7 +87,7 @@ import (
 )
 
 const (
-	version   = 1
+	version   = 2
 	kidLen    = 4
 	handleLen = 16
 	headerLen = 1 + kidLen + chacha20poly1305.NonceSizeX
@@ -143,10 +157,11 @@ func NewStore(keyList ...[]byte) (*Store, error) {
 // the store serves requests.
 func (s *Store) SetCacheSize(n int) { s.cache = newOpenCache(n) }
 
-// SetRevocation makes Logout and LogoutEverywhere effective on the server:
-// revoked sessions are refused even if their cookie is replayed. Call it
-// before the store serves requests. Default: none (see the package doc
-// for the replay window).
+// SetRevocation makes Logout, LogoutEverywhere, LogoutOthers and Rotate
+// effective on the server: revoked sessions and superseded tokens are
+// refused even if their cookie is replayed. Call it before the store
+// serves requests. Default: none (see the package doc for the replay
+// window).
 func (s *Store) SetRevocation(r Revocation) { s.revoker = r }
 
 // SetClock replaces the store's clock (default time.Now), which stamps the
@@ -156,10 +171,17 @@ func (s *Store) SetClock(now func() time.Time) {
 	s.compat.SetClock(now)
 }
 
-// state is what Find leaves in Record.Opaque.
+// state is what Find leaves in Record.Opaque: the identity of the token
+// inside the sealed cookie.
 type state struct {
 	handle [handleLen]byte
-	issued time.Time
+	hex    string    // handle in hex: Record.Handle
+	issued time.Time // when the session (its handle) began, on the store's clock
+	gen    uint64    // rotations since then
+}
+
+func (st *state) token(rec *securesession.Record) Token {
+	return Token{Handle: st.hex, Gen: st.gen, UserID: rec.UserID, Issued: st.issued, Deadline: rec.Deadline}
 }
 
 // b64 is strict: a non-canonical encoding (stray bits in the last
@@ -215,11 +237,13 @@ func (s *Store) open(name, tok string) (securesession.Record, *state, int, error
 	r := wire.NewReader(plain)
 	copy(st.handle[:], r.Next(handleLen))
 	st.issued = r.Time()
+	st.gen = r.Uvarint()
 	record.Read(r, &rec)
 	if r.Err() != nil || r.Len() != 0 {
 		return rec, nil, 0, invalid("malformed payload")
 	}
-	rec.Handle = hex.EncodeToString(st.handle[:])
+	st.hex = hex.EncodeToString(st.handle[:])
+	rec.Handle = st.hex
 	return rec, st, ki, nil
 }
 
@@ -230,15 +254,16 @@ func appendAD(b, kid []byte, name string) []byte {
 	return append(b, name...)
 }
 
-// seal returns the cookie value for rec under handle.
+// seal returns the cookie value for rec as the token st.
 func (s *Store) seal(name string, st *state, rec *securesession.Record) (string, error) {
 	k := &s.keys[0]
-	buf := make([]byte, headerLen, headerLen+handleLen+96+len(rec.Values)+len(rec.UserID)+len(rec.UserAgent)+chacha20poly1305.Overhead)
+	buf := make([]byte, headerLen, headerLen+handleLen+100+len(rec.Values)+len(rec.UserID)+len(rec.UserAgent)+len(rec.IP)+chacha20poly1305.Overhead)
 	buf[0] = version
 	copy(buf[1:], k.id[:])
 	rand.Read(buf[1+kidLen : headerLen])
 	plain := append(buf[headerLen:], st.handle[:]...)
 	plain = wire.AppendTime(plain, st.issued)
+	plain = wire.AppendUvarint(plain, st.gen)
 	plain = record.Append(plain, rec)
 	var adBuf [64]byte
 	ad := appendAD(adBuf[:0], k.id[:], name)
@@ -248,18 +273,20 @@ func (s *Store) seal(name string, st *state, rec *securesession.Record) (string,
 		return "", fmt.Errorf("securesession/cookie: cookie %q would be %d bytes, over the %d-byte limit browsers enforce: %w",
 			name, size, securesession.MaxCookieSize, securesession.ErrTooLarge)
 	}
-	rec.Handle = hex.EncodeToString(st.handle[:])
+	rec.Handle = st.hex
 	return out, nil
 }
 
+// newState returns the first token of a new session.
 func newState(now time.Time) *state {
 	st := &state{issued: now}
 	rand.Read(st.handle[:])
+	st.hex = hex.EncodeToString(st.handle[:])
 	return st
 }
 
-// stateFor returns the handle and issue time of the session token names,
-// from the Opaque that Find left or by opening token again.
+// stateFor returns the identity of the token, from the Opaque that Find
+// left or by opening token again.
 func (s *Store) stateFor(name, token string, rec *securesession.Record) (*state, error) {
 	if st, ok := rec.Opaque.(*state); ok {
 		return st, nil
@@ -273,8 +300,9 @@ func (s *Store) stateFor(name, token string, rec *securesession.Record) (*state,
 
 // Find opens the cookie. A malformed, truncated, oversized or tampered
 // value, an unknown version or key ID all give an error wrapping
-// securesession.ErrInvalidToken. A revoked session is not found. A cookie
-// sealed under an older key is returned with Reissue set.
+// securesession.ErrInvalidToken. A revoked session, or a token that a
+// rotation superseded (with a Revocation configured), is not found. A
+// cookie sealed under an older key is returned with Reissue set.
 func (s *Store) Find(ctx context.Context, name, token string) (securesession.Record, bool, error) {
 	var (
 		rec securesession.Record
@@ -293,7 +321,7 @@ func (s *Store) Find(ctx context.Context, name, token string) (securesession.Rec
 		}
 	}
 	if s.revoker != nil {
-		revoked, err := s.revoker.Revoked(ctx, rec.Handle, rec.UserID, st.issued)
+		revoked, err := s.revoker.Revoked(ctx, st.token(&rec))
 		if err != nil {
 			return securesession.Record{}, false, err
 		}
@@ -313,7 +341,8 @@ func (s *Store) cachedOpen(name, token string) *cached {
 	return s.cache.get(name, token)
 }
 
-// Create seals rec under a new random handle.
+// Create seals rec as the first token of a new session, under a new
+// random handle.
 func (s *Store) Create(ctx context.Context, name string, rec *securesession.Record) (string, error) {
 	st := newState(s.now())
 	tok, err := s.seal(name, st, rec)
@@ -323,15 +352,16 @@ func (s *Store) Create(ctx context.Context, name string, rec *securesession.Reco
 	return tok, err
 }
 
-// Update re-seals rec under the same handle. With a Revocation configured
-// it returns securesession.ErrNoRecord for a revoked session.
+// Update re-seals rec as the same token (same handle and generation).
+// With a Revocation configured it returns securesession.ErrNoRecord for a
+// revoked session.
 func (s *Store) Update(ctx context.Context, name, token string, rec *securesession.Record) (string, error) {
 	st, err := s.stateFor(name, token, rec)
 	if err != nil {
 		return "", err
 	}
 	if s.revoker != nil {
-		revoked, err := s.revoker.Revoked(ctx, hex.EncodeToString(st.handle[:]), rec.UserID, st.issued)
+		revoked, err := s.revoker.Revoked(ctx, st.token(rec))
 		if err != nil {
 			return "", err
 		}
@@ -348,31 +378,42 @@ func (s *Store) Touch(ctx context.Context, name, token string, rec *securesessio
 	return s.Update(ctx, name, token, rec)
 }
 
-// Rotate seals rec under a new handle. With a Revocation configured it
-// first checks that the old session was not revoked (securesession.ErrNoRecord
-// if it was) and then revokes it, so that the pre-rotation cookie is
-// refused. A rotation that is not a new authentication (same user, same
-// auth time) keeps the old issue time, so a revocation of the user that
-// races it still covers the new cookie. Without a Revocation the old
-// cookie stays valid until its timeouts (the replay window).
+// Rotate seals rec as a new token. A rotation that is not a new
+// authentication (same user, same auth time) keeps the session: its
+// handle, so Record.Handle is stable and a LogoutOthers that kept the
+// session still keeps it, and its issue time, so a revocation of the user
+// that races the rotation still covers the new cookie; only the
+// generation goes up. A Login (another user or a new auth time) starts a
+// new session with a new handle.
+//
+// With a Revocation configured Rotate first checks that the old token was
+// not revoked (securesession.ErrNoRecord if it was) and then revokes it:
+// the generations below the new one for a rotation, the whole old session
+// for a Login. The pre-rotation cookie is then refused while the rotated
+// session goes on. Without a Revocation the old cookie stays valid until
+// its timeouts (the replay window).
 func (s *Store) Rotate(ctx context.Context, name, oldToken string, rec *securesession.Record) (string, error) {
 	old, ost, _, err := s.open(name, oldToken)
 	if err != nil {
 		return "", err
 	}
-	st := newState(s.now())
-	if rec.UserID == old.UserID && rec.AuthTime.Equal(old.AuthTime) {
-		st.issued = ost.issued
+	var st *state
+	below := uint64(AllTokens)
+	if rec.UserID == old.UserID && rec.AuthTime.Equal(old.AuthTime) && ost.gen < AllTokens-1 {
+		st = &state{handle: ost.handle, hex: ost.hex, issued: ost.issued, gen: ost.gen + 1}
+		below = st.gen
+	} else {
+		st = newState(s.now())
 	}
 	if s.revoker != nil {
-		revoked, err := s.revoker.Revoked(ctx, old.Handle, old.UserID, ost.issued)
+		revoked, err := s.revoker.Revoked(ctx, ost.token(&old))
 		if err != nil {
 			return "", err
 		}
 		if revoked {
 			return "", fmt.Errorf("securesession/cookie: rotate: %w", securesession.ErrNoRecord)
 		}
-		if err := s.revoker.RevokeSession(ctx, old.Handle, old.Deadline); err != nil {
+		if err := s.revoker.RevokeSession(ctx, old.Handle, below, old.Deadline); err != nil {
 			return "", err
 		}
 	}
@@ -383,8 +424,9 @@ func (s *Store) Rotate(ctx context.Context, name, oldToken string, rec *securese
 	return tok, err
 }
 
-// Delete revokes the session through the configured Revocation. Without
-// one it returns an error wrapping securesession.ErrCannotRevoke.
+// Delete ends the session token belongs to, whatever its rotations,
+// through the configured Revocation. Without one it returns an error
+// wrapping securesession.ErrCannotRevoke.
 func (s *Store) Delete(ctx context.Context, name, token string) error {
 	if s.revoker == nil {
 		return fmt.Errorf("securesession/cookie: cookie-only sessions stay valid until they expire; configure SetRevocation: %w", securesession.ErrCannotRevoke)
@@ -396,20 +438,28 @@ func (s *Store) Delete(ctx context.Context, name, token string) error {
 		}
 		return err
 	}
-	return s.revoker.RevokeSession(ctx, rec.Handle, rec.Deadline)
+	return s.revoker.RevokeSession(ctx, rec.Handle, AllTokens, rec.Deadline)
 }
 
-// RevokeUser revokes every session of userID issued until now except the
-// one keep names, through the configured Revocation. Without one it
-// returns an error wrapping securesession.ErrCannotRevoke.
+// RevokeUser revokes every session of userID begun until now except the
+// one keep names, whatever its rotations, through the configured
+// Revocation. A keep that is malformed, does not open, or names a session
+// already revoked keeps nothing. Without a Revocation it returns an error
+// wrapping securesession.ErrCannotRevoke.
 func (s *Store) RevokeUser(ctx context.Context, userID string, keep securesession.Ref) error {
 	if s.revoker == nil {
 		return fmt.Errorf("securesession/cookie: cannot revoke the sessions of a user without SetRevocation: %w", securesession.ErrCannotRevoke)
 	}
 	keepHandle := ""
 	if keep.Token != "" {
-		if rec, _, _, err := s.open(keep.Name, keep.Token); err == nil {
-			keepHandle = rec.Handle
+		if rec, st, _, err := s.open(keep.Name, keep.Token); err == nil && rec.UserID == userID {
+			revoked, err := s.revoker.Revoked(ctx, st.token(&rec))
+			if err != nil {
+				return err
+			}
+			if !revoked {
+				keepHandle = rec.Handle
+			}
 		}
 	}
 	return s.revoker.RevokeUser(ctx, userID, s.now(), keepHandle)

@@ -2,29 +2,60 @@ package cookie
 
 import (
 	"context"
+	"math"
 	"sync"
 	"time"
 )
 
+// AllTokens, passed to Revocation.RevokeSession as below, refuses every
+// token of a session whatever its rotations: the session is over.
+const AllTokens = math.MaxUint64
+
+// Token describes one cookie to a Revocation. None of it is secret: the
+// handle is a random identifier from inside the sealed cookie, never the
+// cookie itself.
+type Token struct {
+	// Handle names the session (Record.Handle). It is stable across
+	// Rotate; a Login starts a session with a new handle.
+	Handle string
+
+	// Gen counts the session's rotations: 0 for its first token, one more
+	// for each Rotate. The tokens a rotation superseded have lower Gen.
+	Gen uint64
+
+	// UserID is the session's user, "" when anonymous.
+	UserID string
+
+	// Issued is when the session (its handle) began, on the Store's clock.
+	// A Rotate keeps it.
+	Issued time.Time
+
+	// Deadline is the session's absolute deadline: the middleware refuses
+	// the cookie after it whatever a Revocation says.
+	Deadline time.Time
+}
+
 // Revocation is server-side state that lets cookie-only sessions be ended
-// before they expire: a denylist of session handles and, per user, a
-// revocation time before which every session of that user is refused.
-// Handles are random, non-secret identifiers from inside the sealed
-// cookie, never the cookie itself. Implementations must be safe for
-// concurrent use; an error from any method is an outage, which the
-// middleware answers with 503 rather than letting a revoked session in.
+// before they expire: per session, the generation below which its tokens
+// are refused, and per user, a time at or before which every session the
+// user began is refused. Implementations must be safe for concurrent use.
+// An error from any method is an outage, which the middleware answers with
+// 503 rather than letting a revoked session in.
 type Revocation interface {
-	// RevokeSession refuses the session handle from now on. The entry may
-	// be forgotten after until, the session's absolute deadline.
-	RevokeSession(ctx context.Context, handle string, until time.Time) error
+	// RevokeSession refuses the tokens of the session handle whose Gen is
+	// below below: AllTokens ends the session (Logout), and a rotation to
+	// generation g passes g, refusing the tokens it superseded while the
+	// session goes on. A call must never lower a session's below. The
+	// entry may be forgotten after until, the session's absolute deadline.
+	RevokeSession(ctx context.Context, handle string, below uint64, until time.Time) error
 
 	// RevokeUser refuses every session of userID issued at or before
-	// before, except the session keep (a handle; "" keeps none).
+	// before, except the session whose handle is keep ("" keeps none),
+	// whatever its rotations.
 	RevokeUser(ctx context.Context, userID string, before time.Time, keep string) error
 
-	// Revoked reports whether the session handle of userID, issued at
-	// issued, has been revoked.
-	Revoked(ctx context.Context, handle, userID string, issued time.Time) (bool, error)
+	// Revoked reports whether tok has been revoked.
+	Revoked(ctx context.Context, tok Token) (bool, error)
 }
 
 // MemoryRevocation is a Revocation held in this process's memory. It suits
@@ -33,10 +64,15 @@ type Revocation interface {
 // NewMemoryRevocation. It is safe for concurrent use.
 type MemoryRevocation struct {
 	mu       sync.RWMutex
-	sessions map[string]time.Time  // handle -> forget after
-	users    map[string]userRevoke // user -> revocation
+	sessions map[string]sessionRevoke // handle -> revocation
+	users    map[string]userRevoke    // user -> revocation
 	maxAge   time.Duration
 	now      func() time.Time
+}
+
+type sessionRevoke struct {
+	below uint64
+	until time.Time // forget after
 }
 
 type userRevoke struct {
@@ -52,7 +88,7 @@ func NewMemoryRevocation(maxAge time.Duration) *MemoryRevocation {
 		maxAge = 12 * time.Hour
 	}
 	return &MemoryRevocation{
-		sessions: make(map[string]time.Time),
+		sessions: make(map[string]sessionRevoke),
 		users:    make(map[string]userRevoke),
 		maxAge:   maxAge,
 		now:      time.Now,
@@ -60,11 +96,16 @@ func NewMemoryRevocation(maxAge time.Duration) *MemoryRevocation {
 }
 
 // RevokeSession implements Revocation.
-func (m *MemoryRevocation) RevokeSession(_ context.Context, handle string, until time.Time) error {
+func (m *MemoryRevocation) RevokeSession(_ context.Context, handle string, below uint64, until time.Time) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.pruneLocked()
-	m.sessions[handle] = until
+	r := m.sessions[handle]
+	r.below = max(r.below, below)
+	if until.After(r.until) {
+		r.until = until
+	}
+	m.sessions[handle] = r
 	return nil
 }
 
@@ -78,14 +119,14 @@ func (m *MemoryRevocation) RevokeUser(_ context.Context, userID string, before t
 }
 
 // Revoked implements Revocation.
-func (m *MemoryRevocation) Revoked(_ context.Context, handle, userID string, issued time.Time) (bool, error) {
+func (m *MemoryRevocation) Revoked(_ context.Context, tok Token) (bool, error) {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
-	if _, ok := m.sessions[handle]; ok {
+	if r, ok := m.sessions[tok.Handle]; ok && tok.Gen < r.below {
 		return true, nil
 	}
-	if userID != "" {
-		if u, ok := m.users[userID]; ok && !issued.After(u.before) && handle != u.keep {
+	if tok.UserID != "" {
+		if u, ok := m.users[tok.UserID]; ok && !tok.Issued.After(u.before) && tok.Handle != u.keep {
 			return true, nil
 		}
 	}
@@ -97,8 +138,8 @@ func (m *MemoryRevocation) Revoked(_ context.Context, handle, userID string, iss
 func (m *MemoryRevocation) pruneLocked() {
 	now := m.now()
 	if len(m.sessions) > 1024 {
-		for h, until := range m.sessions {
-			if now.After(until) {
+		for h, r := range m.sessions {
+			if now.After(r.until) {
 				delete(m.sessions, h)
 			}
 		}
