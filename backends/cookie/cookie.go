@@ -50,7 +50,15 @@
 // SetRevocation: then Logout ends the session's handle, Rotate refuses the
 // superseded cookies, and LogoutEverywhere and LogoutOthers refuse every
 // session the user began until then (but the one kept, through its
-// rotations), so replayed cookies are anonymous. NewMemoryRevocation
+// rotations), so replayed cookies are anonymous.
+//
+// Every revocation is kept until the sessions it refuses are past their
+// absolute deadline, which the sealed record carries: a session entry
+// until that session's deadline, a user entry for the longest session
+// lifetime (issue to deadline) the store has sealed or opened
+// (securesession.DefaultAbsoluteTimeout before it has seen one), and
+// longer if it refuses a session whose deadline is later. Nothing needs
+// to be configured to match the middleware's timeouts. NewMemoryRevocation
 // serves a single process; a fleet needs a shared implementation (a
 // table, a cache).
 //
@@ -72,6 +80,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/gin-contrib/sessions"
@@ -105,6 +114,7 @@ type Store struct {
 	cache   *openCache // nil when disabled
 	now     func() time.Time
 	compat  *gincompat.Store
+	longest atomic.Int64 // the longest session lifetime sealed or opened, in ns
 }
 
 type sealKey struct {
@@ -159,16 +169,29 @@ func (s *Store) SetCacheSize(n int) { s.cache = newOpenCache(n) }
 
 // SetRevocation makes Logout, LogoutEverywhere, LogoutOthers and Rotate
 // effective on the server: revoked sessions and superseded tokens are
-// refused even if their cookie is replayed. Call it before the store
-// serves requests. Default: none (see the package doc for the replay
-// window).
-func (s *Store) SetRevocation(r Revocation) { s.revoker = r }
+// refused even if their cookie is replayed. A *MemoryRevocation takes the
+// store's clock unless its own SetClock was called. Call it before the
+// store serves requests. Default: none (see the package doc for the
+// replay window).
+func (s *Store) SetRevocation(r Revocation) {
+	s.revoker = r
+	s.shareClock()
+}
 
 // SetClock replaces the store's clock (default time.Now), which stamps the
-// issue time used by revocation. Call it before the store serves requests.
+// issue time used by revocation, and the clock of a *MemoryRevocation
+// given to SetRevocation unless its own SetClock was called. Call it
+// before the store serves requests.
 func (s *Store) SetClock(now func() time.Time) {
 	s.now = now
 	s.compat.SetClock(now)
+	s.shareClock()
+}
+
+func (s *Store) shareClock() {
+	if c, ok := s.revoker.(interface{ adoptClock(func() time.Time) }); ok {
+		c.adoptClock(s.now)
+	}
 }
 
 // state is what Find leaves in Record.Opaque: the identity of the token
@@ -244,7 +267,31 @@ func (s *Store) open(name, tok string) (securesession.Record, *state, int, error
 	}
 	st.hex = hex.EncodeToString(st.handle[:])
 	rec.Handle = st.hex
+	s.observe(st, &rec)
 	return rec, st, ki, nil
+}
+
+// observe records the lifetime of a session the store sealed or opened:
+// a revocation of a user must be kept at least that long (see retention).
+func (s *Store) observe(st *state, rec *securesession.Record) {
+	d := int64(rec.Deadline.Sub(st.issued))
+	for {
+		cur := s.longest.Load()
+		if d <= cur || s.longest.CompareAndSwap(cur, d) {
+			return
+		}
+	}
+}
+
+// retention is how long a revocation of a user must be kept: the longest
+// lifetime, from issue to absolute deadline, of any session the store has
+// sealed or opened, or securesession.DefaultAbsoluteTimeout before it has
+// seen one.
+func (s *Store) retention() time.Duration {
+	if d := s.longest.Load(); d > 0 {
+		return time.Duration(d)
+	}
+	return securesession.DefaultAbsoluteTimeout
 }
 
 func appendAD(b, kid []byte, name string) []byte {
@@ -274,6 +321,7 @@ func (s *Store) seal(name string, st *state, rec *securesession.Record) (string,
 			name, size, securesession.MaxCookieSize, securesession.ErrTooLarge)
 	}
 	rec.Handle = st.hex
+	s.observe(st, rec)
 	return out, nil
 }
 
@@ -444,8 +492,11 @@ func (s *Store) Delete(ctx context.Context, name, token string) error {
 // RevokeUser revokes every session of userID begun until now except the
 // one keep names, whatever its rotations, through the configured
 // Revocation. A keep that is malformed, does not open, or names a session
-// already revoked keeps nothing. Without a Revocation it returns an error
-// wrapping securesession.ErrCannotRevoke.
+// already revoked keeps nothing. The revocation is kept for the longest
+// session lifetime the store has sealed or opened (at least
+// securesession.DefaultAbsoluteTimeout before it has seen any), and
+// longer for any session it refuses whose deadline is later. Without a
+// Revocation it returns an error wrapping securesession.ErrCannotRevoke.
 func (s *Store) RevokeUser(ctx context.Context, userID string, keep securesession.Ref) error {
 	if s.revoker == nil {
 		return fmt.Errorf("securesession/cookie: cannot revoke the sessions of a user without SetRevocation: %w", securesession.ErrCannotRevoke)
@@ -462,7 +513,8 @@ func (s *Store) RevokeUser(ctx context.Context, userID string, keep securesessio
 			}
 		}
 	}
-	return s.revoker.RevokeUser(ctx, userID, s.now(), keepHandle)
+	now := s.now()
+	return s.revoker.RevokeUser(ctx, userID, now, keepHandle, now.Add(s.retention()))
 }
 
 // Get implements gorilla's sessions.Store for plain sessions.Sessions use.
