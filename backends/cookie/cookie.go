@@ -213,6 +213,12 @@ func (st *state) token(rec *securesession.Record) Token {
 // spelling.
 var b64 = base64.RawURLEncoding.Strict()
 
+// revocationErr reports that the Revocation could not answer: an outage,
+// never an anonymous session.
+func revocationErr(op string, err error) error {
+	return fmt.Errorf("securesession/cookie: %s: revocation store: %w", op, err)
+}
+
 func invalid(reason string) error {
 	return fmt.Errorf("securesession/cookie: %s: %w", reason, securesession.ErrInvalidToken)
 }
@@ -371,7 +377,7 @@ func (s *Store) Find(ctx context.Context, name, token string) (securesession.Rec
 	if s.revoker != nil {
 		revoked, err := s.revoker.Revoked(ctx, st.token(&rec))
 		if err != nil {
-			return securesession.Record{}, false, err
+			return securesession.Record{}, false, revocationErr("find", err)
 		}
 		if revoked {
 			return securesession.Record{}, false, nil
@@ -411,7 +417,7 @@ func (s *Store) Update(ctx context.Context, name, token string, rec *securesessi
 	if s.revoker != nil {
 		revoked, err := s.revoker.Revoked(ctx, st.token(rec))
 		if err != nil {
-			return "", err
+			return "", revocationErr("update", err)
 		}
 		if revoked {
 			return "", fmt.Errorf("securesession/cookie: %w", securesession.ErrNoRecord)
@@ -456,13 +462,13 @@ func (s *Store) Rotate(ctx context.Context, name, oldToken string, rec *securese
 	if s.revoker != nil {
 		revoked, err := s.revoker.Revoked(ctx, ost.token(&old))
 		if err != nil {
-			return "", err
+			return "", revocationErr("rotate", err)
 		}
 		if revoked {
 			return "", fmt.Errorf("securesession/cookie: rotate: %w", securesession.ErrNoRecord)
 		}
 		if err := s.revoker.RevokeSession(ctx, old.Handle, below, old.Deadline); err != nil {
-			return "", err
+			return "", revocationErr("rotate", err)
 		}
 	}
 	tok, err := s.seal(name, st, rec)
@@ -486,7 +492,10 @@ func (s *Store) Delete(ctx context.Context, name, token string) error {
 		}
 		return err
 	}
-	return s.revoker.RevokeSession(ctx, rec.Handle, AllTokens, rec.Deadline)
+	if err := s.revoker.RevokeSession(ctx, rec.Handle, AllTokens, rec.Deadline); err != nil {
+		return revocationErr("delete", err)
+	}
+	return nil
 }
 
 // RevokeUser revokes every session of userID begun until now except the
@@ -506,7 +515,7 @@ func (s *Store) RevokeUser(ctx context.Context, userID string, keep securesessio
 		if rec, st, _, err := s.open(keep.Name, keep.Token); err == nil && rec.UserID == userID {
 			revoked, err := s.revoker.Revoked(ctx, st.token(&rec))
 			if err != nil {
-				return err
+				return revocationErr("revoke user", err)
 			}
 			if !revoked {
 				keepHandle = rec.Handle
@@ -514,7 +523,10 @@ func (s *Store) RevokeUser(ctx context.Context, userID string, keep securesessio
 		}
 	}
 	now := s.now()
-	return s.revoker.RevokeUser(ctx, userID, now, keepHandle, now.Add(s.retention()))
+	if err := s.revoker.RevokeUser(ctx, userID, now, keepHandle, now.Add(s.retention())); err != nil {
+		return revocationErr("revoke user", err)
+	}
+	return nil
 }
 
 // Get implements gorilla's sessions.Store for plain sessions.Sessions use.

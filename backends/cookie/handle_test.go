@@ -2,10 +2,12 @@ package cookie_test
 
 import (
 	"context"
+	"errors"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
@@ -183,5 +185,42 @@ func TestLoginCookieSize(t *testing.T) {
 	t.Logf("login cookie: %d bytes; with one value: %d bytes", login, withValue)
 	if login > 197+2 || withValue > 219+2 {
 		t.Fatalf("login cookie %d bytes, with one value %d: more than the rotation counter adds", login, withValue)
+	}
+}
+
+// downRevocation is a revocation store that cannot answer.
+type downRevocation struct{}
+
+var errDown = errors.New("revocation store unreachable")
+
+func (downRevocation) RevokeSession(context.Context, string, uint64, time.Time) error { return errDown }
+func (downRevocation) RevokeUser(context.Context, string, time.Time, string, time.Time) error {
+	return errDown
+}
+func (downRevocation) Revoked(context.Context, cookie.Token) (bool, error) { return false, errDown }
+
+// A revocation store that cannot answer is an outage, reported with the
+// operation and the cause, never a session let in or a silent logout.
+func TestRevocationOutageIsAnError(t *testing.T) {
+	s := newStore(t)
+	tok := mustCreate(t, s, sample())
+	rec := mustFind(t, s, tok)
+	s.SetRevocation(downRevocation{})
+	ctx := context.Background()
+	_, ok, findErr := s.Find(ctx, name, tok)
+	if ok {
+		t.Fatal("Find let the session in while the revocation store is down")
+	}
+	_, updateErr := s.Update(ctx, name, tok, &rec)
+	_, rotateErr := s.Rotate(ctx, name, tok, &rec)
+	for op, err := range map[string]error{
+		"find": findErr, "update": updateErr, "rotate": rotateErr,
+		"delete":      s.Delete(ctx, name, tok),
+		"revoke user": s.RevokeUser(ctx, "alice", securesession.Ref{Name: name, Token: tok}),
+	} {
+		if !errors.Is(err, errDown) || errors.Is(err, securesession.ErrInvalidToken) ||
+			!strings.HasPrefix(err.Error(), "securesession/cookie: "+op+": ") {
+			t.Errorf("%s: %v; want the cause wrapped with the operation, not ErrInvalidToken", op, err)
+		}
 	}
 }
