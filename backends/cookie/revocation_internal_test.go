@@ -32,7 +32,11 @@ func checkShard(t *testing.T, sh *revShard) {
 	if n := len(sh.sessions) + len(sh.users); n != len(sh.expiry) {
 		t.Fatalf("maps hold %d entries, the heap %d", n, len(sh.expiry))
 	}
-	for i, e := range sh.expiry {
+	for i, sl := range sh.expiry {
+		e := sl.e
+		if sl.until != e.until {
+			t.Fatalf("slot %d holds until %d, its entry %d", i, sl.until, e.until)
+		}
 		if int(e.index) != i {
 			t.Fatalf("entry at %d records index %d", i, e.index)
 		}

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"runtime"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -185,58 +186,77 @@ func TestUserRevocationExtendedByTheSessionItRefuses(t *testing.T) {
 	}
 }
 
-// BenchmarkMemoryRevocationLogout is one Logout (a RevokeSession) into a
-// table that already holds n revoked sessions.
+// steadyTable is a MemoryRevocation holding n revoked sessions in a
+// steady state: write i adds an entry that expires n writes later, on a
+// clock that moves one millisecond per write, so every write also forgets
+// the entry that expires then and the table stays at n entries.
+type steadyTable struct {
+	rev  *cookie.MemoryRevocation
+	n    int
+	base time.Time
+	tick atomic.Int64
+}
+
+func newSteadyTable(n int) *steadyTable {
+	st := &steadyTable{rev: cookie.NewMemoryRevocation(0), n: n, base: time.Now()}
+	st.rev.SetClock(func() time.Time { return st.base.Add(time.Duration(st.tick.Load()) * time.Millisecond) })
+	for i := 0; i < n; i++ {
+		st.rev.RevokeSession(context.Background(), handleN("p", i), cookie.AllTokens, st.base.Add(time.Duration(i)*time.Millisecond))
+	}
+	return st
+}
+
+// logout is one Logout: a RevokeSession of a new handle.
+func (st *steadyTable) logout(prefix string) {
+	i := st.tick.Add(1)
+	until := st.base.Add(time.Duration(i+int64(st.n)) * time.Millisecond)
+	st.rev.RevokeSession(context.Background(), handleN(prefix, int(i)), cookie.AllTokens, until)
+}
+
+// BenchmarkMemoryRevocationLogout is one Logout into a table that holds n
+// revoked sessions, forgetting as many as it adds.
 func BenchmarkMemoryRevocationLogout(b *testing.B) {
 	for _, n := range []int{10_000, 100_000} {
 		b.Run(fmt.Sprint(n), func(b *testing.B) {
-			rev := filled(b, n)
-			until := time.Now().Add(time.Hour)
-			ctx := context.Background()
-			i := 0
+			st := newSteadyTable(n)
 			for b.Loop() {
-				i++
-				rev.RevokeSession(ctx, handleN("l", i), cookie.AllTokens, until)
+				st.logout("l")
 			}
+			b.ReportMetric(float64(st.rev.Len()), "entries")
 		})
 	}
 }
 
 // BenchmarkMemoryRevocationRevoked is the check every request makes, on a
-// table of 100k revoked sessions: alone, and while another goroutine
-// floods the table with logouts.
+// table of 100k revoked sessions: alone, and while two goroutines flood
+// the table with logouts.
 func BenchmarkMemoryRevocationRevoked(b *testing.B) {
 	tok := cookie.Token{Handle: handleN("r", 1), UserID: "alice", Issued: time.Now(), Deadline: time.Now().Add(time.Hour)}
-	for _, flood := range []bool{false, true} {
-		b.Run(map[bool]string{false: "alone", true: "under-write-flood"}[flood], func(b *testing.B) {
-			rev := filled(b, 100_000)
+	for _, flooders := range []int{0, 2} {
+		b.Run(map[int]string{0: "alone", 2: "under-write-flood"}[flooders], func(b *testing.B) {
+			st := newSteadyTable(100_000)
 			var stop atomic.Bool
-			var writes atomic.Int64
-			done := make(chan struct{})
-			if flood {
-				go func() {
-					defer close(done)
-					until := time.Now().Add(time.Hour)
-					for i := 0; !stop.Load(); i++ {
-						rev.RevokeSession(context.Background(), handleN("f", i), cookie.AllTokens, until)
-						writes.Add(1)
+			var wg sync.WaitGroup
+			start := st.tick.Load()
+			for range flooders {
+				wg.Go(func() {
+					for !stop.Load() {
+						st.logout("f")
 					}
-				}()
-			} else {
-				close(done)
+				})
 			}
 			b.ResetTimer()
 			b.RunParallel(func(pb *testing.PB) {
 				ctx := context.Background()
 				for pb.Next() {
-					rev.Revoked(ctx, tok)
+					st.rev.Revoked(ctx, tok)
 				}
 			})
 			b.StopTimer()
 			stop.Store(true)
-			<-done
-			if flood {
-				b.ReportMetric(float64(writes.Load())/float64(b.N), "writes/read")
+			wg.Wait()
+			if flooders > 0 {
+				b.ReportMetric(float64(st.tick.Load()-start)/float64(b.N), "writes/read")
 			}
 		})
 	}
@@ -246,39 +266,35 @@ func handleN(prefix string, i int) string {
 	return fmt.Sprintf("%s%031x", prefix, i)
 }
 
-func filled(b *testing.B, n int) *cookie.MemoryRevocation {
-	rev := cookie.NewMemoryRevocation(0)
-	until := time.Now().Add(time.Hour)
-	for i := 0; i < n; i++ {
-		rev.RevokeSession(context.Background(), handleN("p", i), cookie.AllTokens, until)
-	}
-	return rev
-}
-
 // BenchmarkMemoryRevocationBytesPerEntry reports the heap a table of 100k
-// revoked sessions (32-character handles, as the Store's) and 100k revoked
-// users holds per entry. Run it with -benchtime=1x.
+// revoked sessions (32-character handles, as the Store's) and one of 100k
+// revoked users (12-character IDs) hold per entry. It measures once per
+// run, whatever b.N.
 func BenchmarkMemoryRevocationBytesPerEntry(b *testing.B) {
 	const n = 100_000
 	until := time.Now().Add(time.Hour)
 	ctx := context.Background()
-	for b.Loop() {
-		for _, kind := range []string{"session", "user"} {
-			var before, after runtime.MemStats
-			runtime.GC()
-			runtime.ReadMemStats(&before)
-			rev := cookie.NewMemoryRevocation(0)
-			for i := 0; i < n; i++ {
-				if kind == "session" {
-					rev.RevokeSession(ctx, handleN("m", i), cookie.AllTokens, until)
-				} else {
-					rev.RevokeUser(ctx, fmt.Sprintf("user-%07d", i), time.Now(), handleN("k", i), until)
-				}
+	perEntry := map[string]float64{}
+	for _, kind := range []string{"session", "user"} {
+		var before, after runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		rev := cookie.NewMemoryRevocation(0)
+		for i := 0; i < n; i++ {
+			if kind == "session" {
+				rev.RevokeSession(ctx, handleN("m", i), cookie.AllTokens, until)
+			} else {
+				rev.RevokeUser(ctx, fmt.Sprintf("user-%07d", i), time.Now(), handleN("k", i), until)
 			}
-			runtime.GC()
-			runtime.ReadMemStats(&after)
-			b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/n, "B/"+kind)
-			runtime.KeepAlive(rev)
 		}
+		runtime.GC()
+		runtime.ReadMemStats(&after)
+		perEntry[kind] = float64(after.HeapAlloc-before.HeapAlloc) / n
+		runtime.KeepAlive(rev)
+	}
+	for b.Loop() {
+	}
+	for kind, v := range perEntry {
+		b.ReportMetric(v, "B/"+kind)
 	}
 }
