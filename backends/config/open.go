@@ -112,7 +112,7 @@ func OpenSpec(sp *Spec, keyList [][]byte) (*Store, error) {
 	case "postgres":
 		err = st.openPostgres(keyList[0])
 	default:
-		err = errorf("unknown backend scheme %q; use one of %s", sp.Scheme, strings.Join(Schemes, ", "))
+		err = errorf("unknown backend scheme %q; use one of %s", schemeName(sp.Scheme), strings.Join(Schemes, ", "))
 	}
 	if err != nil {
 		st.Close()
