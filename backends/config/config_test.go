@@ -62,6 +62,9 @@ func TestParseAcceptedForms(t *testing.T) {
 		{"postgres://app@db:5432/app?sslmode=disable", config.Spec{Scheme: "postgres"}, "postgres://app@db:5432/app?sslmode=disable"},
 		{"postgresql://app:" + pw + "@db/app?table=s&cleanup_interval=10m&sslmode=verify-full", config.Spec{Scheme: "postgres", Table: "s", CleanupInterval: 10 * time.Minute}, "postgres://app:xxxxx@db/app?cleanup_interval=10m&sslmode=verify-full&table=s"},
 		{"postgres://app@db/app?password=" + pw, config.Spec{Scheme: "postgres"}, "postgres://app@db/app?password=xxxxx"},
+		{"postgres://app:" + pw + "@db/app?sslmode=verify-full&sslpassword=" + pw + "&sslkey=/etc/app/client.key&sslcert=/etc/app/client.crt&passfile=/etc/app/pgpass&application_name=web&api_TOKEN=" + pw + "&client_secret=" + pw + "&PWD=" + pw + "&aws_credential=" + pw,
+			config.Spec{Scheme: "postgres"},
+			"postgres://app:xxxxx@db/app?PWD=xxxxx&api_TOKEN=xxxxx&application_name=web&aws_credential=xxxxx&client_secret=xxxxx&passfile=xxxxx&sslcert=%2Fetc%2Fapp%2Fclient.crt&sslkey=xxxxx&sslmode=verify-full&sslpassword=xxxxx"},
 		{"postgres://:" + pw + "@db:5432/app?pg_stat_statements.track=all", config.Spec{Scheme: "postgres"}, "postgres://:xxxxx@db:5432/app?pg_stat_statements.track=all"},
 	}
 	for _, tc := range tests {

@@ -215,23 +215,22 @@ func closeDB(db *gormdb.DB) func() error {
 	}
 }
 
-// scrub returns err with the configured password, in any encoding, cut out
-// of its text. A driver error that quoted it is replaced by a plain error
-// (losing errors.Is on it), so the secret cannot be reached by unwrapping
-// either.
+// scrub returns err with every secret of the configuration (the password
+// and the value of every parameter named like a secret), in any encoding,
+// cut out of its text. A driver error that quoted one is replaced by a
+// plain error (losing errors.Is on it), so the secret cannot be reached by
+// unwrapping either.
 func (st *Store) scrub(err error) error {
 	if st.Spec.secret == nil {
 		return err
 	}
-	pw := st.Spec.secret.password
-	if pw == "" {
-		return err
-	}
 	msg := err.Error()
 	clean := msg
-	for _, form := range []string{pw, url.QueryEscape(pw), url.PathEscape(pw), url.UserPassword("", pw).String()[1:]} {
-		if form != "" {
-			clean = strings.ReplaceAll(clean, form, "xxxxx")
+	for _, v := range st.Spec.secret.values {
+		for _, form := range []string{v, url.QueryEscape(v), url.PathEscape(v), url.UserPassword("", v).String()[1:]} {
+			if form != "" {
+				clean = strings.ReplaceAll(clean, form, "xxxxx")
+			}
 		}
 	}
 	if clean == msg {

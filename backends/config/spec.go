@@ -55,13 +55,25 @@
 // driver (sslmode, connect_timeout, application_name, ...). A password may
 // be given in the URL or, better, in $PGPASSWORD or a .pgpass file.
 //
-// # Secrets in errors
+// # Secrets in logs and errors
+//
+// Spec.String, Store.String and every error of this package are meant to
+// be logged, so none of them contains a secret. String shows "xxxxx" for
+// the password of a postgres URL and for the value of every parameter
+// whose name contains "pass", "pwd", "secret", "token", "key" or
+// "credential" in any letter case: password and sslpassword, and also
+// passfile and sslkey, although these are paths. A rule without
+// exceptions is one a reviewer can check, and a key pasted where its path
+// belongs stays hidden; the error of a file the driver cannot read still
+// names the parameter. The other backends take no secret parameters and
+// reject unknown ones by name.
 //
 // Errors name the parameter at fault but repeat no rejected value, no text
 // after "cookie:" or in a fragment, no parameter without '=' and no
 // parameter name that is not a plain name, since each of those may be a
 // secret pasted in the wrong place; of what precedes the first colon, an
-// error names only a short scheme-like word.
+// error names only a short scheme-like word. Driver errors are passed on
+// as text with every secret of the configuration cut out.
 package config
 
 import (
@@ -118,12 +130,14 @@ type Spec struct {
 }
 
 type secrets struct {
-	dsn      string // the connection URL without our parameters
-	password string // to scrub from driver errors
+	dsn    string   // the connection URL without our parameters
+	values []string // the password and every secretParam value, to scrub from driver errors
 }
 
-// String returns the configuration with any password replaced by "xxxxx":
-// safe to log.
+// String returns the configuration in a form that is safe to log: scheme,
+// servers or host, path or database name and parameters, with the password
+// and the value of every secret-named parameter replaced by "xxxxx" (see
+// "Secrets in logs and errors" in the package documentation).
 func (s *Spec) String() string { return s.redacted }
 
 // Error is returned for a configuration string that cannot be used. Its
@@ -248,6 +262,20 @@ func plainName(name string) bool {
 		return false
 	}
 	return true
+}
+
+// secretParam reports whether the value of the parameter name is, or may
+// be, a secret: its name contains "pass", "pwd", "secret", "token", "key"
+// or "credential", in any letter case. String shows such a value as
+// "xxxxx", and errors never contain it.
+func secretParam(name string) bool {
+	n := strings.ToLower(name)
+	for _, w := range []string{"pass", "pwd", "secret", "token", "key", "credential"} {
+		if strings.Contains(n, w) {
+			return true
+		}
+	}
+	return false
 }
 
 // params parses a query string (see parseQuery), rejecting parameters
@@ -456,7 +484,7 @@ func parsePostgres(s string) (*Spec, error) {
 	}
 	sp := &Spec{Scheme: "postgres", secret: &secrets{}}
 	if pw, ok := u.User.Password(); ok {
-		sp.secret.password = pw
+		sp.secret.values = append(sp.secret.values, pw)
 	}
 	if u.Opaque != "" || u.Host == "" {
 		return nil, errorf("postgres: no host given; write postgres://user@host:5432/dbname")
@@ -499,8 +527,14 @@ func parsePostgres(s string) (*Spec, error) {
 			}
 		}
 	}
-	if pw := q.Get("password"); pw != "" {
-		sp.secret.password = pw
+	for name, vs := range q {
+		if secretParam(name) {
+			for _, v := range vs {
+				if v != "" {
+					sp.secret.values = append(sp.secret.values, v)
+				}
+			}
+		}
 	}
 	u.Scheme = "postgres"
 	u.RawQuery = q.Encode()
@@ -510,9 +544,17 @@ func parsePostgres(s string) (*Spec, error) {
 	if _, ok := red.User.Password(); ok {
 		red.User = url.UserPassword(red.User.Username(), "xxxxx")
 	}
-	rq := red.Query()
-	if rq.Has("password") {
-		rq.Set("password", "xxxxx")
+	rq := url.Values{}
+	for name, vs := range q {
+		if secretParam(name) {
+			vs = slices.Clone(vs)
+			for i, v := range vs {
+				if v != "" { // an empty value hides nothing and says so
+					vs[i] = "xxxxx"
+				}
+			}
+		}
+		rq[name] = vs
 	}
 	for k, v := range ours {
 		rq[k] = v
