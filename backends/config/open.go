@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	gomemcache "github.com/bradfitz/gomemcache/memcache"
+	"github.com/jackc/pgx/v5/pgconn"
 	"gorm.io/driver/postgres"
 	gormdb "gorm.io/gorm"
 	"gorm.io/gorm/logger"
@@ -216,16 +217,27 @@ func closeDB(db *gormdb.DB) func() error {
 }
 
 // scrub returns err with every secret of the configuration (the password
-// and the value of every parameter named like a secret), in any encoding,
-// cut out of its text. A driver error that quoted one is replaced by a
-// plain error (losing errors.Is on it), so the secret cannot be reached by
-// unwrapping either.
+// and the value of every parameter named like a secret, in any encoding)
+// cut out of its text, and with the connection string that pgconn's
+// ParseConfigError quotes left out. Such an error comes back as a plain
+// error, losing errors.Is on the driver's error, so that no secret can be
+// reached by unwrapping either: ParseConfigError keeps the connection
+// string in a field, and ConnectError the parsed Config with its password.
 func (st *Store) scrub(err error) error {
 	if st.Spec.secret == nil {
 		return err
 	}
 	msg := err.Error()
 	clean := msg
+	var pce *pgconn.ParseConfigError
+	if errors.As(err, &pce) {
+		// "cannot parse `<connection string>`: <what>"; the connection
+		// string, URL-encoded by us, holds no backquote.
+		full := pce.Error()
+		if _, what, ok := strings.Cut(full, "`: "); ok {
+			clean = strings.ReplaceAll(clean, full, "cannot parse the connection URL: "+what)
+		}
+	}
 	for _, v := range st.Spec.secret.values {
 		for _, form := range []string{v, url.QueryEscape(v), url.PathEscape(v), url.UserPassword("", v).String()[1:]} {
 			if form != "" {
@@ -233,7 +245,8 @@ func (st *Store) scrub(err error) error {
 			}
 		}
 	}
-	if clean == msg {
+	var ce *pgconn.ConnectError
+	if clean == msg && pce == nil && !errors.As(err, &ce) {
 		return err
 	}
 	return errors.New(clean)
