@@ -323,3 +323,174 @@ func TestConnectionErrorsHideThePassword(t *testing.T) {
 		t.Fatalf("memcache down: %v", err)
 	}
 }
+
+// planted is pasted below wherever a user might put a secret in a
+// configuration string. Only letters and digits, so that every encoding of
+// it is itself.
+const planted = "S3cr3tPlanted"
+
+// TestSecretsNeverAppearInStringOrErrors plants a secret in every place of
+// every form where one may be pasted (userinfo, password parameters,
+// unknown parameters named like secrets, free text after the scheme, a
+// fragment, a rejected value) and checks that neither String nor any error
+// from Parse, Open or FromEnv shows it, and that no error lets it be
+// reached by unwrapping.
+func TestSecretsNeverAppearInStringOrErrors(t *testing.T) {
+	t.Chdir(t.TempDir()) // a relative sqlite path that opens lands here
+	dir := t.TempDir()
+	const p = planted
+	// Nothing listens on port 1, so these fail fast after parsing.
+	const pg = "postgres://app@127.0.0.1:1/app?sslmode=disable&connect_timeout=1"
+	const pgPW = "postgres://app:" + p + "@127.0.0.1:1/app?sslmode=disable&connect_timeout=1"
+	// sslcert and sslkey are read while the driver parses the URL.
+	pgTLS := "postgres://app@127.0.0.1:1/app?connect_timeout=1&sslmode=require&sslcert=" + dir + "/missing.crt"
+	tlsFiles := "&sslkey=" + dir + "/missing.key"
+	specs := []string{
+		// cookie:
+		"cookie:" + p,
+		"cookie:" + p + "+/Ab0123456789abcdefghijklmnopqrst=",
+		"cookie:?" + p,
+		"cookie:?" + p + "+/Ab0123456789abcdefghijklmnopqrst=",
+		"cookie://user:" + p + "@host",
+		"cookie:?revocation=" + p,
+		"cookie:?secret=" + p,
+		"cookie:?key=" + p,
+		"cookie:?session_KEY=" + p,
+		"cookie:?token=" + p,
+		"cookie:?passphrase=" + p,
+		"cookie:#" + p,
+		"cookie:?revocation=memory#" + p,
+		"COOKIE:" + p,
+
+		// memcache://
+		"memcache://user:" + p + "@host",
+		"memcache://:" + p + "@host:11211",
+		"memcache://host/" + p,
+		"memcache://host#" + p,
+		"memcache://host:11211?prefix=app_#" + p,
+		"memcache://host?" + p,
+		"memcache://host:" + p,
+		"memcache://host?password=" + p,
+		"memcache://host?sasl_pass=" + p,
+		"memcache://host?auth_token=" + p,
+		"memcache://host?secret=" + p,
+		"memcache://host?key=" + p,
+		"memcache://host?timeout=" + p,
+		"memcache://host?max_idle_conns=" + p,
+		"memcache://host?max_item_size=" + p,
+		"memcache://host?prefix=" + p + "%20x",
+		"memcached://host?password=" + p,
+
+		// sqlite: absolute file
+		"sqlite://user:" + p + "@host/sessions.db",
+		"sqlite://:" + p + "@" + dir + "/s.db",
+		"sqlite://" + dir + "/s.db#" + p,
+		"sqlite://" + dir + "/s.db?" + p,
+		"sqlite://" + dir + "/s.db?password=" + p,
+		"sqlite://" + dir + "/s.db?_auth_pass=" + p,
+		"sqlite://" + dir + "/s.db?_pragma_key=" + p,
+		"sqlite://" + dir + "/s.db?token=" + p,
+		"sqlite://" + dir + "/s.db?Secret=" + p,
+		"sqlite://" + dir + "/s.db?cleanup_interval=" + p,
+		"sqlite://" + dir + "/s.db?table=" + p + "%3Bx",
+		"sqlite://" + dir + "/s.db?table=" + p + "_" + strings.Repeat("x", 40),
+		// sqlite: relative file
+		"sqlite:user:" + p + "@host/sessions.db",
+		"sqlite:sessions.db#" + p,
+		"sqlite:sessions.db?" + p,
+		"sqlite:sessions.db?key=" + p,
+		"sqlite:sessions.db?cleanup_interval=" + p,
+		"sqlite3:sessions.db?password=" + p,
+		"sqlite:file:sessions.db?_auth_pass=" + p,
+		// sqlite::memory:
+		"sqlite::memory:" + p,
+		"sqlite::memory:#" + p,
+		"sqlite::memory:?" + p,
+		"sqlite::memory:?key=" + p,
+		"sqlite::memory:?cleanup_interval=" + p,
+
+		// postgres:// and postgresql://
+		pgPW,
+		"postgresql://app:" + p + "@127.0.0.1:1/app?sslmode=disable&connect_timeout=1",
+		"postgres://:" + p + "@127.0.0.1:1/app?sslmode=disable&connect_timeout=1",
+		pg + "&password=" + p,
+		pgPW + "&password=" + p + "x",
+		pg + "&sslpassword=" + p,
+		pgTLS + tlsFiles + "&sslpassword=" + p,
+		strings.Replace(pgTLS, "app@", "app:"+p+"@", 1) + tlsFiles,
+		pgTLS + "&sslkey=" + dir + "/" + p + ".key",
+		pg + "&passfile=" + dir + "/" + p,
+		pg + "&api_key=" + p,
+		pg + "&auth_token=" + p,
+		pg + "&client_secret=" + p,
+		pg + "&MyPassWord=" + p,
+		pg + "&" + p,
+		pg + "#" + p,
+		pg + "&cleanup_interval=" + p,
+		pg + "&table=" + p + "%3Bx",
+		"postgres://app@127.0.0.1:1/app?sslmode=disable&connect_timeout=" + p,
+		"postgres://app:1234/" + p + "@127.0.0.1:1/app?sslmode=disable",
+		"postgres://app:" + p + "@ho st/app",
+		"postgres://app:" + p + "%zz@host/app",
+		"postgres://app:" + p + "@host",
+		"postgres://app:" + p + "@host:99999/app",
+		"postgres:app:" + p + "@host/app",
+		"postgresql://app:" + p + "@127.0.0.1:1/app?sslmode=disable&connect_timeout=1&table=a&table=b",
+
+		// no known scheme
+		"redis://user:" + p + "@host:6379",
+		"mysql://root:" + p + "@tcp(db:3306)/app",
+		p + "+/Ab0123456789abcdefghijklmnopqrst=",
+		"user:" + p + "@host/db",
+		"https://user:" + p + "@host/db",
+	}
+	for _, spec := range specs {
+		t.Run(spec, func(t *testing.T) { checkPlanted(t, spec) })
+	}
+
+	// Against a real server: a password under trust authentication opens,
+	// and a startup parameter named like a secret is refused by the server.
+	t.Run("postgres server", func(t *testing.T) {
+		u := pgURL(t, testservers.Postgres(t))
+		pw := strings.Replace(u, "postgres://postgres@", "postgres://postgres:"+p+"@", 1)
+		if pw == u {
+			t.Fatalf("cannot plant a password in %q", u)
+		}
+		for _, spec := range []string{pw, u + "&api_token=" + p, pw + "&sslpassword=" + p, u + "&password=" + p} {
+			checkPlanted(t, spec)
+		}
+	})
+
+	t.Run("FromEnv", func(t *testing.T) {
+		t.Setenv("TEST_KEYS", base64.StdEncoding.EncodeToString(key1))
+		for _, spec := range []string{"cookie:" + p, pgTLS + tlsFiles + "&sslpassword=" + p} {
+			t.Setenv("TEST_BACKEND", spec)
+			st, err := config.FromEnv("TEST_BACKEND", "TEST_KEYS")
+			if err == nil {
+				st.Close()
+				t.Fatalf("FromEnv(%q) succeeded", spec)
+			}
+			assertAbsent(t, "FromEnv error", err, p)
+		}
+	})
+}
+
+// checkPlanted parses and opens spec, which contains planted, and fails the
+// test if String or an error reveals it.
+func checkPlanted(t *testing.T, spec string) {
+	t.Helper()
+	sp, err := config.Parse(spec)
+	if err != nil {
+		assertAbsent(t, "Parse error", err, planted)
+	} else {
+		assertAbsent(t, "Spec.String", sp.String(), planted)
+		assertAbsent(t, "Spec printed with %v, %+v, %s", fmt.Sprintf("%v %+v %s", sp, sp, sp), planted)
+	}
+	st, err := config.Open(spec, [][]byte{key1})
+	if err != nil {
+		assertAbsent(t, "Open error", err, planted)
+		return
+	}
+	defer st.Close()
+	assertAbsent(t, "Store.String", st.String(), planted)
+}
