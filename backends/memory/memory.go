@@ -37,7 +37,6 @@ import (
 	"time"
 
 	"github.com/gin-securesession/securesession"
-	"github.com/gin-securesession/securesession/internal/gincompat"
 	"github.com/gin-securesession/securesession/internal/token"
 )
 
@@ -63,8 +62,6 @@ type Options struct {
 // securesession.Lister. All its methods are safe for concurrent use; each
 // takes one mutex for a few map operations and never does I/O under it.
 type Store struct {
-	compat *gincompat.Store
-
 	mu      sync.Mutex
 	byKey   map[key]*entry
 	byUser  map[string]map[*entry]struct{}
@@ -114,8 +111,6 @@ func NewStore(opts Options) (*Store, error) {
 	if s.now == nil {
 		s.now = time.Now
 	}
-	s.compat = gincompat.New(s)
-	s.compat.SetClock(s.now)
 	return s, nil
 }
 
