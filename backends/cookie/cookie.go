@@ -56,16 +56,12 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"net/http"
 	"strings"
 	"time"
 
-	"github.com/gin-contrib/sessions"
-	gsessions "github.com/gorilla/sessions"
 	"golang.org/x/crypto/chacha20poly1305"
 
 	"github.com/gin-securesession/securesession"
-	"github.com/gin-securesession/securesession/internal/gincompat"
 	"github.com/gin-securesession/securesession/internal/keys"
 	"github.com/gin-securesession/securesession/internal/record"
 	"github.com/gin-securesession/securesession/internal/wire"
@@ -89,7 +85,6 @@ type Store struct {
 	revoker Revocation
 	cache   *openCache // nil when disabled
 	now     func() time.Time
-	compat  *gincompat.Store
 }
 
 type sealKey struct {
@@ -99,7 +94,6 @@ type sealKey struct {
 
 var (
 	_ securesession.Backend = (*Store)(nil)
-	_ sessions.Store        = (*Store)(nil)
 )
 
 // NewStore returns a cookie store sealing with keys[0] and opening with
@@ -129,7 +123,6 @@ func NewStore(keyList ...[]byte) (*Store, error) {
 		}
 		s.keys = append(s.keys, sk)
 	}
-	s.compat = gincompat.New(s)
 	s.cache = newOpenCache(DefaultCacheSize)
 	return s, nil
 }
@@ -152,7 +145,6 @@ func (s *Store) SetRevocation(r Revocation) { s.revoker = r }
 // issue time used by revocation. Call it before the store serves requests.
 func (s *Store) SetClock(now func() time.Time) {
 	s.now = now
-	s.compat.SetClock(now)
 }
 
 // state is what Find leaves in Record.Opaque.
@@ -407,23 +399,3 @@ func (s *Store) RevokeUser(ctx context.Context, userID string, keep securesessio
 	}
 	return s.revoker.RevokeUser(ctx, userID, s.now(), keepHandle)
 }
-
-// Get implements gorilla's sessions.Store for plain sessions.Sessions use.
-func (s *Store) Get(r *http.Request, name string) (*gsessions.Session, error) {
-	return s.compat.Get(r, name)
-}
-
-// New implements gorilla's sessions.Store for plain sessions.Sessions use.
-func (s *Store) New(r *http.Request, name string) (*gsessions.Session, error) {
-	return s.compat.New(r, name)
-}
-
-// Save implements gorilla's sessions.Store for plain sessions.Sessions use.
-func (s *Store) Save(r *http.Request, w http.ResponseWriter, sess *gsessions.Session) error {
-	return s.compat.Save(r, w, sess)
-}
-
-// Options implements gin-contrib's sessions.Store: it sets the cookie
-// attributes for plain sessions.Sessions use, never dropping HttpOnly,
-// Secure or Path=/ (see securesession.New for the middleware's options).
-func (s *Store) Options(o sessions.Options) { s.compat.Options(o) }

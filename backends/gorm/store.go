@@ -14,7 +14,6 @@ import (
 	gormdb "gorm.io/gorm"
 
 	"github.com/gin-securesession/securesession"
-	"github.com/gin-securesession/securesession/internal/gincompat"
 	"github.com/gin-securesession/securesession/internal/keys"
 	"github.com/gin-securesession/securesession/internal/token"
 )
@@ -104,7 +103,6 @@ type Store struct {
 	single  *gormdb.DB // db without the default write transaction, with prepared statements
 	stmts   *gormdb.PreparedStmtDB
 	sql     hotSQL
-	compat  *gincompat.Store
 	table   string
 	hasher  *token.Hasher
 	now     func() time.Time
@@ -187,7 +185,6 @@ func NewStore(db *gormdb.DB, opts Options) (*Store, error) {
 	s.stmts = gormdb.NewPreparedStmtDB(db.ConnPool, 64, noEvictionTTL)
 	s.single.Statement.ConnPool = s.stmts
 	s.sql = buildHotSQL(s.single.Statement.Quote(s.table))
-	s.initCompat()
 
 	// The stop channel and context exist before the goroutine starts, so
 	// Close can never miss it.
@@ -611,4 +608,9 @@ func decExpires(n int64) time.Time {
 var (
 	minTime = time.Unix(0, math.MinInt64+1)
 	maxTime = time.Unix(0, math.MaxInt64-1)
+)
+
+var (
+	_ securesession.Backend = (*Store)(nil)
+	_ securesession.Lister  = (*Store)(nil)
 )

@@ -6,16 +6,12 @@ import (
 	"crypto/subtle"
 	"errors"
 	"fmt"
-	"net/http"
 	"time"
 
 	gomemcache "github.com/bradfitz/gomemcache/memcache"
-	"github.com/gin-contrib/sessions"
-	gsessions "github.com/gorilla/sessions"
 	"golang.org/x/crypto/chacha20poly1305"
 
 	"github.com/gin-securesession/securesession"
-	"github.com/gin-securesession/securesession/internal/gincompat"
 	"github.com/gin-securesession/securesession/internal/keys"
 	"github.com/gin-securesession/securesession/internal/record"
 	"github.com/gin-securesession/securesession/internal/token"
@@ -55,12 +51,10 @@ type Store struct {
 	handleHash *token.Hasher
 	refKey     []byte
 	maskKey    []byte
-	compat     *gincompat.Store
 }
 
 var (
 	_ securesession.Backend = (*Store)(nil)
-	_ sessions.Store        = (*Store)(nil)
 )
 
 // NewStore returns a Store that keeps sessions on client's servers. It
@@ -87,36 +81,7 @@ func NewStore(client *gomemcache.Client, opts Options) (*Store, error) {
 		refKey:     keys.Derive(opts.Key, purposeRef),
 		maskKey:    keys.Derive(opts.Key, purposeMask),
 	}
-	s.compat = gincompat.New(s)
 	return s, nil
-}
-
-// Get implements gin-contrib's sessions.Store (gorilla's Store.Get); see
-// the securesession gincompat documentation for what it guarantees. Safe
-// for concurrent use.
-func (s *Store) Get(r *http.Request, name string) (*gsessions.Session, error) {
-	return s.compat.Get(r, name)
-}
-
-// New implements gorilla's Store.New for gin-contrib's sessions.Store: it
-// loads the session named by the request's cookie or returns a new one.
-// Safe for concurrent use.
-func (s *Store) New(r *http.Request, name string) (*gsessions.Session, error) {
-	return s.compat.New(r, name)
-}
-
-// Save implements gorilla's Store.Save for gin-contrib's sessions.Store:
-// it writes the session and its cookie, or deletes both when
-// Options.MaxAge < 0. Safe for concurrent use.
-func (s *Store) Save(r *http.Request, w http.ResponseWriter, sess *gsessions.Session) error {
-	return s.compat.Save(r, w, sess)
-}
-
-// Options implements gin-contrib's sessions.Store: it sets the cookie
-// attributes of sessions loaded afterwards (HttpOnly and Secure are always
-// on; default Path "/" and SameSite Lax). Safe for concurrent use.
-func (s *Store) Options(o sessions.Options) {
-	s.compat.Options(o)
 }
 
 // state is what Find leaves in Record.Opaque for Update.
