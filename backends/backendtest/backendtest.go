@@ -172,14 +172,13 @@ func (c *counting) Delete(ctx context.Context, name, token string) error {
 // app is a test application: the middleware over a backend, a few routes,
 // and an HTTP server on loopback.
 type app struct {
-	t       *testing.T
-	b       *counting
-	clock   *Clock
-	srv     *httptest.Server
-	name    string
-	mu      sync.Mutex
-	events  []securesession.Event
-	revokes bool
+	t      *testing.T
+	b      *counting
+	clock  *Clock
+	srv    *httptest.Server
+	name   string
+	mu     sync.Mutex
+	events []securesession.Event
 }
 
 type appOption func(*securesession.Options)
