@@ -56,9 +56,9 @@
 //
 // # Backends
 //
-// A [Backend] is a gin-contrib sessions.Store plus the operations above.
-// The contract is written in its method comments. Three ship with the
-// module:
+// A [Backend] is the seven operations the middleware calls; the contract
+// is written in its method comments, and a backend that can enumerate a
+// user's sessions also implements [Lister]. Four ship with the module:
 //
 //   - backends/cookie: the session sealed into the cookie with
 //     XChaCha20-Poly1305, no server state. It cannot revoke a copied cookie
@@ -67,9 +67,12 @@
 //     servers, with per-user revocation in one round trip.
 //   - backends/gorm: any GORM database, with per-user listing and
 //     revocation and a stoppable expiry sweeper.
+//   - backends/memory: this process's memory; the reference
+//     implementation of the contract, for tests and single-instance apps.
 //
 // Each runs the shared conformance suite in backends/backendtest in one
-// line; a third-party backend can run it too.
+// line; a third-party backend can run it too. [NewGinContribStore] serves
+// any Backend as a plain gin-contrib sessions.Store.
 //
 // # Events and logging
 //
@@ -92,6 +95,11 @@
 // cross-origin check covers unsafe methods only), HTTPS and HSTS in
 // production, and choosing timeouts that fit the application's risk.
 //
-// See the OWASP Session Management Cheat Sheet and OWASP ASVS chapter V3
-// (4.0.3) / V7 (5.0) for the requirements these defaults follow.
+// See the [OWASP Session Management Cheat Sheet] and [OWASP ASVS] chapter
+// V3 (4.0.3) / V7 (5.0) for the requirements these defaults follow, and
+// [NIST SP 800-63B-4] for the timeouts of authenticated sessions.
+//
+// [OWASP Session Management Cheat Sheet]: https://cheatsheetseries.owasp.org/cheatsheets/Session_Management_Cheat_Sheet.html
+// [OWASP ASVS]: https://owasp.org/www-project-application-security-verification-standard/
+// [NIST SP 800-63B-4]: https://pages.nist.gov/800-63-4/sp800-63b.html
 package securesession
