@@ -79,7 +79,8 @@ type RequireOptions struct {
 // Install it after the securesession middleware, on the routes or groups
 // to protect. Without the middleware it aborts with 500 and records
 // ErrNoMiddleware with c.Error. It panics if opts names an unsafe
-// LoginPath or ReauthPath.
+// LoginPath or ReauthPath. The returned handler is safe for concurrent
+// use.
 func RequireLogin(opts RequireOptions) gin.HandlerFunc {
 	q := opts.compile("RequireLogin")
 	return func(c *gin.Context) {
