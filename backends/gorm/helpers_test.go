@@ -2,6 +2,7 @@ package gorm
 
 import (
 	"context"
+	"encoding/hex"
 	"os"
 	"path/filepath"
 	"sync/atomic"
@@ -23,7 +24,7 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-var testKey = []byte("0123456789abcdef0123456789ABCDEF")
+var testKey, _ = hex.DecodeString("bb755a3b31dfc6b92f737206c0e156a7330b09e5c5061e649a590536151a9626")
 
 func quiet() *gormdb.Config { return &gormdb.Config{Logger: logger.Discard} }
 
