@@ -65,7 +65,13 @@
 // error, which the middleware reports as a *securesession.BackendError (503
 // by default); requests whose keys live on other servers are served, and
 // service resumes by itself when the server returns (empty, so its sessions
-// are gone). gomemcache does not take a context: Options on the client
-// (Timeout, MaxIdleConns) bound each call, and a context that is already
-// done stops the store before the next network call.
+// are gone). The idle connections gomemcache pooled to a server that
+// restarted are dead; a command that meets one goes out again on the next
+// connection, so no request fails once the server is back: reads, sets,
+// replaces and deletes are sent again, and an add or a compare-and-swap,
+// which must not be applied twice, is settled by reading the item back.
+//
+// gomemcache does not take a context: the client's fields (Timeout,
+// MaxIdleConns) bound each call, and a context that is already done stops
+// the store before the next network call.
 package memcache
