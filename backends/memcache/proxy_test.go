@@ -22,7 +22,46 @@ type proxy struct {
 	cmds   []string
 	conns  []net.Conn
 	faults map[string]fault
+	pauses map[string]*pause
 	wg     sync.WaitGroup
+}
+
+// pause holds one command back: reached is closed when the command
+// arrives, and the command goes on to the server when release is closed.
+type pause struct {
+	reached, release chan struct{}
+}
+
+// Pause holds the next command with this verb before it reaches the server
+// (later commands pass). It returns a channel closed when that command
+// arrives, and a func that lets it go on; call it in any case.
+func (p *proxy) Pause(verb string) (reached <-chan struct{}, release func()) {
+	ps := &pause{reached: make(chan struct{}), release: make(chan struct{})}
+	p.mu.Lock()
+	if p.pauses == nil {
+		p.pauses = map[string]*pause{}
+	}
+	p.pauses[verb] = ps
+	p.mu.Unlock()
+	var once sync.Once
+	return ps.reached, func() {
+		once.Do(func() {
+			p.mu.Lock()
+			if p.pauses[verb] == ps {
+				delete(p.pauses, verb) // never reached
+			}
+			p.mu.Unlock()
+			close(ps.release)
+		})
+	}
+}
+
+func (p *proxy) takePause(verb string) *pause {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	ps := p.pauses[verb]
+	delete(p.pauses, verb)
+	return ps
 }
 
 // fault is how Break breaks a connection.
@@ -145,6 +184,10 @@ func (p *proxy) forward(c, s net.Conn) {
 			}
 		}
 		if len(f) > 0 {
+			if ps := p.takePause(f[0]); ps != nil {
+				close(ps.reached)
+				<-ps.release
+			}
 			switch p.takeFault(f[0]) {
 			case lostBefore:
 				c.Close()
