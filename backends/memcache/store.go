@@ -702,11 +702,19 @@ func (s *Store) deleteLive(op string, ks keyset) error {
 // replacing the user's generation item; without a session to keep it
 // simply deletes it. The session keep names, if it is a live session of
 // userID, is first re-stamped so that it is valid under both the old and
-// the new generation, and so survives. Safe for concurrent use.
+// the new generation, and so survives; a well-formed keep token of
+// another user or of no live session keeps nothing. A malformed keep
+// token (any but the zero Ref's empty one) is rejected with
+// securesession.ErrInvalidToken before any network call, and nothing is
+// revoked. Safe for concurrent use.
 func (s *Store) RevokeUser(ctx context.Context, userID string, keep securesession.Ref) error {
 	const op = "revoke user"
 	if userID == "" {
 		return errors.New(errPrefix + op + ": userID is empty")
+	}
+	kr, ok := s.tokenRef(keep.Token)
+	if !ok && keep.Token != "" {
+		return fmt.Errorf("%s%s: session to keep: malformed token: %w", errPrefix, op, securesession.ErrInvalidToken)
 	}
 	if err := ctx.Err(); err != nil {
 		return errBackend(op, err)
@@ -719,7 +727,6 @@ func (s *Store) RevokeUser(ctx context.Context, userID string, keep securesessio
 		}
 		return nil
 	}
-	kr, ok := s.tokenRef(keep.Token)
 	if !ok || kr != r {
 		return revokeAll()
 	}
