@@ -23,8 +23,12 @@
 //   - unsafe cross-origin requests are refused with 403 using
 //     [net/http.CrossOriginProtection] (the SameSite=Lax cookie does not
 //     stop requests from sibling subdomains; this does);
-//   - responses that set the cookie carry Cache-Control: no-store and
-//     Vary: Cookie;
+//   - every response that sets or expires the cookie, and every response
+//     for a logged-in user, carries Cache-Control: no-store and
+//     Vary: Cookie, enforced as the headers go out whatever the handler
+//     set, so that no cache (the browser's Back button included) shows a
+//     private page after logout. A response with Set-Cookie is never
+//     cacheable; for the rest see Options.InsecureAllowCachingAuthenticated;
 //   - a backend outage stops the request with 503 through
 //     Options.ErrorHandler (a *[BackendError]); it is never turned into an
 //     anonymous session, which would be a silent logout.

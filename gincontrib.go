@@ -11,6 +11,7 @@ import (
 	"github.com/gin-contrib/sessions"
 	gsessions "github.com/gorilla/sessions"
 
+	"github.com/gin-securesession/securesession/internal/cachehdr"
 	"github.com/gin-securesession/securesession/internal/cookiehdr"
 	"github.com/gin-securesession/securesession/internal/values"
 )
@@ -168,7 +169,7 @@ func (s *GinContribStore) Save(r *http.Request, w http.ResponseWriter, sess *gse
 		clear(sess.Values)
 		sess.ID = ""
 		cookiehdr.Replace(w.Header(), name, cookiehdr.String(&attrs, "", now))
-		noStore(w.Header())
+		cachehdr.NoStore(w.Header())
 		return nil
 	}
 	m := make(map[any]any, len(sess.Values))
@@ -210,7 +211,7 @@ func (s *GinContribStore) Save(r *http.Request, w http.ResponseWriter, sess *gse
 		return fmt.Errorf("securesession: session %q: cookie is %d bytes, over the %d-byte limit: %w", name, size, MaxCookieSize, ErrTooLarge)
 	}
 	cookiehdr.Replace(w.Header(), name, cookiehdr.String(&attrs, tok, now))
-	noStore(w.Header())
+	cachehdr.NoStore(w.Header())
 	sess.ID = rec.Handle
 	sess.IsNew = false
 	sess.Values[stateKey{}] = &compatState{token: tok, rec: rec}

@@ -144,6 +144,22 @@ type Options struct {
 	// if another layer (a CSRF token middleware) does the same job.
 	InsecureDisableCrossOriginProtection bool
 
+	// InsecureAllowCachingAuthenticated lets a handler's own Cache-Control
+	// header stand on a response for a logged-in user. Default false:
+	// every response for a logged-in user gets Cache-Control: no-store and
+	// Vary: Cookie, set as the headers go out, whatever the handler set
+	// (except on a response whose handler never used the session, such as
+	// a static file: a Cache-Control set there is kept, since the content
+	// cannot depend on the session). With it, a response for a logged-in
+	// user on which the handler set Cache-Control keeps it (Vary: Cookie is
+	// still added); one without still gets no-store. The risk: a private
+	// page that the browser has cached is shown again after logout (by the
+	// Back button, or to the next person at a shared computer), and a
+	// shared cache that ignores "private" or Vary serves one user's page to
+	// another. A response that sets or expires the session cookie is never
+	// cacheable, whatever this says.
+	InsecureAllowCachingAuthenticated bool
+
 	// InsecureAllowHTTP is for local development over plain HTTP: the
 	// Secure attribute is omitted when, and only when, the request arrived
 	// without TLS for a loopback host (localhost, *.localhost, 127.0.0.0/8,
@@ -207,6 +223,7 @@ type config struct {
 	hostPrefixed     bool
 	securePrefixed   bool
 	clearSiteDataHdr string
+	cacheAuthed      bool // InsecureAllowCachingAuthenticated
 }
 
 func (o *Options) compile() (*config, error) {
@@ -222,6 +239,7 @@ func (o *Options) compile() (*config, error) {
 		recordClient:  o.RecordClientInfo,
 		clearSiteData: o.ClearSiteData,
 		insecureHTTP:  o.InsecureAllowHTTP,
+		cacheAuthed:   o.InsecureAllowCachingAuthenticated,
 		bearer:        o.AuthorizationHeader,
 		errorHandler:  o.ErrorHandler,
 		onEvent:       o.OnEvent,

@@ -26,7 +26,16 @@ import (
 //     gin-contrib's usual accessor;
 //   - saves a changed session before the response headers go out, whether
 //     or not the handler called Save, and records activity for the idle
-//     timeout (throttled by Options.TouchInterval).
+//     timeout (throttled by Options.TouchInterval);
+//   - as the response headers go out, marks the response
+//     Cache-Control: no-store and Vary: Cookie if it sets or expires the
+//     session cookie (always, whatever the handler set) or if the session
+//     has a logged-in user, so that neither the browser's cache, nor its
+//     Back button, nor a shared cache shows a private page again after
+//     logout (OWASP ASVS 5.0 14.3.2). A handler that never uses the
+//     session (a static file) keeps a Cache-Control it set, and so does
+//     every handler with Options.InsecureAllowCachingAuthenticated; other
+//     responses keep the handler's caching headers.
 //
 // A request that carries no session and whose handler stores nothing gets
 // no cookie and causes no backend write. The returned handler is safe for
@@ -100,10 +109,12 @@ func (m *middleware) handle(c *gin.Context) {
 	c.Writer = &s.w
 	c.Next()
 	c.Writer = s.w.ResponseWriter
-	if s.viaHeader && !c.Writer.Written() {
-		c.Writer.Header().Set("Cache-Control", "no-store")
-	}
 	s.autoSave(!c.Writer.Written())
+	if !c.Writer.Written() {
+		// Nothing was written: gin sends the headers after the last
+		// handler returns, so this is the last moment to set them.
+		s.cacheHeaders()
+	}
 }
 
 // TokenHeader is the response header that carries a session's new token to
