@@ -173,3 +173,33 @@ func TestInsecureAllowCachingAuthenticatedNeverCachesSetCookie(t *testing.T) {
 	}
 	checkNoStore(t, "opt-out, logout", sent(serve(r, "POST", "/logout", nil, ck)))
 }
+
+func TestPlainSessionsSaveMarksResponseNoStore(t *testing.T) {
+	store, err := securesession.NewGinContribStore(newCookieStore(t), securesession.Options{Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := gin.New()
+	r.Use(sessions.Sessions("s", store))
+	r.POST("/set", func(c *gin.Context) {
+		s := sessions.Default(c)
+		s.Set("user", "alice")
+		if err := s.Save(); err != nil {
+			c.String(http.StatusInternalServerError, "%v", err)
+			return
+		}
+		c.String(http.StatusOK, "ok")
+	})
+	r.POST("/logout", func(c *gin.Context) {
+		s := sessions.Default(c)
+		s.Options(sessions.Options{MaxAge: -1})
+		if err := s.Save(); err != nil {
+			c.String(http.StatusInternalServerError, "%v", err)
+			return
+		}
+		c.String(http.StatusOK, "ok")
+	})
+	w := serve(r, "POST", "/set", nil)
+	checkNoStore(t, "plain sessions.Sessions, Save", sent(w))
+	checkNoStore(t, "plain sessions.Sessions, logout", sent(serve(r, "POST", "/logout", nil, sessionCookie(t, w, "s"))))
+}

@@ -28,10 +28,18 @@ import (
 // on every cookie (Secure dropped only as Options.InsecureAllowHTTP
 // allows), SameSite=Lax and Path=/ unless set otherwise; logout through
 // session.Options(sessions.Options{MaxAge: -1}) deleting the server record
-// and expiring the cookie with its full attributes. What it cannot do is
-// what gin-contrib's API has no words for: login rotation, failing closed on
-// an outage (gin-contrib logs the error and carries on), cross-origin
-// protection, saving without Save. For those, use New.
+// and expiring the cookie with its full attributes; Cache-Control: no-store
+// and Vary: Cookie on every response whose Save sets or expires the cookie.
+//
+// What it cannot do is what gin-contrib's API has no words for: login
+// rotation, failing closed on an outage (gin-contrib logs the error and
+// carries on), cross-origin protection, saving without Save, and caching
+// rules for responses that do not Save. gin-contrib's Sessions middleware
+// hands a store the request but never the response before the handler
+// writes it, so Get cannot mark a read-only response for a logged-in user
+// no-store, and a Cache-Control the handler sets after Save replaces the
+// store's: an application on this path must send Cache-Control: no-store on
+// its private pages itself. For all of those, use New.
 //
 // A GinContribStore is safe for concurrent use; Options may be called
 // while requests are served.
