@@ -50,9 +50,9 @@
 // cookie with exactly the attributes it was issued with; a replayed copy of
 // the old cookie is then anonymous. [LogoutEverywhere] ends every session
 // of the user, and [LogoutOthers] every session but the current one (after
-// a password change). gin-contrib's idiom
-// session.Options(sessions.Options{MaxAge: -1}) followed by Save is a full
-// logout too.
+// a password change). gin-contrib's idioms session.Clear() and
+// session.Options(sessions.Options{MaxAge: -1}), each followed by Save,
+// are full logouts too.
 //
 // [UserID] and [AuthTime] read the current session; [ListSessions] and
 // [RevokeSession] serve a "your active sessions" page on backends that
