@@ -120,3 +120,46 @@ func TestClearReportsAFailedDeleteAndKeepsTheSession(t *testing.T) {
 		t.Errorf("after a failed Clear the session is %q; want it as it was", got)
 	}
 }
+
+func TestPlainSessionsClearAndSaveLogsOut(t *testing.T) {
+	store, err := securesession.NewGinContribStore(revocableCookieStore(t), securesession.Options{Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := gin.New()
+	r.Use(sessions.Sessions("s", store))
+	r.POST("/login", func(c *gin.Context) {
+		s := sessions.Default(c)
+		s.Set("user", "alice")
+		_ = s.Save()
+	})
+	r.GET("/whoami", func(c *gin.Context) { c.String(http.StatusOK, "user=%v", sessions.Default(c).Get("user")) })
+	clearRoutes(r)
+	login := serve(r, "POST", "/login", nil)
+	issued := sessionCookie(t, login, "s")
+
+	w := serve(r, "POST", "/clear", nil, issued)
+	gone := sessionCookie(t, w, "s")
+	if gone.MaxAge >= 0 || gone.Value != "" {
+		t.Errorf("sessions.Sessions Clear+Save: cookie Max-Age=%d value=%q; want it expired", gone.MaxAge, gone.Value)
+	}
+	if gone.Path != issued.Path || gone.Secure != issued.Secure || gone.HttpOnly != issued.HttpOnly || gone.SameSite != issued.SameSite {
+		t.Errorf("sessions.Sessions Clear+Save cookie attributes differ:\nissued: %s\nexpired: %s",
+			login.Header().Get("Set-Cookie"), w.Header().Get("Set-Cookie"))
+	}
+	checkNoStore(t, "sessions.Sessions Clear+Save", sent(w))
+	if got := serve(r, "GET", "/whoami", nil, issued).Body.String(); got != "user=<nil>" {
+		t.Errorf("the cookie replayed after Clear+Save is %q, want an empty session", got)
+	}
+
+	// Values set after Clear go to a new session, not the old one.
+	issued = sessionCookie(t, serve(r, "POST", "/login", nil), "s")
+	w = serve(r, "POST", "/clear-then-flash", nil, issued)
+	fresh := sessionCookie(t, w, "s")
+	if fresh.MaxAge < 0 || fresh.Value == "" || fresh.Value == issued.Value {
+		t.Errorf("sessions.Sessions Clear then AddFlash: Max-Age=%d, new value %v; want a new session", fresh.MaxAge, fresh.Value != issued.Value)
+	}
+	if got := serve(r, "GET", "/whoami", nil, issued).Body.String(); got != "user=<nil>" {
+		t.Errorf("the cookie from before Clear then AddFlash is %q, want an empty session", got)
+	}
+}
