@@ -51,6 +51,7 @@ func Run(t *testing.T, newBackend Factory) {
 	checks = append(checks, hardeningChecks...)
 	checks = append(checks, headerChecks...)
 	checks = append(checks, cacheChecks...)
+	checks = append(checks, clearChecks...)
 	for _, c := range checks {
 		t.Run(c.name, func(t *testing.T) { c.fn(t, newBackend) })
 	}
