@@ -106,10 +106,19 @@ type Options struct {
 	// of IdleTimeout, at most one minute. Must be less than IdleTimeout.
 	TouchInterval time.Duration
 
-	// RecordClientInfo stores the client's User-Agent and IP address
-	// (gin's Context.ClientIP, which trusts the proxies configured on the
-	// engine) with the session, for a "your active sessions" page. Default
-	// false.
+	// RecordClientInfo stores the client's User-Agent and IP address with
+	// the session, for a "your active sessions" page. Default false.
+	//
+	// The IP address is gin's Context.ClientIP, which believes the
+	// X-Forwarded-For and X-Real-IP headers of every peer the engine
+	// trusts as a proxy, and a new gin engine trusts every peer: unless
+	// the application calls engine.SetTrustedProxies with its reverse
+	// proxies' addresses (or nil, without a proxy), any client chooses the
+	// IP address shown for its session, and can show the user a
+	// reassuring one. The middleware checks the engine on the first
+	// request and logs a warning, once, if it trusts every peer. The User-
+	// Agent is whatever the client sends. Show both as the client's
+	// claims, never as evidence.
 	RecordClientInfo bool
 
 	// ClearSiteData adds `Clear-Site-Data: "cache", "storage"` to logout
