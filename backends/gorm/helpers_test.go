@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"gorm.io/driver/mysql"
 	"gorm.io/driver/postgres"
 	gormdb "gorm.io/gorm"
 	"gorm.io/gorm/logger"
@@ -21,6 +22,7 @@ import (
 func TestMain(m *testing.M) {
 	code := m.Run()
 	testservers.StopPostgres()
+	testservers.StopMariaDB()
 	os.Exit(code)
 }
 
@@ -55,6 +57,19 @@ func openPostgresDSN(t testing.TB, dsn string) *gormdb.DB {
 	return db
 }
 
+// openMariaDB opens a fresh database on the shared real MariaDB server
+// (utf8mb4, case-insensitive collation, as Debian configures it), with
+// clientFoundRows=true as the package documentation asks.
+func openMariaDB(t testing.TB) *gormdb.DB {
+	t.Helper()
+	db, err := gormdb.Open(mysql.Open(testservers.MariaDB(t)), quiet())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { closeDB(db) })
+	return db
+}
+
 func closeDB(db *gormdb.DB) {
 	if sqlDB, err := db.DB(); err == nil {
 		sqlDB.Close()
@@ -67,9 +82,10 @@ var databases = []struct {
 }{
 	{"sqlite", openSQLite},
 	{"postgres", openPostgres},
+	{"mariadb", openMariaDB},
 }
 
-// eachDB runs f as a subtest against SQLite and against PostgreSQL.
+// eachDB runs f as a subtest against SQLite, PostgreSQL and MariaDB.
 func eachDB(t *testing.T, f func(t *testing.T, db *gormdb.DB)) {
 	for _, d := range databases {
 		t.Run(d.name, func(t *testing.T) {

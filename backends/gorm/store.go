@@ -40,7 +40,7 @@ const (
 	maxTableNameLen = 40
 
 	// busyRetries is how many times an operation that failed because
-	// SQLite's database was locked is retried.
+	// SQLite's database was locked, or as a deadlock victim, is retried.
 	busyRetries = 6
 
 	idPurpose = "securesession/v1 gorm id-hash"
@@ -530,15 +530,16 @@ func checkRecord(rec *securesession.Record) error {
 	return nil
 }
 
-// retry runs op, running it again after a short pause while it fails
-// because SQLite's database is locked. Every operation of the Store is
-// safe to repeat after such a failure: a statement or transaction that
-// reported SQLITE_BUSY wrote nothing.
+// retry runs op, running it again after a short pause while it fails in a
+// way that wrote nothing and may succeed if repeated: SQLite's database
+// was locked, or the database broke a deadlock by rolling op's statement
+// back. Every operation of the Store is one statement or one transaction,
+// so it is safe to repeat after such a failure.
 func (s *Store) retry(ctx context.Context, op func() error) error {
 	delay := 2 * time.Millisecond
 	for attempt := 0; ; attempt++ {
 		err := op()
-		if err == nil || attempt == busyRetries || !isBusy(err) {
+		if err == nil || attempt == busyRetries || !retryable(err) {
 			return err
 		}
 		t := time.NewTimer(delay)
@@ -552,14 +553,18 @@ func (s *Store) retry(ctx context.Context, op func() error) error {
 	}
 }
 
-// isBusy reports whether err is SQLite's "database is locked" (SQLITE_BUSY
-// or SQLITE_LOCKED), by its text so that no driver is imported: the cgo
-// and pure-Go SQLite drivers all use SQLite's own messages.
-func isBusy(err error) bool {
+// retryable reports whether err is SQLite's "database is locked"
+// (SQLITE_BUSY or SQLITE_LOCKED) or a deadlock victim (MySQL and MariaDB
+// error 1213, PostgreSQL SQLSTATE 40P01), by its text so that no driver
+// is imported: the cgo and pure-Go SQLite drivers all use SQLite's own
+// messages, and the MySQL and PostgreSQL drivers the server's.
+func retryable(err error) bool {
 	msg := err.Error()
 	return strings.Contains(msg, "database is locked") ||
 		strings.Contains(msg, "database table is locked") ||
-		strings.Contains(msg, "SQLITE_BUSY")
+		strings.Contains(msg, "SQLITE_BUSY") ||
+		strings.Contains(msg, "Error 1213") || // ER_LOCK_DEADLOCK
+		strings.Contains(msg, "(SQLSTATE 40P01)")
 }
 
 // Times are stored as Unix nanoseconds in BIGINT columns: exact to the
