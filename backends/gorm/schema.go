@@ -11,7 +11,9 @@ import (
 //
 // Columns (types as GORM maps them; PostgreSQL shown):
 //
-//	id          varchar(64)  primary key: hex HMAC-SHA256 of (cookie name, token)
+//	handle      varchar(32)  primary key: the session's handle, 128 random bits in hex,
+//	                         kept by every rotation that keeps the user
+//	id          varchar(64)  not null, unique: hex HMAC-SHA256 of (cookie name, token)
 //	user_id     varchar(255) not null, indexed ("" when anonymous)
 //	data        bytea        the encoded session values, no size cap
 //	created     bigint       Unix nanoseconds, as are the other times
@@ -22,7 +24,8 @@ import (
 //	user_agent  text
 //	ip          text
 type sessionRow struct {
-	ID        string `gorm:"column:id;primaryKey;size:64"`
+	Handle    string `gorm:"column:handle;primaryKey;size:32"`
+	ID        string `gorm:"column:id;size:64;not null;uniqueIndex"`
 	UserID    string `gorm:"column:user_id;size:255;not null;index"`
 	Data      []byte `gorm:"column:data"`
 	Created   int64  `gorm:"column:created;not null"`
@@ -35,30 +38,21 @@ type sessionRow struct {
 }
 
 func (s *Store) migrate() error {
+	// A table from before handles existed has the token hash as its
+	// primary key, which AutoMigrate cannot move.
+	if m := s.db.Table(s.table).Migrator(); m.HasTable(s.table) && !m.HasColumn(&sessionRow{}, "handle") {
+		return fmt.Errorf("securesession/gorm: table %q has the layout of an earlier version (no handle column): "+
+			"drop it, which ends every session, or set Options.TableName to a new table", s.table)
+	}
 	if err := s.db.Table(s.table).AutoMigrate(&sessionRow{}); err != nil {
 		return fmt.Errorf("securesession/gorm: AutoMigrate of table %q: %w", s.table, err)
 	}
 	return nil
 }
 
-func newRow(id string, rec *securesession.Record) sessionRow {
-	return sessionRow{
-		ID:        id,
-		UserID:    rec.UserID,
-		Data:      rec.Values,
-		Created:   encTime(rec.Created),
-		AuthTime:  encTime(rec.AuthTime),
-		LastSeen:  encTime(rec.LastSeen),
-		Deadline:  encTime(rec.Deadline),
-		ExpiresAt: encExpires(rec.Expires),
-		UserAgent: rec.UserAgent,
-		IP:        rec.IP,
-	}
-}
-
 func (r *sessionRow) record() securesession.Record {
 	rec := securesession.Record{
-		Handle:    r.ID,
+		Handle:    r.Handle,
 		UserID:    r.UserID,
 		AuthTime:  decTime(r.AuthTime),
 		Created:   decTime(r.Created),
