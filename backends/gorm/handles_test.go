@@ -184,32 +184,47 @@ func TestRecordPrintsNoToken(t *testing.T) {
 }
 
 // TestNewStoreRefusesTheEarlierTableLayout: a table whose primary key is
-// the token hash (before handles) cannot be migrated in place; NewStore
+// the token hash (before handles) cannot be migrated in place, and one
+// without user keys would keep rows that no RevokeUser reaches; NewStore
 // says so and changes nothing.
 func TestNewStoreRefusesTheEarlierTableLayout(t *testing.T) {
+	type tokenHashKeyed struct {
+		ID        string `gorm:"column:id;primaryKey;size:64"`
+		UserID    string `gorm:"column:user_id;size:255;not null;index"`
+		ExpiresAt int64  `gorm:"column:expires_at;not null;index"`
+	}
+	type withoutUserKey struct {
+		Handle    string `gorm:"column:handle;primaryKey;size:32"`
+		ID        string `gorm:"column:id;size:64;not null;uniqueIndex"`
+		UserID    string `gorm:"column:user_id;size:255;not null;index"`
+		ExpiresAt int64  `gorm:"column:expires_at;not null;index"`
+	}
 	eachDB(t, func(t *testing.T, db *gormdb.DB) {
-		type earlierRow struct {
-			ID        string `gorm:"column:id;primaryKey;size:64"`
-			UserID    string `gorm:"column:user_id;size:255;not null;index"`
-			ExpiresAt int64  `gorm:"column:expires_at;not null;index"`
-		}
-		if err := db.Table(DefaultTableName).AutoMigrate(&earlierRow{}); err != nil {
-			t.Fatal(err)
-		}
-		if err := db.Table(DefaultTableName).Create(&earlierRow{ID: strings.Repeat("a", 64), UserID: "alice", ExpiresAt: 1}).Error; err != nil {
-			t.Fatal(err)
-		}
-		s, err := NewStore(db, Options{Key: testKey, CleanupInterval: -1})
-		if err == nil {
-			s.Close()
-			t.Fatal("NewStore accepted a table of the earlier layout")
-		}
-		if !strings.HasPrefix(err.Error(), "securesession/gorm: ") || !strings.Contains(err.Error(), "earlier version") {
-			t.Errorf("NewStore error %q does not explain", err)
-		}
-		var n int64
-		if err := db.Table(DefaultTableName).Count(&n).Error; err != nil || n != 1 {
-			t.Errorf("the earlier table was changed: %d rows, %v", n, err)
+		for table, row := range map[string]any{
+			"earlier_token_keyed": &tokenHashKeyed{ID: strings.Repeat("a", 64), UserID: "alice", ExpiresAt: 1},
+			"earlier_no_user_key": &withoutUserKey{Handle: strings.Repeat("b", 32), ID: strings.Repeat("a", 64), UserID: "alice", ExpiresAt: 1},
+		} {
+			if err := db.Table(table).AutoMigrate(row); err != nil {
+				t.Fatal(err)
+			}
+			if err := db.Table(table).Create(row).Error; err != nil {
+				t.Fatal(err)
+			}
+			s, err := NewStore(db, Options{Key: testKey, TableName: table, CleanupInterval: -1})
+			if err == nil {
+				s.Close()
+				t.Fatalf("NewStore accepted table %s of an earlier layout", table)
+			}
+			if !strings.HasPrefix(err.Error(), "securesession/gorm: ") || !strings.Contains(err.Error(), "earlier version") {
+				t.Errorf("NewStore error %q does not explain", err)
+			}
+			var n int64
+			if err := db.Table(table).Count(&n).Error; err != nil || n != 1 {
+				t.Errorf("the earlier table %s was changed: %d rows, %v", table, n, err)
+			}
+			if db.Migrator().HasColumn(table, "user_key") {
+				t.Errorf("NewStore migrated the earlier table %s", table)
+			}
 		}
 	})
 }

@@ -3,6 +3,7 @@ package gorm
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"database/sql"
 	"encoding/hex"
 	"errors"
@@ -306,6 +307,16 @@ func validHandle(h string) bool {
 	return true
 }
 
+// userKey returns what the per-user statements compare: the hex SHA-256
+// of the user ID's bytes. Comparing it is exact on every database,
+// whatever the collation of the column: two user IDs that differ in case,
+// in trailing or leading spaces or in Unicode normalisation have different
+// keys, and a key has no case, spaces or accents to fold.
+func userKey(userID string) string {
+	sum := sha256.Sum256([]byte(userID))
+	return hex.EncodeToString(sum[:])
+}
+
 // Find implements securesession.Backend with one query: a SELECT by the
 // token's keyed hash that also excludes expired rows. It leaves the hash
 // in Record.Opaque, so that the request's writes do not compute it again.
@@ -364,7 +375,7 @@ func (s *Store) Create(ctx context.Context, name string, rec *securesession.Reco
 	tok := token.New()
 	r := &rowRef{store: s, name: name, token: tok, id: s.hasher.Hex(name, tok), handle: newHandle(), userID: rec.UserID}
 	if err := s.retry(ctx, func() error {
-		return s.single.WithContext(ctx).Exec(s.sql.insert, r.handle, r.id, rec.UserID, rec.Values,
+		return s.single.WithContext(ctx).Exec(s.sql.insert, r.handle, r.id, rec.UserID, userKey(rec.UserID), rec.Values,
 			encTime(rec.Created), encTime(rec.AuthTime), encTime(rec.LastSeen), encTime(rec.Deadline),
 			encExpires(rec.Expires), rec.UserAgent, rec.IP).Error
 	}); err != nil {
@@ -391,7 +402,7 @@ func (s *Store) Update(ctx context.Context, name, tok string, rec *securesession
 		return "", fmt.Errorf("securesession/gorm: update: %w (%w)", securesession.ErrNoRecord, securesession.ErrInvalidToken)
 	}
 	form, where := r.where()
-	args := append([]any{rec.UserID, rec.Values, encTime(rec.Created), encTime(rec.AuthTime),
+	args := append([]any{rec.UserID, userKey(rec.UserID), rec.Values, encTime(rec.Created), encTime(rec.AuthTime),
 		encTime(rec.LastSeen), encTime(rec.Deadline), encExpires(rec.Expires), rec.UserAgent, rec.IP}, where...)
 	if err := s.updateLive(ctx, s.sql.update[form], args...); err != nil {
 		return "", err
@@ -467,17 +478,17 @@ func buildHotSQL(table string) hotSQL {
 	h := hotSQL{
 		find: "SELECT handle, user_id, data, created, auth_time, last_seen, deadline, expires_at, user_agent, ip FROM " +
 			table + where[0] + " LIMIT 1",
-		insert: "INSERT INTO " + table + " (handle, id, user_id, data, created, auth_time, last_seen, deadline," +
-			" expires_at, user_agent, ip) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+		insert: "INSERT INTO " + table + " (handle, id, user_id, user_key, data, created, auth_time, last_seen, deadline," +
+			" expires_at, user_agent, ip) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
 	}
 	for i, live := range where {
-		h.update[i] = "UPDATE " + table + " SET user_id = ?, data = ?, created = ?, auth_time = ?," +
+		h.update[i] = "UPDATE " + table + " SET user_id = ?, user_key = ?, data = ?, created = ?, auth_time = ?," +
 			" last_seen = ?, deadline = ?, expires_at = ?, user_agent = ?, ip = ?" + live
 		h.touch[i] = "UPDATE " + table + " SET last_seen = ?, expires_at = ?" + live
 		// Rotation moves the row to the new token in place. (MySQL applies
 		// an UPDATE's assignments from left to right; none of these reads
 		// a column another assigns.)
-		rotate := " id = ?, user_id = ?, data = ?, created = ?, auth_time = ?, last_seen = ?," +
+		rotate := " id = ?, user_id = ?, user_key = ?, data = ?, created = ?, auth_time = ?, last_seen = ?," +
 			" deadline = ?, expires_at = ?, user_agent = ?, ip = ?" + live
 		h.rotate[i] = "UPDATE " + table + " SET" + rotate
 		h.rotateToUser[i] = "UPDATE " + table + " SET handle = ?," + rotate
@@ -531,7 +542,7 @@ func (s *Store) Rotate(ctx context.Context, name, oldToken string, rec *securese
 		query = s.sql.rotateToUser[form]
 		args = append(args, next.handle)
 	}
-	args = append(args, next.id, rec.UserID, rec.Values, encTime(rec.Created),
+	args = append(args, next.id, rec.UserID, userKey(rec.UserID), rec.Values, encTime(rec.Created),
 		encTime(rec.AuthTime), encTime(rec.LastSeen), encTime(rec.Deadline), encExpires(rec.Expires),
 		rec.UserAgent, rec.IP)
 	args = append(args, where...)
@@ -583,7 +594,7 @@ func (s *Store) Delete(ctx context.Context, name, tok string) error {
 }
 
 // RevokeUser implements securesession.Backend with one DELETE of every row
-// of userID, under
+// of userID (exactly that user ID: see the package documentation), under
 // every cookie name, except the one keep names (the zero Ref keeps none).
 // Use it outside a request too, after a password change say. An empty
 // userID is rejected: it would end every anonymous session.
@@ -591,8 +602,8 @@ func (s *Store) RevokeUser(ctx context.Context, userID string, keep securesessio
 	if userID == "" {
 		return errors.New("securesession/gorm: RevokeUser: empty user ID (anonymous sessions cannot be revoked as a user)")
 	}
-	q := "user_id = ?"
-	args := []any{userID}
+	q := "user_key = ?"
+	args := []any{userKey(userID)}
 	if k, ok := s.ref(keep.Name, keep.Token, nil); ok {
 		q += " AND id <> ?"
 		args = append(args, k.id)
@@ -615,7 +626,7 @@ func (s *Store) ListUser(ctx context.Context, userID string) ([]securesession.Se
 		rows = rows[:0]
 		return s.tx(ctx).
 			Select("handle", "created", "auth_time", "last_seen", "expires_at", "user_agent", "ip").
-			Where("user_id = ? AND expires_at > ?", userID, now).
+			Where("user_key = ? AND expires_at > ?", userKey(userID), now).
 			Order("last_seen DESC").
 			Find(&rows).Error
 	})
@@ -651,7 +662,7 @@ func (s *Store) RevokeHandle(ctx context.Context, userID, handle string) error {
 	var n int64
 	if validHandle(handle) {
 		err := s.retry(ctx, func() error {
-			res := s.tx(ctx).Where("handle = ? AND user_id = ?", handle, userID).Delete(&sessionRow{})
+			res := s.tx(ctx).Where("handle = ? AND user_key = ?", handle, userKey(userID)).Delete(&sessionRow{})
 			n = res.RowsAffected
 			return res.Error
 		})

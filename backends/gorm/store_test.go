@@ -51,7 +51,7 @@ func TestNewStoreRejectsBadOptions(t *testing.T) {
 	}
 }
 
-func TestSchemaHasIndexesOnIDUserIDAndExpiresAt(t *testing.T) {
+func TestSchemaHasIndexesOnIDUserKeyAndExpiresAt(t *testing.T) {
 	eachDB(t, func(t *testing.T, db *gormdb.DB) {
 		for _, table := range []string{"", "custom_sessions"} {
 			s := newStore(t, db, Options{TableName: table})
@@ -59,7 +59,7 @@ func TestSchemaHasIndexesOnIDUserIDAndExpiresAt(t *testing.T) {
 			if !m.HasTable(s.table) {
 				t.Fatalf("table %s missing", s.table)
 			}
-			for _, idx := range []string{"idx_" + s.table + "_id", "idx_" + s.table + "_user_id", "idx_" + s.table + "_expires_at"} {
+			for _, idx := range []string{"idx_" + s.table + "_id", "idx_" + s.table + "_user_key", "idx_" + s.table + "_expires_at"} {
 				if !m.HasIndex(&sessionRow{}, idx) {
 					t.Errorf("index %s missing", idx)
 				}
