@@ -52,6 +52,9 @@ func Run(t *testing.T, newBackend Factory) {
 	checks = append(checks, headerChecks...)
 	checks = append(checks, cacheChecks...)
 	checks = append(checks, clearChecks...)
+	checks = append(checks, rotateRevokeChecks...)
+	checks = append(checks, exactUserChecks...)
+	checks = append(checks, handleChecks...)
 	for _, c := range checks {
 		t.Run(c.name, func(t *testing.T) { c.fn(t, newBackend) })
 	}
