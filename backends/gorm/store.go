@@ -98,10 +98,10 @@ type Options struct {
 // is left behind.
 const noEvictionTTL = 10 * 365 * 24 * time.Hour
 
-// Store keeps sessions in a table of any database GORM can open. It
-// implements securesession.Backend, securesession.Lister and gin-contrib's
-// sessions.Store. All its methods are safe for concurrent use; the Store
-// holds no per-request state.
+// Store keeps sessions in a table of a database opened with GORM (tested
+// on SQLite, PostgreSQL and MariaDB). It implements securesession.Backend,
+// securesession.Lister and gin-contrib's sessions.Store. All its methods
+// are safe for concurrent use; the Store holds no per-request state.
 type Store struct {
 	db      *gormdb.DB
 	single  *gormdb.DB // db without the default write transaction, with prepared statements
