@@ -60,8 +60,10 @@
 // Rotation (login, privilege change) is one UPDATE that moves the row to
 // the new token's hash in place: the row keeps its primary key, and so its
 // handle, and gets every other column from the new record. A rotation
-// that changes the user (a login as someone else) also gives the session a
-// new handle. This is what makes "log out everywhere" catch a session
+// that changes the user (a login on an anonymous session, or as someone
+// else) also gives the session a new handle, so that a handle always names
+// one user's session on one device; a rotation or re-login of the same
+// user keeps it. This is what makes "log out everywhere" catch a session
 // rotating at the same moment. A revocation is a DELETE by user_key (or by
 // handle and user_key); whichever statement reaches the row first, the
 // other then meets the same row:

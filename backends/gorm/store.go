@@ -509,10 +509,13 @@ func (r *rowRef) where() (int, []any) {
 // live row oldToken names to a fresh token: the row keeps its place and
 // its handle, so that a revocation running at the same moment finds it
 // under either token (see the package documentation). A rotation that
-// changes the user (a login, or a login as someone else) gives the
-// session a new handle as well. If the old session was logged out,
+// changes the user (a login on an anonymous session, or a login as
+// someone else) gives the session a new handle as well; a rotation or
+// re-login of the same user keeps it. If the old session was logged out,
 // revoked or expired since it was read, no row matches and Rotate returns
-// securesession.ErrNoRecord: it never brings the session back.
+// securesession.ErrNoRecord: it never brings the session back. When rec
+// does not carry the Opaque of a Find of oldToken, Rotate first reads the
+// row's handle and user with a SELECT.
 func (s *Store) Rotate(ctx context.Context, name, oldToken string, rec *securesession.Record) (string, error) {
 	if err := checkRecord(rec); err != nil {
 		return "", err
