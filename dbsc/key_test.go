@@ -55,6 +55,7 @@ func TestPublicReturnsACopy(t *testing.T) {
 	if !pub.Equal(ecKey().Public()) {
 		t.Fatal("Public is not the client's key")
 	}
+	//lint:ignore SA1019 the test mutates the returned key to prove it is a copy
 	pub.X.SetInt64(1)
 	if !ec.Public().(*ecdsa.PublicKey).Equal(ecKey().Public()) {
 		t.Fatal("changing the returned key changed the PublicKey")
