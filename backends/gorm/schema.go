@@ -21,6 +21,7 @@ import (
 //	expires_at  bigint       not null, indexed; max int64 = never
 //	user_agent  text
 //	ip          text
+//	binding     bytea        nullable: the DBSC device binding, NULL when unbound
 type sessionRow struct {
 	ID        string `gorm:"column:id;primaryKey;size:64"`
 	UserID    string `gorm:"column:user_id;size:255;not null;index"`
@@ -32,6 +33,9 @@ type sessionRow struct {
 	ExpiresAt int64  `gorm:"column:expires_at;not null;index"`
 	UserAgent string `gorm:"column:user_agent;not null"`
 	IP        string `gorm:"column:ip;not null"`
+	// Binding is nullable and last, so that AutoMigrate adds it to an
+	// existing table without a default and old rows read as unbound.
+	Binding []byte `gorm:"column:binding"`
 }
 
 func (s *Store) migrate() error {
@@ -53,6 +57,7 @@ func newRow(id string, rec *securesession.Record) sessionRow {
 		ExpiresAt: encExpires(rec.Expires),
 		UserAgent: rec.UserAgent,
 		IP:        rec.IP,
+		Binding:   rec.Binding,
 	}
 }
 
@@ -70,6 +75,9 @@ func (r *sessionRow) record() securesession.Record {
 	}
 	if len(r.Data) > 0 {
 		rec.Values = r.Data
+	}
+	if len(r.Binding) > 0 {
+		rec.Binding = r.Binding
 	}
 	return rec
 }

@@ -272,7 +272,7 @@ func (s *Store) Find(ctx context.Context, name, tok string) (securesession.Recor
 			return sql.ErrNoRows
 		}
 		return rows.Scan(&row.ID, &row.UserID, &row.Data, &row.Created, &row.AuthTime,
-			&row.LastSeen, &row.Deadline, &row.ExpiresAt, &row.UserAgent, &row.IP)
+			&row.LastSeen, &row.Deadline, &row.ExpiresAt, &row.UserAgent, &row.IP, &row.Binding)
 	})
 	if errors.Is(err, sql.ErrNoRows) {
 		return securesession.Record{}, false, nil
@@ -315,7 +315,7 @@ func (s *Store) Update(ctx context.Context, name, tok string, rec *securesession
 	}
 	row := newRow(id, rec)
 	if err := s.updateLive(ctx, s.sql.update, row.UserID, row.Data, row.Created, row.AuthTime,
-		row.LastSeen, row.Deadline, row.ExpiresAt, row.UserAgent, row.IP, id); err != nil {
+		row.LastSeen, row.Deadline, row.ExpiresAt, row.UserAgent, row.IP, row.Binding, id); err != nil {
 		return "", err
 	}
 	rec.Handle = id
@@ -368,20 +368,20 @@ type hotSQL struct {
 
 // args returns the row's values in rowColumns order, for the INSERT.
 func (r *sessionRow) args() []any {
-	return []any{r.ID, r.UserID, r.Data, r.Created, r.AuthTime, r.LastSeen, r.Deadline, r.ExpiresAt, r.UserAgent, r.IP}
+	return []any{r.ID, r.UserID, r.Data, r.Created, r.AuthTime, r.LastSeen, r.Deadline, r.ExpiresAt, r.UserAgent, r.IP, r.Binding}
 }
 
 // rowColumns lists sessionRow's columns in the order Find scans them and
 // the INSERT writes them.
-const rowColumns = "id, user_id, data, created, auth_time, last_seen, deadline, expires_at, user_agent, ip"
+const rowColumns = "id, user_id, data, created, auth_time, last_seen, deadline, expires_at, user_agent, ip, binding"
 
 func buildHotSQL(table string) hotSQL {
 	live := " WHERE id = ? AND expires_at > ?"
 	return hotSQL{
 		find:   "SELECT " + rowColumns + " FROM " + table + live + " LIMIT 1",
-		insert: "INSERT INTO " + table + " (" + rowColumns + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+		insert: "INSERT INTO " + table + " (" + rowColumns + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
 		update: "UPDATE " + table + " SET user_id = ?, data = ?, created = ?, auth_time = ?, last_seen = ?," +
-			" deadline = ?, expires_at = ?, user_agent = ?, ip = ?" + live,
+			" deadline = ?, expires_at = ?, user_agent = ?, ip = ?, binding = ?" + live,
 		touch: "UPDATE " + table + " SET last_seen = ?, expires_at = ?" + live,
 	}
 }
@@ -472,7 +472,7 @@ func (s *Store) ListUser(ctx context.Context, userID string) ([]securesession.Se
 	err := s.retry(ctx, func() error {
 		rows = rows[:0]
 		return s.tx(ctx).
-			Select("id", "created", "auth_time", "last_seen", "expires_at", "user_agent", "ip").
+			Select("id", "created", "auth_time", "last_seen", "expires_at", "user_agent", "ip", "binding").
 			Where("user_id = ? AND expires_at > ?", userID, now).
 			Order("last_seen DESC").
 			Find(&rows).Error
@@ -491,6 +491,7 @@ func (s *Store) ListUser(ctx context.Context, userID string) ([]securesession.Se
 			Expires:   decExpires(r.ExpiresAt),
 			UserAgent: r.UserAgent,
 			IP:        r.IP,
+			Binding:   r.Binding,
 		}
 	}
 	return out, nil
