@@ -50,6 +50,7 @@ func Run(t *testing.T, newBackend Factory) {
 	checks = append(checks, coreChecks...)
 	checks = append(checks, hardeningChecks...)
 	checks = append(checks, headerChecks...)
+	checks = append(checks, dbscChecks...)
 	for _, c := range checks {
 		t.Run(c.name, func(t *testing.T) { c.fn(t, newBackend) })
 	}
