@@ -125,7 +125,14 @@ func (b *binding) mac(expiry, key []byte) []byte {
 
 // boundValue returns the bound cookie value for key that expires at exp.
 func (b *binding) boundValue(key *dbsc.PublicKey, exp time.Time) string {
-	raw := binary.BigEndian.AppendUint64(nil, uint64(exp.Unix()))
+	// Rounded up to the second: the browser counts Max-Age from when it
+	// receives the cookie, so the server never refuses a cookie the
+	// browser still holds for valid.
+	secs := exp.Unix()
+	if exp.After(time.Unix(secs, 0)) {
+		secs++
+	}
+	raw := binary.BigEndian.AppendUint64(nil, uint64(secs))
 	raw = appendCompactKey(raw, key)
 	raw = append(raw, b.mac(raw[:8], raw[8:])...)
 	return b64.EncodeToString(raw)
