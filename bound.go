@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/gin-securesession/securesession/dbsc"
+	"github.com/gin-securesession/securesession/internal/cachehdr"
 	"github.com/gin-securesession/securesession/internal/cookiehdr"
 	"github.com/gin-securesession/securesession/internal/wire"
 )
@@ -425,7 +426,7 @@ func (s *session) issueBound(b *binding, key *dbsc.PublicKey, now time.Time) {
 	if v, err := dbsc.FormatChallenge(b.challenge, b.id); err == nil {
 		h.Set(dbsc.HeaderChallenge, v)
 	}
-	noStore(h)
+	cachehdr.NoStore(h)
 }
 
 // serveRefresh answers a refresh POST. Without a proof, or with a valid

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gin-securesession/securesession/internal/cachehdr"
 	"github.com/gin-securesession/securesession/internal/cookiehdr"
 )
 
@@ -38,7 +39,7 @@ func (s *session) setCookie(tok string, now time.Time) {
 	}
 	a.MaxAge = cookieMaxAge(life, &s.rec, now)
 	cookiehdr.Replace(h, a.Name, cookiehdr.String(&a, tok, now))
-	noStore(h)
+	cachehdr.NoStore(h)
 }
 
 // expireCookie sends the session cookie expired, with the attributes it
@@ -53,19 +54,43 @@ func (s *session) expireCookie(now time.Time) {
 	a := s.m.cfg.attrs(s.c.Request)
 	a.MaxAge = -1
 	cookiehdr.Replace(h, a.Name, cookiehdr.String(&a, "", now))
-	noStore(h)
+	cachehdr.NoStore(h)
 }
 
-// noStore marks a response that carries a session cookie as uncacheable:
-// a shared cache must never hand one user's Set-Cookie to another.
-func noStore(h http.Header) {
-	h.Set("Cache-Control", "no-store")
-	for _, v := range h["Vary"] {
-		if strings.Contains(strings.ToLower(v), "cookie") {
-			return
+// cacheHeaders applies the caching rules to the response headers at the
+// moment they go out, after the handler and the save had their say:
+//
+//   - a response that sets or expires the session cookie, or that answers
+//     a token-authenticated API request, is never cacheable: a shared
+//     cache must never hand one user's Set-Cookie or token to another, so
+//     whatever the handler set is replaced by no-store;
+//   - a response for a logged-in user gets no-store and Vary: Cookie, so
+//     that the browser does not show the page again from its cache or its
+//     back/forward cache after logout. Two exceptions keep a Cache-Control
+//     that the handler set: a handler that never used the session (a
+//     static file, whose content cannot depend on it), and, with
+//     Options.InsecureAllowCachingAuthenticated, any handler (Vary: Cookie
+//     is added);
+//   - any other response keeps the handler's headers.
+func (s *session) cacheHeaders() {
+	h := s.w.ResponseWriter.Header()
+	switch {
+	case s.viaHeader:
+		h.Set("Cache-Control", "no-store")
+	case cachehdr.SetsCookie(h, s.m.cfg.name):
+		cachehdr.NoStore(h)
+	case s.rec.UserID != "":
+		if h.Get("Cache-Control") != "" {
+			if !s.accessed {
+				return
+			}
+			if s.m.cfg.cacheAuthed {
+				cachehdr.VaryCookie(h)
+				return
+			}
 		}
+		cachehdr.NoStore(h)
 	}
-	h.Add("Vary", "Cookie")
 }
 
 // isLoopback reports whether host (a Host header, maybe with a port) names

@@ -23,8 +23,12 @@
 //   - unsafe cross-origin requests are refused with 403 using
 //     [net/http.CrossOriginProtection] (the SameSite=Lax cookie does not
 //     stop requests from sibling subdomains; this does);
-//   - responses that set the cookie carry Cache-Control: no-store and
-//     Vary: Cookie;
+//   - every response that sets or expires the cookie, and every response
+//     for a logged-in user, carries Cache-Control: no-store and
+//     Vary: Cookie, enforced as the headers go out whatever the handler
+//     set, so that no cache (the browser's Back button included) shows a
+//     private page after logout. A response with Set-Cookie is never
+//     cacheable; for the rest see Options.InsecureAllowCachingAuthenticated;
 //   - a backend outage stops the request with 503 through
 //     Options.ErrorHandler (a *[BackendError]); it is never turned into an
 //     anonymous session, which would be a silent logout.
@@ -46,9 +50,9 @@
 // cookie with exactly the attributes it was issued with; a replayed copy of
 // the old cookie is then anonymous. [LogoutEverywhere] ends every session
 // of the user, and [LogoutOthers] every session but the current one (after
-// a password change). gin-contrib's idiom
-// session.Options(sessions.Options{MaxAge: -1}) followed by Save is a full
-// logout too.
+// a password change). gin-contrib's idioms session.Clear() and
+// session.Options(sessions.Options{MaxAge: -1}), each followed by Save,
+// are full logouts too.
 //
 // [UserID] and [AuthTime] read the current session; [ListSessions] and
 // [RevokeSession] serve a "your active sessions" page on backends that
@@ -56,9 +60,9 @@
 //
 // # Backends
 //
-// A [Backend] is a gin-contrib sessions.Store plus the operations above.
-// The contract is written in its method comments. Three ship with the
-// module:
+// A [Backend] is the seven operations the middleware calls; the contract
+// is written in its method comments, and a backend that can enumerate a
+// user's sessions also implements [Lister]. Four ship with the module:
 //
 //   - backends/cookie: the session sealed into the cookie with
 //     XChaCha20-Poly1305, no server state. It cannot revoke a copied cookie
@@ -67,9 +71,12 @@
 //     servers, with per-user revocation in one round trip.
 //   - backends/gorm: any GORM database, with per-user listing and
 //     revocation and a stoppable expiry sweeper.
+//   - backends/memory: this process's memory; the reference
+//     implementation of the contract, for tests and single-instance apps.
 //
 // Each runs the shared conformance suite in backends/backendtest in one
-// line; a third-party backend can run it too.
+// line; a third-party backend can run it too. [NewGinContribStore] serves
+// any Backend as a plain gin-contrib sessions.Store.
 //
 // # Events and logging
 //
@@ -132,6 +139,11 @@
 // cross-origin check covers unsafe methods only), HTTPS and HSTS in
 // production, and choosing timeouts that fit the application's risk.
 //
-// See the OWASP Session Management Cheat Sheet and OWASP ASVS chapter V3
-// (4.0.3) / V7 (5.0) for the requirements these defaults follow.
+// See the [OWASP Session Management Cheat Sheet] and [OWASP ASVS] chapter
+// V3 (4.0.3) / V7 (5.0) for the requirements these defaults follow, and
+// [NIST SP 800-63B-4] for the timeouts of authenticated sessions.
+//
+// [OWASP Session Management Cheat Sheet]: https://cheatsheetseries.owasp.org/cheatsheets/Session_Management_Cheat_Sheet.html
+// [OWASP ASVS]: https://owasp.org/www-project-application-security-verification-standard/
+// [NIST SP 800-63B-4]: https://pages.nist.gov/800-63-4/sp800-63b.html
 package securesession

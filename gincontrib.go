@@ -11,6 +11,7 @@ import (
 	"github.com/gin-contrib/sessions"
 	gsessions "github.com/gorilla/sessions"
 
+	"github.com/gin-securesession/securesession/internal/cachehdr"
 	"github.com/gin-securesession/securesession/internal/cookiehdr"
 	"github.com/gin-securesession/securesession/internal/values"
 )
@@ -27,10 +28,18 @@ import (
 // on every cookie (Secure dropped only as Options.InsecureAllowHTTP
 // allows), SameSite=Lax and Path=/ unless set otherwise; logout through
 // session.Options(sessions.Options{MaxAge: -1}) deleting the server record
-// and expiring the cookie with its full attributes. What it cannot do is
-// what gin-contrib's API has no words for: login rotation, failing closed on
-// an outage (gin-contrib logs the error and carries on), cross-origin
-// protection, saving without Save. For those, use New.
+// and expiring the cookie with its full attributes; Cache-Control: no-store
+// and Vary: Cookie on every response whose Save sets or expires the cookie.
+//
+// What it cannot do is what gin-contrib's API has no words for: login
+// rotation, failing closed on an outage (gin-contrib logs the error and
+// carries on), cross-origin protection, saving without Save, and caching
+// rules for responses that do not Save. gin-contrib's Sessions middleware
+// hands a store the request but never the response before the handler
+// writes it, so Get cannot mark a read-only response for a logged-in user
+// no-store, and a Cache-Control the handler sets after Save replaces the
+// store's: an application on this path must send Cache-Control: no-store on
+// its private pages itself. For all of those, use New.
 //
 // A GinContribStore is safe for concurrent use; Options may be called
 // while requests are served.
@@ -137,7 +146,10 @@ func (s *GinContribStore) New(r *http.Request, name string) (*gsessions.Session,
 }
 
 // Save writes the session and its cookie. With Options.MaxAge < 0 it
-// deletes the server record and expires the cookie instead.
+// deletes the server record and expires the cookie instead, and so it does
+// after gin-contrib's Clear (which deletes every value, the store's state
+// included): Clear followed by Save is a logout, and values set after
+// Clear start a new session under a new token.
 func (s *GinContribStore) Save(r *http.Request, w http.ResponseWriter, sess *gsessions.Session) error {
 	cfg := s.cfg
 	ctx := r.Context()
@@ -146,30 +158,52 @@ func (s *GinContribStore) Save(r *http.Request, w http.ResponseWriter, sess *gse
 	if st != nil && st.err != nil {
 		return fmt.Errorf("securesession: session %q was not loaded, refusing to overwrite it: %w", name, st.err)
 	}
-	if st == nil && sess.ID != "" {
-		// The application cleared Values (and our state with it); the
-		// request cookie still names the session.
-		if tok, ok := cookiehdr.Get(r.Header, name); ok {
-			st = &compatState{token: tok}
-		}
-	}
 	attrs, err := s.attrs(r, name, sess.Options)
 	if err != nil {
 		return err
 	}
 	now := cfg.now()
-	if attrs.MaxAge < 0 {
-		if st != nil && st.token != "" {
-			if err := s.b.Delete(ctx, name, st.token); err != nil && !errors.Is(err, ErrCannotRevoke) {
+	// A stored session whose state is gone was cleared: every value was
+	// deleted, so the tokens that name it are those of the request's
+	// cookie and of a Set-Cookie already written in this request.
+	cleared := st == nil && sess.ID != ""
+	if cleared || attrs.MaxAge < 0 {
+		var toks []string
+		var old Record
+		if st != nil {
+			toks, old = append(toks, st.token), st.rec
+		}
+		if cleared {
+			if tok, ok := cookiehdr.Get(r.Header, name); ok {
+				toks = append(toks, tok)
+			}
+			toks = append(toks, issuedToken(w.Header(), name))
+			old.Handle = sess.ID
+		}
+		ended := false
+		for _, tok := range toks {
+			if tok == "" {
+				continue
+			}
+			err := s.b.Delete(ctx, name, tok)
+			if err != nil && !errors.Is(err, ErrCannotRevoke) && !errors.Is(err, ErrInvalidToken) {
 				return fmt.Errorf("securesession: delete session %q: %w", name, backendErr("delete", err))
 			}
-			cfg.emit(ctx, Event{Kind: EventLoggedOut, Session: shortHandle(st.rec.Handle), UserID: st.rec.UserID})
+			ended = true
 		}
-		clear(sess.Values)
+		if ended {
+			cfg.emit(ctx, Event{Kind: EventLoggedOut, Session: shortHandle(old.Handle), UserID: old.UserID})
+		}
+		delete(sess.Values, stateKey{})
 		sess.ID = ""
-		cookiehdr.Replace(w.Header(), name, cookiehdr.String(&attrs, "", now))
-		noStore(w.Header())
-		return nil
+		if attrs.MaxAge < 0 || len(sess.Values) == 0 {
+			clear(sess.Values)
+			attrs.MaxAge = -1
+			cookiehdr.Replace(w.Header(), name, cookiehdr.String(&attrs, "", now))
+			cachehdr.NoStore(w.Header())
+			return nil
+		}
+		st = nil // the values set after Clear: a new session, below
 	}
 	m := make(map[any]any, len(sess.Values))
 	for k, v := range sess.Values {
@@ -210,11 +244,22 @@ func (s *GinContribStore) Save(r *http.Request, w http.ResponseWriter, sess *gse
 		return fmt.Errorf("securesession: session %q: cookie is %d bytes, over the %d-byte limit: %w", name, size, MaxCookieSize, ErrTooLarge)
 	}
 	cookiehdr.Replace(w.Header(), name, cookiehdr.String(&attrs, tok, now))
-	noStore(w.Header())
+	cachehdr.NoStore(w.Header())
 	sess.ID = rec.Handle
 	sess.IsNew = false
 	sess.Values[stateKey{}] = &compatState{token: tok, rec: rec}
 	return nil
+}
+
+// issuedToken returns the value of a Set-Cookie for name in h, or "".
+func issuedToken(h http.Header, name string) string {
+	for _, line := range h["Set-Cookie"] {
+		if len(line) > len(name) && line[len(name)] == '=' && line[:len(name)] == name {
+			v, _, _ := strings.Cut(line[len(name)+1:], ";")
+			return v
+		}
+	}
+	return ""
 }
 
 // attrs returns the cookie attributes for a response to r: the

@@ -126,8 +126,17 @@ func ListSessions(c *gin.Context) ([]SessionInfo, error) {
 }
 
 // RevokeSession ends the current user's session whose Handle is handle
-// (from ListSessions). A handle of another user's session is ignored. If
-// it is the request's own session, this is Logout.
+// (from ListSessions). A session's handle survives its rotations, so the
+// session ends even if it was rotated since the list was shown. If it is
+// the request's own session, this is Logout.
+//
+// If no session of the current user has that handle (it ended already,
+// it belongs to another user, or handle is not one), RevokeSession
+// returns an error wrapping ErrNoRecord and nothing is revoked: tell the
+// user the session had already ended. This is not a *BackendError. It
+// returns ErrNotLoggedIn for an anonymous session, ErrCannotList if the
+// backend does not implement Lister, and a *BackendError if the backend
+// failed.
 func RevokeSession(c *gin.Context, handle string) error {
 	s, err := loggedIn(c)
 	if err != nil {
@@ -139,7 +148,9 @@ func RevokeSession(c *gin.Context, handle string) error {
 	if handle == s.rec.Handle {
 		return Logout(c)
 	}
-	if err := s.m.lister.RevokeHandle(c.Request.Context(), s.rec.UserID, handle); err != nil {
+	if err := s.m.lister.RevokeHandle(c.Request.Context(), s.rec.UserID, handle); errors.Is(err, ErrNoRecord) {
+		return fmt.Errorf("securesession: RevokeSession: already ended: %w", err)
+	} else if err != nil {
 		return s.report(backendErr("revoke", err))
 	}
 	s.m.cfg.emit(c.Request.Context(), Event{Kind: EventRevoked, Session: shortHandle(handle), UserID: s.rec.UserID, Reason: "one session"})

@@ -2,8 +2,11 @@ package securesession
 
 import (
 	"errors"
+	"log/slog"
+	"net"
 	"net/http"
 	"strings"
+	"sync"
 
 	"github.com/gin-contrib/sessions"
 	"github.com/gin-gonic/gin"
@@ -26,7 +29,16 @@ import (
 //     gin-contrib's usual accessor;
 //   - saves a changed session before the response headers go out, whether
 //     or not the handler called Save, and records activity for the idle
-//     timeout (throttled by Options.TouchInterval).
+//     timeout (throttled by Options.TouchInterval);
+//   - as the response headers go out, marks the response
+//     Cache-Control: no-store and Vary: Cookie if it sets or expires the
+//     session cookie (always, whatever the handler set) or if the session
+//     has a logged-in user, so that neither the browser's cache, nor its
+//     Back button, nor a shared cache shows a private page again after
+//     logout (OWASP ASVS 5.0 14.3.2). A handler that never uses the
+//     session (a static file) keeps a Cache-Control it set, and so does
+//     every handler with Options.InsecureAllowCachingAuthenticated; other
+//     responses keep the handler's caching headers.
 //
 // A request that carries no session and whose handler stores nothing gets
 // no cookie and causes no backend write. The returned handler is safe for
@@ -48,6 +60,8 @@ type middleware struct {
 	b      Backend
 	lister Lister
 	cfg    *config
+
+	proxyCheck sync.Once // the RecordClientInfo check of the engine
 }
 
 // handle is the request entry: it picks the credential, checks the origin,
@@ -55,6 +69,9 @@ type middleware struct {
 func (m *middleware) handle(c *gin.Context) {
 	cfg := m.cfg
 	ctx := c.Request.Context()
+	if cfg.recordClient {
+		m.proxyCheck.Do(func() { m.checkClientIPSource(c) })
+	}
 	cookieTok, hasCookie := cookiehdr.Get(c.Request.Header, cfg.name)
 	var bearerTok string
 	var hasBearer bool
@@ -104,10 +121,44 @@ func (m *middleware) handle(c *gin.Context) {
 	c.Writer = &s.w
 	c.Next()
 	c.Writer = s.w.ResponseWriter
-	if s.viaHeader && !c.Writer.Written() {
-		c.Writer.Header().Set("Cache-Control", "no-store")
-	}
 	s.autoSave(!c.Writer.Written())
+	if !c.Writer.Written() {
+		// Nothing was written: gin sends the headers after the last
+		// handler returns, so this is the last moment to set them.
+		s.cacheHeaders()
+	}
+}
+
+// Addresses for the client-IP probe, from the documentation ranges (RFC
+// 5737): no deployment lists probePeer as its proxy.
+const (
+	probePeer   = "192.0.2.1:4711"
+	probeClient = "198.51.100.7"
+)
+
+// checkClientIPSource logs a warning if the engine serving c takes the
+// client IP that RecordClientInfo records from X-Forwarded-For or
+// X-Real-IP whoever sends them, which is gin's default until
+// engine.SetTrustedProxies is called. gin does not expose the trusted
+// proxies, so it asks the engine: a probe request from a peer no one
+// lists as a proxy, with a forged header, through c's engine.
+func (m *middleware) checkClientIPSource(c *gin.Context) {
+	if la, ok := c.Request.Context().Value(http.LocalAddrContextKey).(net.Addr); ok && strings.HasPrefix(la.Network(), "unix") {
+		return // gin trusts a Unix socket's peer, a local proxy, by design
+	}
+	probe := c.Copy()
+	probe.Request = &http.Request{
+		RemoteAddr: probePeer,
+		Header:     http.Header{"X-Forwarded-For": {probeClient}, "X-Real-Ip": {probeClient}},
+	}
+	if probe.ClientIP() != probeClient {
+		return
+	}
+	m.cfg.logger.LogAttrs(c.Request.Context(), slog.LevelWarn,
+		"securesession: Options.RecordClientInfo records gin's ClientIP, and this engine trusts "+
+			"X-Forwarded-For and X-Real-IP from any peer: a client chooses the IP address recorded with "+
+			"its session and shown on an active-sessions page. Call engine.SetTrustedProxies with the "+
+			"addresses of your reverse proxies, or with nil if there is none")
 }
 
 // TokenHeader is the response header that carries a session's new token to

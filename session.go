@@ -101,11 +101,31 @@ func (s *session) Delete(key any) {
 	}
 }
 
+// Clear ends the session, as Logout does, so that gin-contrib's logout
+// idiom session.Clear(); session.Save() logs the user out: the user and
+// the values are dropped, the server record is deleted, and the cookie is
+// expired with the attributes it was issued with. Values set after Clear
+// in the same request start a new anonymous session. If the record cannot
+// be deleted, the session is left as it was and the next save (Save, or
+// the automatic one) tries again and reports the failure; Save returns
+// ErrHeadersWritten if Clear came after the response headers.
 func (s *session) Clear() {
-	v := s.values()
-	if len(v) > 0 {
-		clear(v)
-		s.changed()
+	s.accessed = true
+	if s.w.Written() {
+		s.wantLogout() // Save reports ErrHeadersWritten
+		return
+	}
+	if err := s.logout(); err != nil {
+		s.wantLogout() // retried, and reported, at the save
+	}
+}
+
+// wantLogout makes the next save a logout; it reopens the automatic save
+// after a refused explicit Save.
+func (s *session) wantLogout() {
+	s.want = wantLogout
+	if s.phase == phaseRefused {
+		s.phase = phaseOpen
 	}
 }
 
@@ -148,10 +168,7 @@ func (s *session) Options(o sessions.Options) {
 	s.accessed = true
 	switch {
 	case o.MaxAge < 0:
-		s.want = wantLogout
-		if s.phase == phaseRefused {
-			s.phase = phaseOpen
-		}
+		s.wantLogout()
 	case o.MaxAge > 0:
 		s.maxAge = min(o.MaxAge, int(MaxCookieLifetime/time.Second))
 		s.changed()

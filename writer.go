@@ -10,7 +10,8 @@ import (
 
 // respWriter saves the session before the first byte of the response
 // header goes out, so that a handler that forgets Save still persists its
-// changes and gets its cookie.
+// changes and gets its cookie, and then applies the caching rules to the
+// headers as they are about to be sent.
 type respWriter struct {
 	gin.ResponseWriter
 	s *session
@@ -21,12 +22,10 @@ func (w *respWriter) beforeHeaders() {
 	if w.ResponseWriter.Written() {
 		return
 	}
-	if s.viaHeader {
-		// A response to a token-authenticated request is private to that
-		// client whatever the handler said.
-		w.ResponseWriter.Header().Set("Cache-Control", "no-store")
+	s.autoSave(true) // may write the error response, through here
+	if !w.ResponseWriter.Written() {
+		s.cacheHeaders()
 	}
-	s.autoSave(true)
 }
 
 // dropBody reports whether the handler's body must be discarded because

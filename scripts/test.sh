@@ -13,6 +13,7 @@ cd "$(dirname "$0")/.."
 need=()
 command -v memcached >/dev/null 2>&1 || need+=(memcached)
 compgen -G '/usr/lib/postgresql/*/bin/postgres' >/dev/null || need+=(postgresql)
+{ [ -x /usr/sbin/mariadbd ] && command -v mariadb-install-db >/dev/null 2>&1; } || need+=(mariadb-server)
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 if ((${#need[@]})); then
   echo "==> installing ${need[*]}"

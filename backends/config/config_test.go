@@ -2,6 +2,7 @@ package config_test
 
 import (
 	"encoding/base64"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
@@ -23,8 +24,8 @@ func TestMain(m *testing.M) {
 }
 
 var (
-	key1 = []byte("0123456789abcdef0123456789ABCDEF")
-	key2 = []byte("fedcba9876543210FEDCBA9876543210")
+	key1, _ = hex.DecodeString("60e825f471a1a205cc32019a9331fcb841503ffc058715f19da31db69b7702f9")
+	key2, _ = hex.DecodeString("07914dc59b9a414acf5764fd9734a4f191be04ff653fb22db9084aee6597b83b")
 )
 
 // secret appears in connection strings below; it must never reach an error

@@ -169,9 +169,15 @@ func (h handlers) sessions(c *gin.Context) {
 }
 
 func (h handlers) revoke(c *gin.Context) {
-	// A handle is not a credential, and RevokeSession ignores a handle
-	// that belongs to another user.
-	if err := securesession.RevokeSession(c, c.PostForm("handle")); err != nil {
+	// A handle is not a credential: RevokeSession ends only the current
+	// user's sessions, and reports ErrNoRecord for any other handle.
+	err := securesession.RevokeSession(c, c.PostForm("handle"))
+	if errors.Is(err, securesession.ErrNoRecord) {
+		flash(c, "That session had already ended.")
+		redirect(c, "/sessions")
+		return
+	}
+	if err != nil {
 		serverError(c, err)
 		return
 	}
