@@ -168,6 +168,15 @@ type Record struct {
 	// to backends, which must store it byte for byte.
 	Values []byte
 
+	// Binding is the session's device binding (DBSC, see
+	// Options.DeviceBinding), encoded by the middleware: nil for a session
+	// that is not bound. Like Values it is opaque to backends, which must
+	// store it byte for byte and return it from Find; Update, Rotate and
+	// Create carry it, and Touch must leave the stored one as it is. It
+	// holds a per-session secret, so a backend keeps it as private as the
+	// values (the cookie backend seals it into the cookie).
+	Binding []byte
+
 	// UserAgent and IP are optional client metadata for a "your active
 	// sessions" page, set when Options.RecordClientInfo is true.
 	UserAgent string // the client's User-Agent, at most 512 bytes
@@ -193,6 +202,17 @@ type SessionInfo struct {
 	Expires   time.Time // when it ends without further activity
 	UserAgent string    // recorded with Options.RecordClientInfo, else ""
 	IP        string    // recorded with Options.RecordClientInfo, else ""
+
+	// Binding is the record's Binding, which a Lister copies so that
+	// ListSessions can tell bound sessions apart (a Lister that leaves it
+	// nil reports every session unbound). ListSessions sets DeviceBound
+	// from it and then clears it: the application never sees it.
+	Binding []byte
+
+	// DeviceBound is true for a session whose device registered a DBSC
+	// key (see Options.DeviceBinding); set by ListSessions, never by a
+	// backend.
+	DeviceBound bool
 
 	// Current is true for the session of the request that asked; set by
 	// ListSessions, never by a backend.

@@ -61,6 +61,10 @@ func (s *session) commit(canSetCookie bool) error {
 				s.dirty = false // nothing to store: no session is created
 				return nil
 			}
+			if s.held {
+				s.dirty = false // never replace a held bound session's cookie (bound.go)
+				return nil
+			}
 			if !canSetCookie {
 				return ErrHeadersWritten
 			}
@@ -125,6 +129,7 @@ func (s *session) writePending(canSetCookie bool) error {
 	rec.Values = enc
 	cfg.seen(&rec, now)
 	s.clientInfo(&rec)
+	offer := s.offerBinding(&rec, p.op)
 	ctx := s.c.Request.Context()
 	var tok string
 	if p.oldToken != "" {
@@ -155,6 +160,7 @@ func (s *session) writePending(canSetCookie bool) error {
 	s.pending = nil
 	s.token, s.rec, s.dirty = tok, rec, false
 	s.setCookie(tok, now)
+	s.sendOffer(offer)
 	kind := EventRotated
 	if p.oldHandle == "" {
 		kind = EventCreated
@@ -243,8 +249,10 @@ func (s *session) logout() error {
 	now := s.now()
 	had := s.token != "" || s.carried || s.pending != nil
 	s.reset()
+	s.held = false
 	if had {
 		s.expireCookie(now)
+		s.expireBound()
 		if cfg.clearSiteDataHdr != "" {
 			s.w.ResponseWriter.Header().Set("Clear-Site-Data", cfg.clearSiteDataHdr)
 		}

@@ -85,6 +85,46 @@
 // identify a session by its backend Handle or a keyed hash, never by the
 // token, which is a bearer credential.
 //
+// # Device-bound sessions (DBSC)
+//
+// Options.DeviceBinding binds logged-in browser sessions to the device
+// with Device Bound Session Credentials (package
+// [github.com/gin-securesession/securesession/dbsc] has the protocol). The
+// login response offers a registration; the middleware answers the
+// browser's registration and refresh POSTs itself, before the handlers
+// (they pass the cross-origin check: Chromium sends them same-origin,
+// with the session cookie). Once the device has registered its key, a
+// request needs a valid, unexpired bound cookie besides the session
+// cookie, or it is anonymous: the record is kept, so the device can
+// refresh, and nothing the handlers store then replaces its session
+// cookie. Browsers without DBSC never register and keep unbound sessions;
+// DeviceBound, RequireDeviceBound and SessionInfo.DeviceBound tell them
+// apart, and DeviceBinding.BoundIdleTimeout and BoundAbsoluteTimeout may
+// give bound sessions longer limits.
+//
+// The state lives in Record.Binding, so a bound request costs no extra
+// I/O: the DBSC session identifier, the key, the outstanding challenge,
+// and a per-session random seed. The bound cookie is its expiry and the
+// key under an HMAC keyed by the seed, so it needs no server key and no
+// per-refresh state: a write racing a refresh cannot invalidate the cookie
+// just issued, and a write that undoes the registration (on the cookie
+// backend the login redirect's re-sealed cookie can arrive after the
+// registration's) is healed by the next request, whose bound cookie
+// carries the key back. A refresh answer sends the next challenge ahead,
+// so a refresh is one signed POST and one write; a stale challenge with a
+// valid signature (two tabs) gets a fresh one, never a logout; a refresh
+// of a session that ended gets {"continue":false}.
+//
+// Rotate keeps the binding (the key moves with the session); Login starts
+// an unbound session and offers a new registration. Logout, log out
+// everywhere, revocation and expiry end the binding with the record, and
+// Logout expires the bound cookie with its attributes. For 15 seconds
+// after a registration a request without any bound cookie still passes,
+// because Chromium sends the login redirect before applying the
+// registration's cookie. DBSC needs HTTPS: no registration is offered on
+// the plain-HTTP requests InsecureAllowHTTP allows. The Authorization
+// header transport and the gin-contrib adapter take no part.
+//
 // # Concurrency
 //
 // The handler New returns, every Backend and the cookie revocation stores

@@ -39,6 +39,22 @@ const (
 	EventBackendError
 	// EventCrossOriginDenied: an unsafe cross-origin request was refused.
 	EventCrossOriginDenied
+	// EventBound: a device registered its DBSC key for the session (see
+	// Options.DeviceBinding); Reason names the algorithm.
+	EventBound
+	// EventBoundRefreshed: a device proved its key and got a new bound
+	// cookie.
+	EventBoundRefreshed
+	// EventBoundRefused: a request carried the session cookie of a bound
+	// session without a valid, unexpired bound cookie and continued
+	// anonymous (Reason says what was wrong), or a refresh named a DBSC
+	// session that has ended. A copied cookie jar used elsewhere looks
+	// like this.
+	EventBoundRefused
+	// EventBoundProofRefused: a registration or refresh proof failed
+	// verification; Reason is "register: " or "refresh: " and the
+	// dbsc.Reason. A wrong key or a forged proof looks like this.
+	EventBoundProofRefused
 )
 
 var eventNames = [...]string{
@@ -52,6 +68,10 @@ var eventNames = [...]string{
 	EventUnknown:           "unknown",
 	EventBackendError:      "backend_error",
 	EventCrossOriginDenied: "cross_origin_denied",
+	EventBound:             "bound",
+	EventBoundRefreshed:    "bound_refreshed",
+	EventBoundRefused:      "bound_refused",
+	EventBoundProofRefused: "bound_proof_refused",
 }
 
 // String returns the event's stable name, e.g. "logged_out".
@@ -64,9 +84,9 @@ func (k EventKind) String() string {
 
 func (k EventKind) level() slog.Level {
 	switch k {
-	case EventCreated, EventUnknown:
+	case EventCreated, EventUnknown, EventBoundRefreshed:
 		return slog.LevelDebug
-	case EventRejected, EventCrossOriginDenied:
+	case EventRejected, EventCrossOriginDenied, EventBoundRefused, EventBoundProofRefused:
 		return slog.LevelWarn
 	case EventBackendError:
 		return slog.LevelError

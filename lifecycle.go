@@ -10,7 +10,7 @@ func (cfg *config) expiry(rec *Record, now time.Time) EventKind {
 	switch {
 	case !now.Before(rec.Deadline):
 		return EventExpiredAbsolute
-	case !now.Before(rec.LastSeen.Add(cfg.idle)):
+	case !now.Before(rec.LastSeen.Add(cfg.idleOf(rec))):
 		return EventExpiredIdle
 	}
 	return 0
@@ -31,7 +31,7 @@ func (cfg *config) newRecord(userID string, now time.Time) Record {
 // earlier of the idle timeout and the absolute deadline.
 func (cfg *config) seen(rec *Record, now time.Time) {
 	rec.LastSeen = now
-	rec.Expires = now.Add(cfg.idle)
+	rec.Expires = now.Add(cfg.idleOf(rec))
 	if rec.Deadline.Before(rec.Expires) {
 		rec.Expires = rec.Deadline
 	}
@@ -53,4 +53,13 @@ func cookieMaxAge(life time.Duration, rec *Record, now time.Time) int {
 		life = rem
 	}
 	return max(int((life+time.Second/2)/time.Second), 1) // nearest second; the server enforces the exact deadline
+}
+
+// idleOf returns rec's idle timeout: DeviceBinding.BoundIdleTimeout once
+// its device has registered a key, Options.IdleTimeout otherwise.
+func (cfg *config) idleOf(rec *Record) time.Duration {
+	if cfg.bind != nil && cfg.bind.idle != cfg.idle && len(rec.Binding) > 0 && bindingRegistered(rec.Binding) {
+		return cfg.bind.idle
+	}
+	return cfg.idle
 }

@@ -119,6 +119,8 @@ func ListSessions(c *gin.Context) ([]SessionInfo, error) {
 	}
 	for i := range list {
 		list[i].Current = list[i].Handle == s.rec.Handle
+		list[i].DeviceBound = bindingRegistered(list[i].Binding)
+		list[i].Binding = nil // holds the session's bound-cookie secret
 	}
 	return list, nil
 }

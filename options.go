@@ -205,6 +205,18 @@ type Options struct {
 	// Now is the clock. Default time.Now. Tests inject a clock to check
 	// timeouts without sleeping.
 	Now func() time.Time
+
+	// DeviceBinding, if set, binds logged-in browser sessions to the
+	// device with Device Bound Session Credentials (DBSC): the login
+	// response offers a registration, the middleware serves the
+	// registration and refresh endpoints, and once a device has
+	// registered its key, the session cookie alone no longer
+	// authenticates: a request also needs the short-lived bound cookie
+	// that only the key holder can renew. Browsers without DBSC never
+	// register and keep unbound sessions. DBSC needs HTTPS; with
+	// InsecureAllowHTTP no registration is offered over plain HTTP.
+	// Default nil: off. See DeviceBinding.
+	DeviceBinding *DeviceBinding
 }
 
 // config is Options validated and compiled; it never changes after New.
@@ -232,7 +244,8 @@ type config struct {
 	hostPrefixed     bool
 	securePrefixed   bool
 	clearSiteDataHdr string
-	cacheAuthed      bool // InsecureAllowCachingAuthenticated
+	cacheAuthed      bool        // InsecureAllowCachingAuthenticated
+	bind             *bindConfig // nil: DBSC off
 }
 
 func (o *Options) compile() (*config, error) {
@@ -357,6 +370,10 @@ func (o *Options) compile() (*config, error) {
 	}
 	if c.clearSiteData {
 		c.clearSiteDataHdr = `"cache", "storage"`
+	}
+	var err error
+	if c.bind, err = o.DeviceBinding.compile(c); err != nil {
+		return nil, err
 	}
 	return c, nil
 }

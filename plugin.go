@@ -114,6 +114,10 @@ func (m *middleware) handle(c *gin.Context) {
 	c.Set(sessions.DefaultKey, s)
 	s.w.ResponseWriter = c.Writer
 	s.w.s = s
+	if cfg.bind != nil && s.bindRequest() {
+		c.Abort() // a DBSC endpoint, answered
+		return
+	}
 	c.Writer = &s.w
 	c.Next()
 	c.Writer = s.w.ResponseWriter

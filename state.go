@@ -30,6 +30,8 @@ type session struct {
 	accessed  bool // the handler read or wrote the session
 	dirty     bool // values changed since the last save
 	broken    bool // stored values could not be decoded; never overwrite them
+	bound     bool // DBSC: this request carried a valid bound cookie (bound.go)
+	held      bool // DBSC: a bound session came without one; the request is anonymous
 }
 
 // want is a change the next save must make beyond writing changed values.
@@ -103,6 +105,7 @@ func (s *session) changed() {
 func (s *session) reset() {
 	s.token, s.rec, s.vals, s.pending = "", Record{}, nil, nil
 	s.dirty, s.want, s.broken, s.maxAge = false, wantNothing, false, 0
+	s.bound = false
 }
 
 // report emits a backend-error event for err if it is a *BackendError

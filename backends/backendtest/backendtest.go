@@ -55,6 +55,7 @@ func Run(t *testing.T, newBackend Factory) {
 	checks = append(checks, rotateRevokeChecks...)
 	checks = append(checks, exactUserChecks...)
 	checks = append(checks, handleChecks...)
+	checks = append(checks, dbscChecks...)
 	for _, c := range checks {
 		t.Run(c.name, func(t *testing.T) { c.fn(t, newBackend) })
 	}

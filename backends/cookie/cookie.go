@@ -218,7 +218,7 @@ func appendAD(b, kid []byte, name string) []byte {
 // seal returns the cookie value for rec under handle.
 func (s *Store) seal(name string, st *state, rec *securesession.Record) (string, error) {
 	k := &s.keys[0]
-	buf := make([]byte, headerLen, headerLen+handleLen+96+len(rec.Values)+len(rec.UserID)+len(rec.UserAgent)+chacha20poly1305.Overhead)
+	buf := make([]byte, headerLen, headerLen+handleLen+96+len(rec.Values)+len(rec.Binding)+len(rec.UserID)+len(rec.UserAgent)+len(rec.IP)+chacha20poly1305.Overhead)
 	buf[0] = version
 	copy(buf[1:], k.id[:])
 	rand.Read(buf[1+kidLen : headerLen])
@@ -228,7 +228,9 @@ func (s *Store) seal(name string, st *state, rec *securesession.Record) (string,
 	var adBuf [64]byte
 	ad := appendAD(adBuf[:0], k.id[:], name)
 	sealed := k.aead.Seal(buf[headerLen:headerLen], buf[1+kidLen:headerLen], plain, ad)
-	out := b64.EncodeToString(buf[:headerLen+len(sealed)])
+	// Seal worked in place unless the estimate above fell short; either
+	// way the cookie is the header followed by the sealed payload.
+	out := b64.EncodeToString(append(buf[:headerLen], sealed...))
 	if size := len(name) + 1 + len(out); size > securesession.MaxCookieSize {
 		return "", fmt.Errorf("securesession/cookie: cookie %q would be %d bytes, over the %d-byte limit browsers enforce: %w",
 			name, size, securesession.MaxCookieSize, securesession.ErrTooLarge)

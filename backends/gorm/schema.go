@@ -25,6 +25,7 @@ import (
 //	expires_at  bigint       not null, indexed; max int64 = never
 //	user_agent  text
 //	ip          text
+//	binding     bytea        nullable: the DBSC device binding, NULL when unbound
 type sessionRow struct {
 	Handle    string `gorm:"column:handle;primaryKey;size:32"`
 	ID        string `gorm:"column:id;size:64;not null;uniqueIndex"`
@@ -38,6 +39,9 @@ type sessionRow struct {
 	ExpiresAt int64  `gorm:"column:expires_at;not null;index"`
 	UserAgent string `gorm:"column:user_agent;not null"`
 	IP        string `gorm:"column:ip;not null"`
+	// Binding is nullable and last, so that AutoMigrate adds it to an
+	// existing table without a default and old rows read as unbound.
+	Binding []byte `gorm:"column:binding"`
 }
 
 func (s *Store) migrate() error {
@@ -74,6 +78,9 @@ func (r *sessionRow) record() securesession.Record {
 	}
 	if len(r.Data) > 0 {
 		rec.Values = r.Data
+	}
+	if len(r.Binding) > 0 {
+		rec.Binding = r.Binding
 	}
 	return rec
 }

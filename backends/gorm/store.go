@@ -354,7 +354,7 @@ func (s *Store) find(ctx context.Context, id string, now int64) (sessionRow, boo
 			return sql.ErrNoRows
 		}
 		return rows.Scan(&row.Handle, &row.UserID, &row.Data, &row.Created, &row.AuthTime,
-			&row.LastSeen, &row.Deadline, &row.ExpiresAt, &row.UserAgent, &row.IP)
+			&row.LastSeen, &row.Deadline, &row.ExpiresAt, &row.UserAgent, &row.IP, &row.Binding)
 	})
 	if errors.Is(err, sql.ErrNoRows) {
 		return sessionRow{}, false, nil
@@ -377,7 +377,7 @@ func (s *Store) Create(ctx context.Context, name string, rec *securesession.Reco
 	if err := s.retry(ctx, func() error {
 		return s.single.WithContext(ctx).Exec(s.sql.insert, r.handle, r.id, rec.UserID, userKey(rec.UserID), rec.Values,
 			encTime(rec.Created), encTime(rec.AuthTime), encTime(rec.LastSeen), encTime(rec.Deadline),
-			encExpires(rec.Expires), rec.UserAgent, rec.IP).Error
+			encExpires(rec.Expires), rec.UserAgent, rec.IP, rec.Binding).Error
 	}); err != nil {
 		return "", err
 	}
@@ -403,7 +403,7 @@ func (s *Store) Update(ctx context.Context, name, tok string, rec *securesession
 	}
 	form, where := r.where()
 	args := append([]any{rec.UserID, userKey(rec.UserID), rec.Values, encTime(rec.Created), encTime(rec.AuthTime),
-		encTime(rec.LastSeen), encTime(rec.Deadline), encExpires(rec.Expires), rec.UserAgent, rec.IP}, where...)
+		encTime(rec.LastSeen), encTime(rec.Deadline), encExpires(rec.Expires), rec.UserAgent, rec.IP, rec.Binding}, where...)
 	if err := s.updateLive(ctx, s.sql.update[form], args...); err != nil {
 		return "", err
 	}
@@ -476,20 +476,20 @@ type hotSQL struct {
 func buildHotSQL(table string) hotSQL {
 	where := [2]string{" WHERE id = ? AND expires_at > ?", " WHERE handle = ? AND id = ? AND expires_at > ?"}
 	h := hotSQL{
-		find: "SELECT handle, user_id, data, created, auth_time, last_seen, deadline, expires_at, user_agent, ip FROM " +
+		find: "SELECT handle, user_id, data, created, auth_time, last_seen, deadline, expires_at, user_agent, ip, binding FROM " +
 			table + where[0] + " LIMIT 1",
 		insert: "INSERT INTO " + table + " (handle, id, user_id, user_key, data, created, auth_time, last_seen, deadline," +
-			" expires_at, user_agent, ip) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+			" expires_at, user_agent, ip, binding) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
 	}
 	for i, live := range where {
 		h.update[i] = "UPDATE " + table + " SET user_id = ?, user_key = ?, data = ?, created = ?, auth_time = ?," +
-			" last_seen = ?, deadline = ?, expires_at = ?, user_agent = ?, ip = ?" + live
+			" last_seen = ?, deadline = ?, expires_at = ?, user_agent = ?, ip = ?, binding = ?" + live
 		h.touch[i] = "UPDATE " + table + " SET last_seen = ?, expires_at = ?" + live
 		// Rotation moves the row to the new token in place. (MySQL applies
 		// an UPDATE's assignments from left to right; none of these reads
 		// a column another assigns.)
 		rotate := " id = ?, user_id = ?, user_key = ?, data = ?, created = ?, auth_time = ?, last_seen = ?," +
-			" deadline = ?, expires_at = ?, user_agent = ?, ip = ?" + live
+			" deadline = ?, expires_at = ?, user_agent = ?, ip = ?, binding = ?" + live
 		h.rotate[i] = "UPDATE " + table + " SET" + rotate
 		h.rotateToUser[i] = "UPDATE " + table + " SET handle = ?," + rotate
 	}
@@ -539,7 +539,7 @@ func (s *Store) Rotate(ctx context.Context, name, oldToken string, rec *securese
 	next := &rowRef{store: s, name: name, token: tok, id: s.hasher.Hex(name, tok), handle: old.handle, userID: rec.UserID}
 	form, where := old.where() // the handle is known: form 1
 	query := s.sql.rotate[form]
-	args := make([]any, 0, 15)
+	args := make([]any, 0, 16)
 	if rec.UserID != old.userID {
 		next.handle = newHandle()
 		query = s.sql.rotateToUser[form]
@@ -547,7 +547,7 @@ func (s *Store) Rotate(ctx context.Context, name, oldToken string, rec *securese
 	}
 	args = append(args, next.id, rec.UserID, userKey(rec.UserID), rec.Values, encTime(rec.Created),
 		encTime(rec.AuthTime), encTime(rec.LastSeen), encTime(rec.Deadline), encExpires(rec.Expires),
-		rec.UserAgent, rec.IP)
+		rec.UserAgent, rec.IP, rec.Binding)
 	args = append(args, where...)
 	var n int64
 	var err error
@@ -628,7 +628,7 @@ func (s *Store) ListUser(ctx context.Context, userID string) ([]securesession.Se
 	err := s.retry(ctx, func() error {
 		rows = rows[:0]
 		return s.tx(ctx).
-			Select("handle", "created", "auth_time", "last_seen", "expires_at", "user_agent", "ip").
+			Select("handle", "created", "auth_time", "last_seen", "expires_at", "user_agent", "ip", "binding").
 			Where("user_key = ? AND expires_at > ?", userKey(userID), now).
 			Order("last_seen DESC").
 			Find(&rows).Error
@@ -647,6 +647,7 @@ func (s *Store) ListUser(ctx context.Context, userID string) ([]securesession.Se
 			Expires:   decExpires(r.ExpiresAt),
 			UserAgent: r.UserAgent,
 			IP:        r.IP,
+			Binding:   r.Binding,
 		}
 	}
 	return out, nil

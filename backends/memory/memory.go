@@ -297,6 +297,7 @@ func (s *Store) ListUser(_ context.Context, userID string) ([]securesession.Sess
 		list = append(list, securesession.SessionInfo{
 			Handle: r.Handle, Created: r.Created, AuthTime: r.AuthTime, LastSeen: r.LastSeen,
 			Expires: r.Expires, UserAgent: r.UserAgent, IP: r.IP,
+			Binding: append([]byte(nil), r.Binding...),
 		})
 	}
 	return list, nil
@@ -317,11 +318,13 @@ func (s *Store) RevokeHandle(_ context.Context, userID, handle string) error {
 	return nil
 }
 
-// stored returns the copy of rec that the Store keeps: Values are copied
-// (the caller may reuse its slice), Opaque and Reissue are not kept.
+// stored returns the copy of rec that the Store keeps: Values and Binding
+// are copied (the caller may reuse its slices), Opaque and Reissue are not
+// kept.
 func stored(rec *securesession.Record) securesession.Record {
 	r := *rec
 	r.Values = append([]byte(nil), rec.Values...)
+	r.Binding = append([]byte(nil), rec.Binding...)
 	r.Opaque, r.Reissue = nil, false
 	return r
 }

@@ -145,7 +145,10 @@ func requireLogin(c *gin.Context) {
 }
 
 func (h handlers) profile(c *gin.Context) {
-	h.render(c, http.StatusOK, "profile.html", struct{ AuthTime time.Time }{securesession.AuthTime(c)})
+	h.render(c, http.StatusOK, "profile.html", struct {
+		AuthTime    time.Time
+		DeviceBound bool
+	}{securesession.AuthTime(c), securesession.DeviceBound(c)})
 }
 
 type sessionsData struct {
