@@ -62,9 +62,8 @@ func newMemory(t testing.TB) *memory.Store {
 
 // boundServer is the middleware with DeviceBinding over HTTPS.
 type boundServer struct {
-	srv  *httptest.Server
-	now  time.Time
-	opts securesession.Options
+	srv *httptest.Server
+	now time.Time
 }
 
 func newBoundServer(t testing.TB, opts securesession.Options) *boundServer {
