@@ -3,14 +3,14 @@ package securesession
 import (
 	"context"
 	"time"
-
-	"github.com/gin-contrib/sessions"
 )
 
-// Backend is what the middleware needs from a session store. It is
-// gin-contrib's [sessions.Store], so the same value also works under plain
-// sessions.Sessions, plus the operations that rotation, logout, timeouts and
-// per-user revocation need.
+// Backend is what the middleware needs from a session store: exactly the
+// seven operations it calls. The contract is written in the method
+// comments; backends/backendtest checks it, and backends/memory is a
+// reference implementation short enough to read in one sitting. Any
+// Backend also serves plain gin-contrib sessions.Sessions through
+// [NewGinContribStore].
 //
 // A token is the credential the client holds: the value of the session
 // cookie. A server backend generates an opaque random token and keeps the
@@ -30,13 +30,21 @@ import (
 // cookie whenever a method returns a token different from the one it was
 // given.
 //
-// All methods must be safe for concurrent use. The context carries the
-// request's deadline and cancellation. A malformed token passed to any
-// method is rejected with an error wrapping ErrInvalidToken before any
-// store access.
+// Malformed tokens: every method given a token that is malformed,
+// truncated, oversized or otherwise not one the backend could have issued
+// returns an error wrapping ErrInvalidToken (preferably an
+// *InvalidTokenError with its reason), before any store access, and never
+// panics, whatever the bytes. This holds for Find, Update, Touch, Rotate,
+// Delete and the token in RevokeUser's keep.
+//
+// Lifecycle: a backend that holds resources (connections, a sweeper
+// goroutine) has a Close() error method; the application calls it after
+// the server has stopped serving, and the middleware never does. Every
+// backend in this module has Close, even where it has nothing to release.
+//
+// Concurrency: all methods must be safe for concurrent use. The context
+// carries the request's deadline and cancellation.
 type Backend interface {
-	sessions.Store
-
 	// Find returns the record that token names under the cookie name. If
 	// the token is unknown, expired, revoked or deleted, found is false and
 	// err is nil. If the token is malformed or fails authentication (the
@@ -59,23 +67,27 @@ type Backend interface {
 	// and times) and returns the token the client must present from now on:
 	// usually the same token for a server backend, a new sealed value for
 	// the cookie backend. If the record no longer exists (logged out, revoked or
-	// expired since Find) Update returns ErrNoRecord and must not re-create
-	// it: a write that races a logout never brings the session back.
+	// expired since Find) Update returns an error wrapping ErrNoRecord and
+	// must not re-create it: a write that races a logout never brings the
+	// session back.
 	Update(ctx context.Context, name, token string, rec *Record) (newToken string, err error)
 
 	// Touch records activity for the idle timeout: rec.LastSeen and
 	// rec.Expires have moved forward and nothing else has changed. A server
 	// backend should not rewrite the values to do it. Like Update it returns
-	// the token to present from now on and ErrNoRecord if the record is
-	// gone. The middleware throttles Touch; a backend need not.
+	// the token to present from now on and an error wrapping ErrNoRecord
+	// if the record is gone. The middleware throttles Touch; a backend need not.
 	Touch(ctx context.Context, name, token string, rec *Record) (newToken string, err error)
 
-	// Rotate stores rec under a fresh token and deletes the record that
-	// oldToken names, atomically where the backend can (a transaction). It
-	// returns the new token and sets rec.Handle. Afterwards Find(oldToken)
-	// must report not found. If the record that oldToken names no longer
-	// exists (logged out, revoked or expired since Find), Rotate returns
-	// ErrNoRecord and stores nothing: a rotation racing a logout or a
+	// Rotate moves the session that oldToken names to a fresh token, with
+	// rec as its record, atomically: a concurrent RevokeUser or
+	// RevokeHandle sees the session under its old token or under its new
+	// one, never neither, so a rotation never survives a revocation. It
+	// returns the new token and sets rec.Handle, which stays the session's
+	// Handle (it names the session, not one token). Afterwards
+	// Find(oldToken) must report not found. If the record that oldToken
+	// names no longer exists (logged out, revoked or expired since Find),
+	// Rotate returns an error wrapping ErrNoRecord and stores nothing: a rotation racing a logout or a
 	// "log out everywhere" must not bring the session back under a new
 	// token. (For a login, which follows a fresh authentication, the
 	// middleware then calls Create.) This is how a login defeats session
@@ -90,7 +102,10 @@ type Backend interface {
 
 	// RevokeUser ends every session of userID, under every cookie name,
 	// except the one that keep names (the zero Ref keeps none). userID is
-	// never empty (anonymous sessions have no user to revoke). A backend
+	// never empty (anonymous sessions have no user to revoke) and is
+	// compared byte for byte: no case folding, no trimming, no Unicode
+	// normalisation ("Alice" never ends "alice"'s sessions). A session
+	// that is rotating concurrently is ended too (see Rotate). A backend
 	// that cannot do it returns an error wrapping ErrCannotRevoke.
 	RevokeUser(ctx context.Context, userID string, keep Ref) error
 }
@@ -99,13 +114,16 @@ type Backend interface {
 // for a "your active sessions" page. The middleware finds it by type
 // assertion; see ListSessions and RevokeSession.
 type Lister interface {
-	// ListUser returns the live sessions of userID, in no particular
-	// order. Expired records are not returned.
+	// ListUser returns the live sessions of userID (compared byte for
+	// byte, as in RevokeUser), in no particular order. Expired records are
+	// not returned.
 	ListUser(ctx context.Context, userID string) ([]SessionInfo, error)
 
 	// RevokeHandle deletes the session whose Handle is handle if, and only
-	// if, it belongs to userID. It is not an error if there is no such
-	// session.
+	// if, it belongs to userID. If no live session of userID has that
+	// handle (it ended already, or it is another user's), it returns an
+	// error wrapping ErrNoRecord, so that the application can say "already
+	// ended" instead of reporting a revocation that did nothing.
 	RevokeHandle(ctx context.Context, userID, handle string) error
 }
 
@@ -119,9 +137,10 @@ type Ref struct {
 // fills every field except Handle and Opaque; a backend stores them and
 // returns them unchanged from Find.
 type Record struct {
-	// Handle is a stable, non-secret identifier of the session assigned by
-	// the backend (for a server backend, a keyed hash of the token). It is
-	// safe to log and to show to the user, and it is never a credential.
+	// Handle is a non-secret identifier of the session assigned by the
+	// backend at Create and kept by Rotate: it names the session (a
+	// device's login), not one token. It is safe to log and to show to the
+	// user, it is never a credential, and no token can be derived from it.
 	Handle string
 
 	// UserID is the logged-in user, or "" for an anonymous session.
@@ -149,6 +168,15 @@ type Record struct {
 	// to backends, which must store it byte for byte.
 	Values []byte
 
+	// Binding is the session's device binding (DBSC, see
+	// Options.DeviceBinding), encoded by the middleware: nil for a session
+	// that is not bound. Like Values it is opaque to backends, which must
+	// store it byte for byte and return it from Find; Update, Rotate and
+	// Create carry it, and Touch must leave the stored one as it is. It
+	// holds a per-session secret, so a backend keeps it as private as the
+	// values (the cookie backend seals it into the cookie).
+	Binding []byte
+
 	// UserAgent and IP are optional client metadata for a "your active
 	// sessions" page, set when Options.RecordClientInfo is true.
 	UserAgent string // the client's User-Agent, at most 512 bytes
@@ -174,6 +202,17 @@ type SessionInfo struct {
 	Expires   time.Time // when it ends without further activity
 	UserAgent string    // recorded with Options.RecordClientInfo, else ""
 	IP        string    // recorded with Options.RecordClientInfo, else ""
+
+	// Binding is the record's Binding, which a Lister copies so that
+	// ListSessions can tell bound sessions apart (a Lister that leaves it
+	// nil reports every session unbound). ListSessions sets DeviceBound
+	// from it and then clears it: the application never sees it.
+	Binding []byte
+
+	// DeviceBound is true for a session whose device registered a DBSC
+	// key (see Options.DeviceBinding); set by ListSessions, never by a
+	// backend.
+	DeviceBound bool
 
 	// Current is true for the session of the request that asked; set by
 	// ListSessions, never by a backend.

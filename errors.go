@@ -11,10 +11,13 @@ var (
 	// ErrInvalidToken marks a token that is malformed, truncated, oversized
 	// or fails authentication. It is untrusted input to be rejected, not a
 	// failure to report: the request continues with an anonymous session.
+	// Backends return it as an *InvalidTokenError carrying the reason.
 	ErrInvalidToken = errors.New("securesession: invalid session token")
 
-	// ErrNoRecord is returned by Update and Touch when the session ended
-	// (logged out, revoked or expired) after it was read.
+	// ErrNoRecord is returned by Update, Touch and Rotate when the session
+	// ended (logged out, revoked or expired) after it was read, and by
+	// Lister.RevokeHandle and RevokeSession when no live session has the
+	// handle.
 	ErrNoRecord = errors.New("securesession: session no longer exists")
 
 	// ErrCannotRevoke is returned by a backend that keeps no server state
@@ -27,6 +30,50 @@ var (
 	// name plus value would exceed 4096 bytes. Nothing is written.
 	ErrTooLarge = errors.New("securesession: session too large")
 )
+
+// RejectReason says why a backend refused a token as untrusted input. The
+// set is small and fixed; events and log records carry exactly these words
+// as their reason.
+type RejectReason string
+
+// The reasons a token is refused.
+const (
+	// RejectMalformed: not the shape of a token the backend issues (wrong
+	// length, a byte outside the base64url alphabet, a non-canonical
+	// spelling, a payload that does not decode).
+	RejectMalformed RejectReason = "malformed"
+	// RejectOversized: longer than any token the backend issues, or the
+	// cookie is over the 4096 bytes browsers keep.
+	RejectOversized RejectReason = "oversized"
+	// RejectUnknownVersion: a format version this backend does not read.
+	RejectUnknownVersion RejectReason = "unknown-version"
+	// RejectUnknownKey: sealed under a key the backend does not hold (a
+	// retired key, or another deployment's).
+	RejectUnknownKey RejectReason = "unknown-key"
+	// RejectTampered: failed authentication.
+	RejectTampered RejectReason = "tampered"
+	// RejectWrongName: issued under another cookie name, for backends that
+	// can tell this apart from tampering.
+	RejectWrongName RejectReason = "wrong-name"
+)
+
+// InvalidTokenError is how a backend rejects a token: errors.Is(err,
+// ErrInvalidToken) reports true for it, and the middleware reads Reason
+// with errors.As for its rejected event. It never holds the token.
+type InvalidTokenError struct {
+	Reason RejectReason
+}
+
+// InvalidToken returns an *InvalidTokenError for reason.
+func InvalidToken(reason RejectReason) error { return &InvalidTokenError{Reason: reason} }
+
+// Error returns "securesession: invalid session token (<reason>)".
+func (e *InvalidTokenError) Error() string {
+	return ErrInvalidToken.Error() + " (" + string(e.Reason) + ")"
+}
+
+// Is reports whether target is ErrInvalidToken.
+func (e *InvalidTokenError) Is(target error) bool { return target == ErrInvalidToken }
 
 // Errors the middleware returns to the application.
 var (
@@ -53,8 +100,9 @@ var (
 // anonymous session (a silent logout); it passes it to Options.ErrorHandler,
 // which by default stops the request with 503 Service Unavailable.
 //
-// Op names the backend operation ("find", "create", "update", "touch",
-// "rotate", "delete", "revoke user", "list").
+// Op names the backend operation: "find", "create", "update", "touch",
+// "rotate", "delete", "revoke user", "revoke" (one session, by handle),
+// "list", or "decode" (stored values that do not decode).
 type BackendError struct {
 	Op  string // the backend operation that failed
 	Err error  // the backend's error, never containing a token

@@ -1,11 +1,6 @@
 package securesession
 
 import (
-	"context"
-	"crypto/hmac"
-	"crypto/rand"
-	"crypto/sha256"
-	"encoding/hex"
 	"log/slog"
 	"time"
 )
@@ -44,6 +39,22 @@ const (
 	EventBackendError
 	// EventCrossOriginDenied: an unsafe cross-origin request was refused.
 	EventCrossOriginDenied
+	// EventBound: a device registered its DBSC key for the session (see
+	// Options.DeviceBinding); Reason names the algorithm.
+	EventBound
+	// EventBoundRefreshed: a device proved its key and got a new bound
+	// cookie.
+	EventBoundRefreshed
+	// EventBoundRefused: a request carried the session cookie of a bound
+	// session without a valid, unexpired bound cookie and continued
+	// anonymous (Reason says what was wrong), or a refresh named a DBSC
+	// session that has ended. A copied cookie jar used elsewhere looks
+	// like this.
+	EventBoundRefused
+	// EventBoundProofRefused: a registration or refresh proof failed
+	// verification; Reason is "register: " or "refresh: " and the
+	// dbsc.Reason. A wrong key or a forged proof looks like this.
+	EventBoundProofRefused
 )
 
 var eventNames = [...]string{
@@ -57,6 +68,10 @@ var eventNames = [...]string{
 	EventUnknown:           "unknown",
 	EventBackendError:      "backend_error",
 	EventCrossOriginDenied: "cross_origin_denied",
+	EventBound:             "bound",
+	EventBoundRefreshed:    "bound_refreshed",
+	EventBoundRefused:      "bound_refused",
+	EventBoundProofRefused: "bound_proof_refused",
 }
 
 // String returns the event's stable name, e.g. "logged_out".
@@ -69,9 +84,9 @@ func (k EventKind) String() string {
 
 func (k EventKind) level() slog.Level {
 	switch k {
-	case EventCreated, EventUnknown:
+	case EventCreated, EventUnknown, EventBoundRefreshed:
 		return slog.LevelDebug
-	case EventRejected, EventCrossOriginDenied:
+	case EventRejected, EventCrossOriginDenied, EventBoundRefused, EventBoundProofRefused:
 		return slog.LevelWarn
 	case EventBackendError:
 		return slog.LevelError
@@ -95,59 +110,11 @@ type Event struct {
 	// UserID is the session's user, if any.
 	UserID string
 
-	// Reason gives detail for rejections ("tampered", "oversized", ...).
+	// Reason gives detail: for EventRejected one of the RejectReason words
+	// ("malformed", "tampered", ...); for rotations and revocations what
+	// caused them ("login", "all sessions", ...).
 	Reason string
 
 	// Err is set for EventBackendError and EventCrossOriginDenied.
 	Err error
-}
-
-// eventKey keys the hash that identifies rejected cookies in events.
-var eventKey = func() []byte {
-	k := make([]byte, 32)
-	rand.Read(k)
-	return k
-}()
-
-func shortHandle(h string) string {
-	if len(h) > 16 {
-		return h[:16]
-	}
-	return h
-}
-
-// fingerprint returns a short keyed hash of an untrusted cookie value.
-func fingerprint(v string) string {
-	m := hmac.New(sha256.New, eventKey)
-	m.Write([]byte(v))
-	var sum [32]byte
-	return hex.EncodeToString(m.Sum(sum[:0])[:8])
-}
-
-func (m *middleware) emit(ctx context.Context, e Event) {
-	if e.Time.IsZero() {
-		e.Time = m.cfg.now()
-	}
-	if m.cfg.onEvent != nil {
-		m.cfg.onEvent(e)
-	}
-	lvl := e.Kind.level()
-	if !m.cfg.logger.Enabled(ctx, lvl) {
-		return
-	}
-	attrs := make([]slog.Attr, 0, 5)
-	attrs = append(attrs, slog.String("event", e.Kind.String()))
-	if e.Session != "" {
-		attrs = append(attrs, slog.String("session", e.Session))
-	}
-	if e.UserID != "" {
-		attrs = append(attrs, slog.String("user", e.UserID))
-	}
-	if e.Reason != "" {
-		attrs = append(attrs, slog.String("reason", e.Reason))
-	}
-	if e.Err != nil {
-		attrs = append(attrs, slog.String("err", e.Err.Error()))
-	}
-	m.cfg.logger.LogAttrs(ctx, lvl, "securesession: "+e.Kind.String(), attrs...)
 }

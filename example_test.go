@@ -1,6 +1,7 @@
 package securesession_test
 
 import (
+	"encoding/hex"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -16,7 +17,7 @@ import (
 
 // exampleKey is a fixed key so the examples are reproducible. Real
 // applications load 32 random bytes from a secret store.
-var exampleKey = []byte("0123456789abcdef0123456789ABCDEF")
+var exampleKey, _ = hex.DecodeString("54d48b89056f14b87252811f010cbb90e8575bc778db4ecc3c5f39df2ab8b8d7")
 
 func ExampleNew() {
 	store, err := cookie.NewStore(exampleKey)

@@ -106,10 +106,19 @@ type Options struct {
 	// of IdleTimeout, at most one minute. Must be less than IdleTimeout.
 	TouchInterval time.Duration
 
-	// RecordClientInfo stores the client's User-Agent and IP address
-	// (gin's Context.ClientIP, which trusts the proxies configured on the
-	// engine) with the session, for a "your active sessions" page. Default
-	// false.
+	// RecordClientInfo stores the client's User-Agent and IP address with
+	// the session, for a "your active sessions" page. Default false.
+	//
+	// The IP address is gin's Context.ClientIP, which believes the
+	// X-Forwarded-For and X-Real-IP headers of every peer the engine
+	// trusts as a proxy, and a new gin engine trusts every peer: unless
+	// the application calls engine.SetTrustedProxies with its reverse
+	// proxies' addresses (or nil, without a proxy), any client chooses the
+	// IP address shown for its session, and can show the user a
+	// reassuring one. The middleware checks the engine on the first
+	// request and logs a warning, once, if it trusts every peer. The User-
+	// Agent is whatever the client sends. Show both as the client's
+	// claims, never as evidence.
 	RecordClientInfo bool
 
 	// ClearSiteData adds `Clear-Site-Data: "cache", "storage"` to logout
@@ -143,6 +152,22 @@ type Options struct {
 	// with 403 Forbidden, using http.CrossOriginProtection. Disable it only
 	// if another layer (a CSRF token middleware) does the same job.
 	InsecureDisableCrossOriginProtection bool
+
+	// InsecureAllowCachingAuthenticated lets a handler's own Cache-Control
+	// header stand on a response for a logged-in user. Default false:
+	// every response for a logged-in user gets Cache-Control: no-store and
+	// Vary: Cookie, set as the headers go out, whatever the handler set
+	// (except on a response whose handler never used the session, such as
+	// a static file: a Cache-Control set there is kept, since the content
+	// cannot depend on the session). With it, a response for a logged-in
+	// user on which the handler set Cache-Control keeps it (Vary: Cookie is
+	// still added); one without still gets no-store. The risk: a private
+	// page that the browser has cached is shown again after logout (by the
+	// Back button, or to the next person at a shared computer), and a
+	// shared cache that ignores "private" or Vary serves one user's page to
+	// another. A response that sets or expires the session cookie is never
+	// cacheable, whatever this says.
+	InsecureAllowCachingAuthenticated bool
 
 	// InsecureAllowHTTP is for local development over plain HTTP: the
 	// Secure attribute is omitted when, and only when, the request arrived
@@ -180,6 +205,18 @@ type Options struct {
 	// Now is the clock. Default time.Now. Tests inject a clock to check
 	// timeouts without sleeping.
 	Now func() time.Time
+
+	// DeviceBinding, if set, binds logged-in browser sessions to the
+	// device with Device Bound Session Credentials (DBSC): the login
+	// response offers a registration, the middleware serves the
+	// registration and refresh endpoints, and once a device has
+	// registered its key, the session cookie alone no longer
+	// authenticates: a request also needs the short-lived bound cookie
+	// that only the key holder can renew. Browsers without DBSC never
+	// register and keep unbound sessions. DBSC needs HTTPS; with
+	// InsecureAllowHTTP no registration is offered over plain HTTP.
+	// Default nil: off. See DeviceBinding.
+	DeviceBinding *DeviceBinding
 }
 
 // config is Options validated and compiled; it never changes after New.
@@ -207,6 +244,8 @@ type config struct {
 	hostPrefixed     bool
 	securePrefixed   bool
 	clearSiteDataHdr string
+	cacheAuthed      bool        // InsecureAllowCachingAuthenticated
+	bind             *bindConfig // nil: DBSC off
 }
 
 func (o *Options) compile() (*config, error) {
@@ -222,6 +261,7 @@ func (o *Options) compile() (*config, error) {
 		recordClient:  o.RecordClientInfo,
 		clearSiteData: o.ClearSiteData,
 		insecureHTTP:  o.InsecureAllowHTTP,
+		cacheAuthed:   o.InsecureAllowCachingAuthenticated,
 		bearer:        o.AuthorizationHeader,
 		errorHandler:  o.ErrorHandler,
 		onEvent:       o.OnEvent,
@@ -330,6 +370,10 @@ func (o *Options) compile() (*config, error) {
 	}
 	if c.clearSiteData {
 		c.clearSiteDataHdr = `"cache", "storage"`
+	}
+	var err error
+	if c.bind, err = o.DeviceBinding.compile(c); err != nil {
+		return nil, err
 	}
 	return c, nil
 }

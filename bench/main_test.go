@@ -1,14 +1,9 @@
 package bench
 
 import (
-	"errors"
 	"fmt"
-	"net/url"
 	"os"
-	"strings"
 	"testing"
-
-	"github.com/gin-securesession/securesession/internal/testservers"
 )
 
 // env is shared by every test and benchmark in the package: a temporary
@@ -16,59 +11,23 @@ import (
 // removed when the tests end.
 var env *Env
 
-// noMemcached says why the memcached contenders are skipped.
+// noMemcached says why the memcached contenders are skipped ("" when they
+// are not).
 var noMemcached string
 
 func TestMain(m *testing.M) {
-	os.Exit(run(m))
-}
-
-func run(m *testing.M) int {
-	e, cleanup, err := TempEnv()
+	e, note, stop, err := StartEnv()
 	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
 	}
-	defer cleanup()
-	env = e
-	mc, err := testservers.StartMemcached()
-	switch {
-	case errors.Is(err, testservers.ErrMemcachedNotInstalled) && os.Getenv("CI") != "true":
-		noMemcached = err.Error()
-		fmt.Fprintln(os.Stderr, "SKIPPING the memcached contenders:", err)
-	case err != nil:
-		fmt.Fprintln(os.Stderr, "starting memcached:", err)
-		return 1
-	default:
-		defer mc.Stop()
-		env.MemcacheAddr = mc.Addr()
-		MemcachedKeys = func(prefix string) ([]string, error) { return metadumpKeys(mc, prefix) }
+	env, noMemcached = e, note
+	if note != "" {
+		fmt.Fprintln(os.Stderr, "SKIPPING the memcached contenders:", note)
 	}
-	return m.Run()
-}
-
-// metadumpKeys lists the keys memcached holds under prefix.
-func metadumpKeys(mc *testservers.Memcached, prefix string) ([]string, error) {
-	lines, err := mc.Command("lru_crawler metadump all")
-	if err != nil {
-		return nil, err
-	}
-	var keys []string
-	for _, l := range lines {
-		k, ok := strings.CutPrefix(l, "key=")
-		if !ok {
-			continue
-		}
-		k, _, _ = strings.Cut(k, " ")
-		k, err := url.PathUnescape(k) // metadump URI-encodes keys
-		if err != nil {
-			return nil, err
-		}
-		if strings.HasPrefix(k, prefix) {
-			keys = append(keys, k)
-		}
-	}
-	return keys, nil
+	code := m.Run()
+	stop()
+	os.Exit(code)
 }
 
 // newApp builds contender c, skipping when it needs a missing memcached.

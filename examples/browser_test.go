@@ -7,12 +7,14 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 )
 
@@ -37,18 +39,13 @@ func chromiumPath(t *testing.T) string {
 	return ""
 }
 
-// TestBasicInChromium drives examples/basic in headless Chromium: login
-// through the form, an HttpOnly cookie that JavaScript cannot read, a
-// reload that stays logged in, a logout that removes the cookie, and a
-// form auto-posted from another origin that is refused and changes
-// nothing.
-func TestBasicInChromium(t *testing.T) {
-	t.Parallel()
-	bin := chromiumPath(t)
-	app := startExample(t, "basic")
-
+// newBrowser returns the context of a headless Chromium (the binary bin)
+// with a fresh profile, for one test, and gives the test 60 seconds from
+// now; t.Cleanup stops the browser. The browser starts on the first
+// action; each chromedp.NewContext child of the context is a tab in it.
+func newBrowser(t *testing.T, bin string) context.Context {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
 	// This machine and CI have no network: the background-networking
 	// flags stop Chromium from trying (and logging) connections at start.
 	actx, cancelAlloc := chromedp.NewExecAllocator(ctx,
@@ -66,9 +63,25 @@ func TestBasicInChromium(t *testing.T) {
 		chromedp.Flag("disable-dev-shm-usage", true),
 		chromedp.UserDataDir(t.TempDir()),
 	)
-	defer cancelAlloc()
 	bctx, cancelBrowser := chromedp.NewContext(actx)
-	defer cancelBrowser()
+	t.Cleanup(func() {
+		cancelBrowser()
+		cancelAlloc()
+		cancel()
+	})
+	return bctx
+}
+
+// TestBasicInChromium drives examples/basic in headless Chromium: login
+// through the form, an HttpOnly cookie that JavaScript cannot read, a
+// reload that stays logged in, a logout that removes the cookie, and a
+// form auto-posted from another origin that is refused and changes
+// nothing.
+func TestBasicInChromium(t *testing.T) {
+	t.Parallel()
+	bin := chromiumPath(t)
+	app := startExample(t, "basic")
+	bctx := newBrowser(t, bin)
 
 	do := func(step string, actions ...chromedp.Action[chromedp.Void]) {
 		t.Helper()
@@ -229,5 +242,169 @@ func (w *statusWatch) wait(t *testing.T, d time.Duration) int {
 	case <-time.After(d):
 		t.Fatal("the browser made no request to the cross-origin form's target")
 		return 0
+	}
+}
+
+// TestBackAndForwardAfterLogoutShowNoPrivatePageInChromium logs in in
+// headless Chromium, opens the two private pages (profile, active
+// sessions), logs out, and then walks the history: Back, Back, Forward,
+// Forward. No step may show a private page from the browser's cache or
+// back/forward cache; each must end on the login form, because the browser
+// asked the server again and the server no longer knows the user. It runs
+// on the cookie backend (examples/basic) and on a server backend
+// (examples/sqlite), whose authenticated pages carry no Set-Cookie.
+func TestBackAndForwardAfterLogoutShowNoPrivatePageInChromium(t *testing.T) {
+	t.Parallel()
+	bin := chromiumPath(t)
+	// The examples first: building them can take longer than the
+	// browser's time limit on a fresh machine.
+	apps := []struct {
+		example string
+		app     *exampleApp
+	}{
+		{"basic", startExample(t, "basic")},
+		{"sqlite", startExample(t, "sqlite", "SQLITE_PATH="+filepath.Join(t.TempDir(), "sessions.db"))},
+	}
+	browser := newBrowser(t, bin)
+	if err := chromedp.Do(browser); err != nil { // start it, so the tabs share it
+		t.Fatalf("starting Chromium: %v", err)
+	}
+	for _, tc := range apps {
+		t.Run(tc.example, func(t *testing.T) {
+			t.Parallel()
+			app := tc.app
+			// A tab in a browser context of its own: its own cookies,
+			// cache and history, as a separate browser profile has.
+			ctx, cancel := chromedp.NewContext(browser, chromedp.WithNewBrowserContext())
+			t.Cleanup(cancel)
+			tab := &browserTab{t: t, ctx: ctx}
+
+			tab.do("log in through the form",
+				chromedp.Navigate(app.URL+"/"),
+				chromedp.WaitVisible(chromedp.CSS("#login-form")),
+				chromedp.SendKeys(chromedp.CSS(`input[name="username"]`), "demo"),
+				chromedp.SendKeys(chromedp.CSS(`input[name="password"]`), "demo-password"),
+				chromedp.Click(chromedp.CSS("#login")),
+				chromedp.WaitVisible(chromedp.CSS("#user")),
+			)
+			// Both private pages by following their links, so that the
+			// history is /profile, /sessions, /profile, then the page
+			// after logout; the second /profile is an ordinary
+			// authenticated read (no flash to consume, no Set-Cookie).
+			tab.do("open the sessions page", chromedp.Click(chromedp.CSS(`nav a[href="/sessions"]`)), chromedp.WaitVisible(chromedp.CSS("#logout-everywhere")))
+			tab.do("open the profile again", chromedp.Click(chromedp.CSS(`nav a[href="/profile"]`)), chromedp.WaitVisible(chromedp.CSS("#user")))
+			tab.do("log out", chromedp.Click(chromedp.CSS("#logout")), chromedp.WaitVisible(chromedp.CSS("#notice")))
+
+			for i, step := range []struct {
+				name  string
+				delta int
+			}{
+				{"Back to the profile", -1},
+				{"Back to the sessions page", -1},
+				{"Forward to the profile", +1},
+				{"Forward to the page after logout", +1},
+			} {
+				tab.history(i, step.name, step.delta)
+			}
+		})
+	}
+}
+
+// browserTab is one tab of a test's browser.
+type browserTab struct {
+	t   *testing.T
+	ctx context.Context
+}
+
+func (b *browserTab) do(step string, actions ...chromedp.Action[chromedp.Void]) {
+	b.t.Helper()
+	if err := chromedp.Do(b.ctx, actions...); err != nil {
+		b.t.Fatalf("%s: %v", step, err)
+	}
+}
+
+// history goes delta entries back (-1) or forward (+1) in the tab's
+// history, as the browser's buttons do, and fails if the page it shows is
+// a logged-in page. The document about to be left is marked first, so the
+// check reads the page the navigation shows (a new document, or one
+// restored from the back/forward cache), never the one before it.
+// chromedp's NavigateBack waits for a load event that a page restored from
+// the back/forward cache never fires, so this waits for the main frame's
+// frameNavigated event instead, which every history navigation sends.
+func (b *browserTab) history(i int, step string, delta int) {
+	b.t.Helper()
+	mark := fmt.Sprintf("history-step-%d", i)
+	if _, err := chromedp.Run(b.ctx, chromedp.Evaluate[chromedp.Void](fmt.Sprintf("document.documentElement.dataset.left = %q", mark))); err != nil {
+		b.t.Fatalf("%s: marking the current page: %v", step, err)
+	}
+	hist, err := chromedp.Run(b.ctx, chromedp.NavigationEntries())
+	if err != nil {
+		b.t.Fatalf("%s: reading the history: %v", step, err)
+	}
+	to := hist.CurrentIndex + int64(delta)
+	if to < 0 || to >= int64(len(hist.Entries)) {
+		b.t.Fatalf("%s: no history entry %d (history has %d, current %d)", step, to, len(hist.Entries), hist.CurrentIndex)
+	}
+	// Listen before navigating, so no event is missed: the main frame's
+	// frameNavigated, then (unless the page came from the back/forward
+	// cache, which is complete as restored) its load event.
+	lctx, stop := context.WithCancel(b.ctx)
+	defer stop()
+	loaded := make(chan page.NavigationType, 1)
+	var navType page.NavigationType // only the listener's goroutine uses it
+	if err := chromedp.Listen(lctx, func(ev any) {
+		done := false
+		switch e := ev.(type) {
+		case *page.EventFrameNavigated:
+			if e.Frame.ParentID == "" && navType == "" {
+				navType = e.Type
+				done = navType == page.NavigationTypeBackForwardCacheRestore
+			}
+		case *page.EventLoadEventFired:
+			done = navType != "" && navType != page.NavigationTypeBackForwardCacheRestore
+		}
+		if done {
+			select {
+			case loaded <- navType:
+			default:
+			}
+		}
+	}); err != nil {
+		b.t.Fatal(err)
+	}
+	if _, err := chromedp.Call(b.ctx, page.NavigateToHistoryEntry, page.NavigateToHistoryEntryParams{EntryID: hist.Entries[to].ID}); err != nil {
+		b.t.Fatalf("%s: %v", step, err)
+	}
+	var how page.NavigationType
+	select {
+	case how = <-loaded:
+		stop()
+	case <-b.ctx.Done():
+		b.t.Fatalf("%s: the page did not load: %v", step, b.ctx.Err())
+	}
+	type shown struct {
+		Left    string `json:"left"`
+		Path    string `json:"path"`
+		Private bool   `json:"private"`
+		Login   bool   `json:"login"`
+		Text    string `json:"text"`
+	}
+	got, err := chromedp.Run(b.ctx, chromedp.Evaluate[shown](`({
+		left: document.documentElement.dataset.left || "",
+		path: location.pathname + location.search,
+		private: document.querySelector("#user, #logout, #logout-everywhere") !== null,
+		login: document.querySelector("#login-form") !== null,
+		text: document.body.textContent.replace(/\s+/g, " ").trim().slice(0, 300),
+	})`))
+	if err != nil {
+		b.t.Fatalf("%s: reading the page: %v", step, err)
+	}
+	switch {
+	case got.Left == mark:
+		b.t.Fatalf("%s: the browser still shows the page it was on (%s)", step, got.Path)
+	case got.Private:
+		b.t.Fatalf("%s: after logout the browser shows a logged-in page (%s, navigation type %s):\n%s", step, got.Path, how, got.Text)
+	case !got.Login:
+		b.t.Fatalf("%s: the page shown (%s) is not the login form:\n%s", step, got.Path, got.Text)
 	}
 }

@@ -1,56 +1,104 @@
 #!/usr/bin/env bash
-# Benchmarks side by side with gin-contrib/sessions and scs, and a load test
-# of the examples over real HTTP on loopback (issue 6). Prints markdown;
-# keep it with:  bash scripts/bench.sh | tee bench/RESULTS.md
+# Benchmarks securesession against gin-contrib/sessions and scs, the way a
+# browser uses them, and regenerates from that one run:
+#   bench/RESULTS.md    full tables, targets, floors, load test, method
+#   bench/results.json  every round of every measurement (cmd/benchrun)
+#   bench/load.json     every run of the load test (cmd/loadtest)
+#   README.md           the text between <!-- bench:start --> and
+#                       <!-- bench:end -->, if it has those markers (if not,
+#                       it is left alone and the section is printed instead)
+#
+# Run it on a quiet machine: it prints the load average and CPU model at
+# the start and the end, and RESULTS.md records them. On 2 cores the
+# default run takes about 10 minutes (in-process rounds, then the load test).
 #
 # Everything runs in the separate bench/ module, so the compared libraries
-# never enter the root module's dependencies. memcached (Debian package
-# memcached) is started by the benchmarks on 127.0.0.1 on a free port and
-# stopped after; SQLite files live in a temporary directory, in WAL mode.
+# never enter the root module's dependencies. The harness starts its own
+# memcached (Debian package memcached) on a free loopback port and stops it
+# after; SQLite files live in a temporary directory, in WAL mode.
 #
-# The benchmark binary is built once and run BENCH_COUNT times over all
-# contenders (rounds), so that each benchmark's samples are spread over the
-# whole run and a burst of load from elsewhere on a noisy machine hits every
-# contender alike; the tables show the median of the rounds.
-#
-# Knobs (environment): BENCH_COUNT (rounds, default 5),
-# BENCH_TIME (-benchtime per benchmark per round, default 300ms), LOAD_N (requests per load run,
-# default 20000), LOAD_C (connections, default 16), LOAD_RUNS (default 3).
+# Knobs (environment):
+#   BENCH_ROUNDS  rounds of the in-process benchmarks (default 9; at least 7)
+#   BENCH_TIME    measured time per contender per group per round (default
+#                 250ms), or Nx for N operations
+#   BENCH_SLICES  interleaved batches per contender per round (default 4)
+#   BENCH_RUN     only the groups whose family/kind matches this regexp
+#   LOAD_N LOAD_C LOAD_RUNS LOAD_MAX   load test: requests per run (15000),
+#                 virtual users (16), runs (3, 0 skips it), time limit per
+#                 run (5s)
+#   BENCH_SMOKE=1 a quick check that everything works (2 rounds of 200
+#                 operations, a tiny load test); it writes to a temporary
+#                 directory and never touches bench/ or README.md
 set -euo pipefail
-cd "$(dirname "$0")/../bench"
+cd "$(dirname "$0")/.."
+root=$PWD
 
-count=${BENCH_COUNT:-5}
-benchtime=${BENCH_TIME:-300ms}
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-raw=$tmp/bench.txt
+if [ "${BENCH_SMOKE:-}" = 1 ]; then
+  : "${BENCH_ROUNDS:=2}" "${BENCH_TIME:=200x}" "${LOAD_N:=500}" "${LOAD_RUNS:=1}"
+  out=$(mktemp -d)
+  readme=""
+else
+  out=$root/bench
+  readme=$root/README.md
+fi
+rounds=${BENCH_ROUNDS:-9}
+benchtime=${BENCH_TIME:-250ms}
+slices=${BENCH_SLICES:-4}
+load_runs=${LOAD_RUNS:-3}
 
-if ! command -v memcached >/dev/null 2>&1; then
-  echo "bench.sh: memcached is not installed (apt-get install memcached); the memcached contenders will be skipped" >&2
+machine() {
+  echo "$1: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//'), load average $(cut -d' ' -f1-3 /proc/loadavg)"
+}
+machine "bench.sh start"
+if ! command -v memcached >/dev/null 2>&1 && [ ! -x /usr/bin/memcached ]; then
+  echo "bench.sh: memcached is not installed (apt-get install memcached); the memcached contenders will be left out" >&2
+fi
+if [ "$rounds" -lt 7 ] && [ "${BENCH_SMOKE:-}" != 1 ]; then
+  echo "bench.sh: BENCH_ROUNDS=$rounds is under 7: the results will be marked as a smoke run" >&2
 fi
 
-echo "## securesession benchmarks"
-echo
-echo "Machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//'), $(go version | cut -d' ' -f3-), $(date -u +%Y-%m-%d)."
-echo "Command: \`bash scripts/bench.sh\`: $count rounds of go test -bench . -benchmem -benchtime $benchtime over every contender; medians of the rounds."
-echo "Load average at start: $(cut -d' ' -f1-3 /proc/loadavg)."
-echo
+commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
+git diff --quiet HEAD 2>/dev/null || commit="$commit+changes"
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
 
-go test -c -o "$tmp/bench.test" .
-for ((i = 1; i <= count; i++)); do
-  "$tmp/bench.test" -test.run '^$' -test.bench . -test.benchmem -test.count 1 -test.benchtime "$benchtime" -test.timeout 30m >>"$raw"
-done
-go run ./cmd/benchreport <"$raw"
+cd bench
+go build -o "$tmp/benchrun" ./cmd/benchrun
+go build -o "$tmp/benchreport" ./cmd/benchreport
+go build -o "$tmp/loadtest" ./cmd/loadtest
 
-echo "## Load test over real HTTP on 127.0.0.1"
+start=$SECONDS
+"$tmp/benchrun" -rounds "$rounds" -benchtime "$benchtime" -slices "$slices" -run "${BENCH_RUN:-}" \
+  -commit "$commit" -o "$tmp/results.json"
+echo "bench.sh: in-process benchmarks took $((SECONDS - start))s"
+
+cp "$tmp/results.json" "$out/results.json"
+args=(-results "$out/results.json" -o "$out/RESULTS.md" -section "$tmp/section.md")
+wrote="$out/RESULTS.md and $out/results.json"
+if [ "$load_runs" != 0 ]; then
+  start=$SECONDS
+  "$tmp/loadtest" -root "$root" -n "${LOAD_N:-15000}" -c "${LOAD_C:-16}" -runs "$load_runs" \
+    -max "${LOAD_MAX:-5s}" -o "$tmp/load.json"
+  echo "bench.sh: load test took $((SECONDS - start))s"
+  cp "$tmp/load.json" "$out/load.json"
+  args+=(-load "$out/load.json")
+  wrote="$wrote and $out/load.json"
+else
+  rm -f "$out/load.json" # a stale load test must not be reported with this run
+fi
+if [ -n "$readme" ]; then
+  args+=(-readme "$readme")
+fi
+"$tmp/benchreport" "${args[@]}"
+
 echo
-go run ./cmd/loadtest -n "${LOAD_N:-20000}" -c "${LOAD_C:-16}" -runs "${LOAD_RUNS:-3}" -max 15s
-echo
-echo "Load average at end: $(cut -d' ' -f1-3 /proc/loadavg)."
-echo
-echo "<details><summary>Raw go test -bench output</summary>"
-echo
-echo '```'
-cat "$raw"
-echo '```'
-echo "</details>"
+echo "bench.sh: wrote $wrote"
+if [ -z "$readme" ] || ! grep -q '<!-- bench:start -->' "$readme"; then
+  echo "bench.sh: README section (not written to README.md):"
+  echo
+  cat "$tmp/section.md"
+  echo
+else
+  echo "bench.sh: updated the benchmark section of $readme"
+fi
+machine "bench.sh end"

@@ -50,6 +50,12 @@ func Run(t *testing.T, newBackend Factory) {
 	checks = append(checks, coreChecks...)
 	checks = append(checks, hardeningChecks...)
 	checks = append(checks, headerChecks...)
+	checks = append(checks, cacheChecks...)
+	checks = append(checks, clearChecks...)
+	checks = append(checks, rotateRevokeChecks...)
+	checks = append(checks, exactUserChecks...)
+	checks = append(checks, handleChecks...)
+	checks = append(checks, dbscChecks...)
 	checks = append(checks, malformedChecks...)
 	checks = append(checks, logoutOthersChecks...)
 	for _, c := range checks {
@@ -174,14 +180,13 @@ func (c *counting) Delete(ctx context.Context, name, token string) error {
 // app is a test application: the middleware over a backend, a few routes,
 // and an HTTP server on loopback.
 type app struct {
-	t       *testing.T
-	b       *counting
-	clock   *Clock
-	srv     *httptest.Server
-	name    string
-	mu      sync.Mutex
-	events  []securesession.Event
-	revokes bool
+	t      *testing.T
+	b      *counting
+	clock  *Clock
+	srv    *httptest.Server
+	name   string
+	mu     sync.Mutex
+	events []securesession.Event
 }
 
 type appOption func(*securesession.Options)

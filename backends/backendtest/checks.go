@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/gin-contrib/sessions"
-	"github.com/gin-contrib/sessions/tester"
 	"github.com/gin-gonic/gin"
 
 	"github.com/gin-securesession/securesession"
@@ -618,14 +617,4 @@ func testConcurrentRequests(t *testing.T, f Factory) {
 	for err := range errs {
 		t.Error(err)
 	}
-}
-
-func testGinContribTester(t *testing.T, f Factory) {
-	newStore := func(t *testing.T) sessions.Store { return f(t) }
-	t.Run("GetSet", func(t *testing.T) { tester.GetSet(t, newStore) })
-	t.Run("DeleteKey", func(t *testing.T) { tester.DeleteKey(t, newStore) })
-	t.Run("Flashes", func(t *testing.T) { tester.Flashes(t, newStore) })
-	t.Run("Clear", func(t *testing.T) { tester.Clear(t, newStore) })
-	t.Run("Options", func(t *testing.T) { tester.Options(t, newStore) })
-	t.Run("Many", func(t *testing.T) { tester.Many(t, newStore) })
 }

@@ -96,15 +96,14 @@ type issued struct {
 
 // loadClient is one browser in the concurrency run.
 type loadClient struct {
-	id      int
-	l       *loadRun
-	cookie  string
-	user    string // who the client believes it is
-	val     string // the last value it stored
-	since   int64  // finished-revocation count of user when the login began
-	cur     *issued
-	rnd     *rand.Rand
-	history []*issued
+	id     int
+	l      *loadRun
+	cookie string
+	user   string // who the client believes it is
+	val    string // the last value it stored
+	since  int64  // finished-revocation count of user when the login began
+	cur    *issued
+	rnd    *rand.Rand
 }
 
 type loadRun struct {

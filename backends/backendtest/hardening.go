@@ -18,7 +18,7 @@ import (
 )
 
 // hardeningChecks are the attack, fault and concurrency checks every
-// backend runs (issue 7).
+// backend runs.
 var hardeningChecks = []check{
 	{"TamperCampaign", testTamperCampaign},
 	{"ConcurrencyInvariants", testConcurrencyInvariants},

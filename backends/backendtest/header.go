@@ -12,7 +12,7 @@ import (
 )
 
 // headerChecks run the session checks with the token carried in an
-// Authorization header instead of the cookie (issue 8).
+// Authorization header instead of the cookie.
 var headerChecks = []check{
 	{"Header/LoginTokenReturnsTokenAndNoCookie", testHeaderLoginToken},
 	{"Header/RotationReturnsNewTokenAndKillsOld", testHeaderRotation},

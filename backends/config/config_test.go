@@ -2,6 +2,7 @@ package config_test
 
 import (
 	"encoding/base64"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
@@ -23,8 +24,8 @@ func TestMain(m *testing.M) {
 }
 
 var (
-	key1 = []byte("0123456789abcdef0123456789ABCDEF")
-	key2 = []byte("fedcba9876543210FEDCBA9876543210")
+	key1, _ = hex.DecodeString("60e825f471a1a205cc32019a9331fcb841503ffc058715f19da31db69b7702f9")
+	key2, _ = hex.DecodeString("07914dc59b9a414acf5764fd9734a4f191be04ff653fb22db9084aee6597b83b")
 )
 
 // secret appears in connection strings below; it must never reach an error
@@ -62,6 +63,10 @@ func TestParseAcceptedForms(t *testing.T) {
 		{"postgres://app@db:5432/app?sslmode=disable", config.Spec{Scheme: "postgres"}, "postgres://app@db:5432/app?sslmode=disable"},
 		{"postgresql://app:" + pw + "@db/app?table=s&cleanup_interval=10m&sslmode=verify-full", config.Spec{Scheme: "postgres", Table: "s", CleanupInterval: 10 * time.Minute}, "postgres://app:xxxxx@db/app?cleanup_interval=10m&sslmode=verify-full&table=s"},
 		{"postgres://app@db/app?password=" + pw, config.Spec{Scheme: "postgres"}, "postgres://app@db/app?password=xxxxx"},
+		{"postgres://app:" + pw + "@db/app?sslmode=verify-full&sslpassword=" + pw + "&sslkey=/etc/app/client.key&sslcert=/etc/app/client.crt&passfile=/etc/app/pgpass&application_name=web&api_TOKEN=" + pw + "&client_secret=" + pw + "&PWD=" + pw + "&aws_credential=" + pw,
+			config.Spec{Scheme: "postgres"},
+			"postgres://app:xxxxx@db/app?PWD=xxxxx&api_TOKEN=xxxxx&application_name=web&aws_credential=xxxxx&client_secret=xxxxx&passfile=xxxxx&sslcert=%2Fetc%2Fapp%2Fclient.crt&sslkey=xxxxx&sslmode=verify-full&sslpassword=xxxxx"},
+		{"postgres://:" + pw + "@db:5432/app?pg_stat_statements.track=all", config.Spec{Scheme: "postgres"}, "postgres://:xxxxx@db:5432/app?pg_stat_statements.track=all"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.in, func(t *testing.T) {
@@ -94,8 +99,13 @@ func TestParseErrors(t *testing.T) {
 		{"user:" + secretEsc + "@host/db", `unknown backend scheme "user"`},
 		{"https://user:" + secretEsc + "@host/db", `unknown backend scheme "https"`},
 		{"localhost:11211", `unknown backend scheme "localhost"`},
-		{"cookie://x", "takes no address or path"},
-		{"cookie:?revocation=redis", "revocation=\"redis\" is not known; use revocation=memory"},
+		{"a/b:x", "does not start with a scheme; use one of cookie:"},
+		{"averyveryverylongword:x", "does not start with a scheme"},
+		{"cookie://x", `takes no text after the colon other than ?parameters; write "cookie:"`},
+		{"cookie:?revocation=redis", "the value of revocation is not known; use revocation=memory"},
+		{"cookie:#x", "contains '#', which starts a URL fragment"},
+		{"cookie:?revocation", "parameter 1 after '?' has no '='"},
+		{"cookie:?a%20b=1", "is not a plain name"},
 		{"cookie:?ttl=1h", `unknown parameter "ttl"; accepted: revocation`},
 		{"memcache:localhost", `write the servers after "memcache://"`},
 		{"memcache://", "no server given"},
@@ -106,25 +116,34 @@ func TestParseErrors(t *testing.T) {
 		{"memcache://user:" + secret + "@host", "contains credentials"},
 		{"memcache://host/db", "memcache URLs have no path"},
 		{"memcache://host?prefix=a&prefix=b", `"prefix" is given 2 times`},
-		{"memcache://host?timeout=soon", `timeout="soon" is not a positive duration; write e.g. timeout=500ms`},
+		{"memcache://host?timeout=soon", "timeout is not a positive duration; write e.g. timeout=500ms"},
 		{"memcache://host?timeout=-1s", "not a positive duration"},
 		{"memcache://host?max_idle_conns=many", "not a positive whole number"},
 		{"memcache://host?pool=3", `unknown parameter "pool"; accepted: prefix, timeout, max_idle_conns, max_item_size`},
-		{"memcache://host?%zz", "parameters after '?' are malformed"},
+		{"memcache://host?a=%zz", "parameters after '?' are malformed"},
+		{"memcache://host?prefix=a&b", "parameter 2 after '?' has no '='"},
+		{"memcache://host?prefix=a%20b", "prefix must be printable ASCII"},
+		{"memcache://a:1,b:x", "server 2 has an invalid port"},
 		{"sqlite:", "no database file given"},
-		{"sqlite://", "names a host"},
+		{"sqlite://", "two slashes introduce a host"},
+		{"sqlite:user:pw@host/x.db", "looks like user:password@host"},
 		{"sqlite://var/lib/app.db", "(three slashes)"},
 		{"sqlite:file:x.db?mode=memory", "is not a file path"},
 		{"sqlite:a%zzb.db", "malformed %-escape"},
-		{"sqlite:x.db?cleanup_interval=never", `cleanup_interval="never" is not a positive duration or "off"`},
+		{"sqlite:x.db?cleanup_interval=never", `cleanup_interval is not a positive duration or "off"`},
+		{"sqlite:x.db?table=a-b", "table must be a plain SQL identifier of at most 40 bytes"},
 		{"sqlite:x.db?table=", "table is empty"},
 		{"sqlite:x.db?mode=ro", `unknown parameter "mode"; accepted: table, cleanup_interval`},
 		{"postgres://", "no host given"},
 		{"postgres:db", "no host given"},
-		{"postgres://u:" + secretEsc + "@host:99999/db", `invalid port "99999"`},
+		{"postgres://u:" + secretEsc + "@host:99999/db", "invalid port; ports are 1-65535"},
 		{"postgres://u:" + secretEsc + "@host:5432", "no database name given; write postgres://user@host:5432/dbname"},
 		{"postgres://u:" + secretEsc + "@host/db?table=a&table=b", `"table" is given 2 times`},
-		{"postgres://u:" + secretEsc + "@host/db?cleanup_interval=x", "cleanup_interval=\"x\""},
+		{"postgres://u:" + secretEsc + "@host/db?cleanup_interval=x", "cleanup_interval is not a positive duration"},
+		{"postgres://u:" + secretEsc + "@host/db?connect_timeout=soon", "connect_timeout is not a whole number of seconds"},
+		{"postgres://u:" + secretEsc + "@host/db?sslmode", "parameter 1 after '?' has no '='"},
+		{"postgres://u:" + secretEsc + "@host/db#x", "contains '#'"},
+		{"postgres://u:1234/x@host/db", "'@' after the host"},
 		{"postgres://u:" + secretEsc + "@ho st/db", "the URL is malformed"},
 		{"postgres://u:%zz" + secretEsc + "@host/db", "the URL is malformed"},
 		{"postgres://u:" + secret + "@host/db", "the URL is malformed"},
@@ -304,4 +323,175 @@ func TestConnectionErrorsHideThePassword(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "cannot reach memcached at 127.0.0.1:1") {
 		t.Fatalf("memcache down: %v", err)
 	}
+}
+
+// planted is pasted below wherever a user might put a secret in a
+// configuration string. Only letters and digits, so that every encoding of
+// it is itself.
+const planted = "S3cr3tPlanted"
+
+// TestSecretsNeverAppearInStringOrErrors plants a secret in every place of
+// every form where one may be pasted (userinfo, password parameters,
+// unknown parameters named like secrets, free text after the scheme, a
+// fragment, a rejected value) and checks that neither String nor any error
+// from Parse, Open or FromEnv shows it, and that no error lets it be
+// reached by unwrapping.
+func TestSecretsNeverAppearInStringOrErrors(t *testing.T) {
+	t.Chdir(t.TempDir()) // a relative sqlite path that opens lands here
+	dir := t.TempDir()
+	const p = planted
+	// Nothing listens on port 1, so these fail fast after parsing.
+	const pg = "postgres://app@127.0.0.1:1/app?sslmode=disable&connect_timeout=1"
+	const pgPW = "postgres://app:" + p + "@127.0.0.1:1/app?sslmode=disable&connect_timeout=1"
+	// sslcert and sslkey are read while the driver parses the URL.
+	pgTLS := "postgres://app@127.0.0.1:1/app?connect_timeout=1&sslmode=require&sslcert=" + dir + "/missing.crt"
+	tlsFiles := "&sslkey=" + dir + "/missing.key"
+	specs := []string{
+		// cookie:
+		"cookie:" + p,
+		"cookie:" + p + "+/Ab0123456789abcdefghijklmnopqrst=",
+		"cookie:?" + p,
+		"cookie:?" + p + "+/Ab0123456789abcdefghijklmnopqrst=",
+		"cookie://user:" + p + "@host",
+		"cookie:?revocation=" + p,
+		"cookie:?secret=" + p,
+		"cookie:?key=" + p,
+		"cookie:?session_KEY=" + p,
+		"cookie:?token=" + p,
+		"cookie:?passphrase=" + p,
+		"cookie:#" + p,
+		"cookie:?revocation=memory#" + p,
+		"COOKIE:" + p,
+
+		// memcache://
+		"memcache://user:" + p + "@host",
+		"memcache://:" + p + "@host:11211",
+		"memcache://host/" + p,
+		"memcache://host#" + p,
+		"memcache://host:11211?prefix=app_#" + p,
+		"memcache://host?" + p,
+		"memcache://host:" + p,
+		"memcache://host?password=" + p,
+		"memcache://host?sasl_pass=" + p,
+		"memcache://host?auth_token=" + p,
+		"memcache://host?secret=" + p,
+		"memcache://host?key=" + p,
+		"memcache://host?timeout=" + p,
+		"memcache://host?max_idle_conns=" + p,
+		"memcache://host?max_item_size=" + p,
+		"memcache://host?prefix=" + p + "%20x",
+		"memcached://host?password=" + p,
+
+		// sqlite: absolute file
+		"sqlite://user:" + p + "@host/sessions.db",
+		"sqlite://:" + p + "@" + dir + "/s.db",
+		"sqlite://" + dir + "/s.db#" + p,
+		"sqlite://" + dir + "/s.db?" + p,
+		"sqlite://" + dir + "/s.db?password=" + p,
+		"sqlite://" + dir + "/s.db?_auth_pass=" + p,
+		"sqlite://" + dir + "/s.db?_pragma_key=" + p,
+		"sqlite://" + dir + "/s.db?token=" + p,
+		"sqlite://" + dir + "/s.db?Secret=" + p,
+		"sqlite://" + dir + "/s.db?cleanup_interval=" + p,
+		"sqlite://" + dir + "/s.db?table=" + p + "%3Bx",
+		"sqlite://" + dir + "/s.db?table=" + p + "_" + strings.Repeat("x", 40),
+		// sqlite: relative file
+		"sqlite:user:" + p + "@host/sessions.db",
+		"sqlite:sessions.db#" + p,
+		"sqlite:sessions.db?" + p,
+		"sqlite:sessions.db?key=" + p,
+		"sqlite:sessions.db?cleanup_interval=" + p,
+		"sqlite3:sessions.db?password=" + p,
+		"sqlite:file:sessions.db?_auth_pass=" + p,
+		// sqlite::memory:
+		"sqlite::memory:" + p,
+		"sqlite::memory:#" + p,
+		"sqlite::memory:?" + p,
+		"sqlite::memory:?key=" + p,
+		"sqlite::memory:?cleanup_interval=" + p,
+
+		// postgres:// and postgresql://
+		pgPW,
+		"postgresql://app:" + p + "@127.0.0.1:1/app?sslmode=disable&connect_timeout=1",
+		"postgres://:" + p + "@127.0.0.1:1/app?sslmode=disable&connect_timeout=1",
+		pg + "&password=" + p,
+		pgPW + "&password=" + p + "x",
+		pg + "&sslpassword=" + p,
+		pgTLS + tlsFiles + "&sslpassword=" + p,
+		strings.Replace(pgTLS, "app@", "app:"+p+"@", 1) + tlsFiles,
+		pgTLS + "&sslkey=" + dir + "/" + p + ".key",
+		pg + "&passfile=" + dir + "/" + p,
+		pg + "&api_key=" + p,
+		pg + "&auth_token=" + p,
+		pg + "&client_secret=" + p,
+		pg + "&MyPassWord=" + p,
+		pg + "&" + p,
+		pg + "#" + p,
+		pg + "&cleanup_interval=" + p,
+		pg + "&table=" + p + "%3Bx",
+		"postgres://app@127.0.0.1:1/app?sslmode=disable&connect_timeout=" + p,
+		"postgres://app:1234/" + p + "@127.0.0.1:1/app?sslmode=disable",
+		"postgres://app:" + p + "@ho st/app",
+		"postgres://app:" + p + "%zz@host/app",
+		"postgres://app:" + p + "@host",
+		"postgres://app:" + p + "@host:99999/app",
+		"postgres:app:" + p + "@host/app",
+		"postgresql://app:" + p + "@127.0.0.1:1/app?sslmode=disable&connect_timeout=1&table=a&table=b",
+
+		// no known scheme
+		"redis://user:" + p + "@host:6379",
+		"mysql://root:" + p + "@tcp(db:3306)/app",
+		p + "+/Ab0123456789abcdefghijklmnopqrst=",
+		"user:" + p + "@host/db",
+		"https://user:" + p + "@host/db",
+	}
+	for _, spec := range specs {
+		t.Run(spec, func(t *testing.T) { checkPlanted(t, spec) })
+	}
+
+	// Against a real server: a password under trust authentication opens,
+	// and a startup parameter named like a secret is refused by the server.
+	t.Run("postgres server", func(t *testing.T) {
+		u := pgURL(t, testservers.Postgres(t))
+		pw := strings.Replace(u, "postgres://postgres@", "postgres://postgres:"+p+"@", 1)
+		if pw == u {
+			t.Fatalf("cannot plant a password in %q", u)
+		}
+		for _, spec := range []string{pw, u + "&api_token=" + p, pw + "&sslpassword=" + p, u + "&password=" + p} {
+			checkPlanted(t, spec)
+		}
+	})
+
+	t.Run("FromEnv", func(t *testing.T) {
+		t.Setenv("TEST_KEYS", base64.StdEncoding.EncodeToString(key1))
+		for _, spec := range []string{"cookie:" + p, pgTLS + tlsFiles + "&sslpassword=" + p} {
+			t.Setenv("TEST_BACKEND", spec)
+			st, err := config.FromEnv("TEST_BACKEND", "TEST_KEYS")
+			if err == nil {
+				st.Close()
+				t.Fatalf("FromEnv(%q) succeeded", spec)
+			}
+			assertAbsent(t, "FromEnv error", err, p)
+		}
+	})
+}
+
+// checkPlanted parses and opens spec, which contains planted, and fails the
+// test if String or an error reveals it.
+func checkPlanted(t *testing.T, spec string) {
+	t.Helper()
+	sp, err := config.Parse(spec)
+	if err != nil {
+		assertAbsent(t, "Parse error", err, planted)
+	} else {
+		assertAbsent(t, "Spec.String", sp.String(), planted)
+		assertAbsent(t, "Spec printed with %v, %+v, %s", fmt.Sprintf("%v %+v %s", sp, sp, sp), planted)
+	}
+	st, err := config.Open(spec, [][]byte{key1})
+	if err != nil {
+		assertAbsent(t, "Open error", err, planted)
+		return
+	}
+	defer st.Close()
+	assertAbsent(t, "Store.String", st.String(), planted)
 }

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	gomemcache "github.com/bradfitz/gomemcache/memcache"
+	"github.com/jackc/pgx/v5/pgconn"
 	"gorm.io/driver/postgres"
 	gormdb "gorm.io/gorm"
 	"gorm.io/gorm/logger"
@@ -112,7 +113,7 @@ func OpenSpec(sp *Spec, keyList [][]byte) (*Store, error) {
 	case "postgres":
 		err = st.openPostgres(keyList[0])
 	default:
-		err = errorf("unknown backend scheme %q; use one of %s", sp.Scheme, strings.Join(Schemes, ", "))
+		err = errorf("unknown backend scheme %q; use one of %s", schemeName(sp.Scheme), strings.Join(Schemes, ", "))
 	}
 	if err != nil {
 		st.Close()
@@ -215,26 +216,37 @@ func closeDB(db *gormdb.DB) func() error {
 	}
 }
 
-// scrub returns err with the configured password, in any encoding, cut out
-// of its text. A driver error that quoted it is replaced by a plain error
-// (losing errors.Is on it), so the secret cannot be reached by unwrapping
-// either.
+// scrub returns err with every secret of the configuration (the password
+// and the value of every parameter named like a secret, in any encoding)
+// cut out of its text, and with the connection string that pgconn's
+// ParseConfigError quotes left out. Such an error comes back as a plain
+// error, losing errors.Is on the driver's error, so that no secret can be
+// reached by unwrapping either: ParseConfigError keeps the connection
+// string in a field, and ConnectError the parsed Config with its password.
 func (st *Store) scrub(err error) error {
 	if st.Spec.secret == nil {
 		return err
 	}
-	pw := st.Spec.secret.password
-	if pw == "" {
-		return err
-	}
 	msg := err.Error()
 	clean := msg
-	for _, form := range []string{pw, url.QueryEscape(pw), url.PathEscape(pw), url.UserPassword("", pw).String()[1:]} {
-		if form != "" {
-			clean = strings.ReplaceAll(clean, form, "xxxxx")
+	var pce *pgconn.ParseConfigError
+	if errors.As(err, &pce) {
+		// "cannot parse `<connection string>`: <what>"; the connection
+		// string, URL-encoded by us, holds no backquote.
+		full := pce.Error()
+		if _, what, ok := strings.Cut(full, "`: "); ok {
+			clean = strings.ReplaceAll(clean, full, "cannot parse the connection URL: "+what)
 		}
 	}
-	if clean == msg {
+	for _, v := range st.Spec.secret.values {
+		for _, form := range []string{v, url.QueryEscape(v), url.PathEscape(v), url.UserPassword("", v).String()[1:]} {
+			if form != "" {
+				clean = strings.ReplaceAll(clean, form, "xxxxx")
+			}
+		}
+	}
+	var ce *pgconn.ConnectError
+	if clean == msg && pce == nil && !errors.As(err, &ce) {
 		return err
 	}
 	return errors.New(clean)

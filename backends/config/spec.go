@@ -54,15 +54,39 @@
 // parameter other than table and cleanup_interval (above) goes to the
 // driver (sslmode, connect_timeout, application_name, ...). A password may
 // be given in the URL or, better, in $PGPASSWORD or a .pgpass file.
+//
+// # Secrets in logs and errors
+//
+// Spec.String, Store.String and every error of this package are meant to
+// be logged, so none of them contains a secret. String shows "xxxxx" for
+// the password of a postgres URL and for the value of every parameter
+// whose name contains "pass", "pwd", "secret", "token", "key" or
+// "credential" in any letter case: password and sslpassword, and also
+// passfile and sslkey, although these are paths. A rule without
+// exceptions is one a reviewer can check, and a key pasted where its path
+// belongs stays hidden; the error of a file the driver cannot read still
+// names the parameter. The other backends take no secret parameters and
+// reject unknown ones by name.
+//
+// Errors name the parameter at fault but repeat no rejected value, no text
+// after "cookie:" or in a fragment, no parameter without '=' and no
+// parameter name that is not a plain name, since each of those may be a
+// secret pasted in the wrong place; of what precedes the first colon, an
+// error names only a short scheme-like word. Driver errors are passed on
+// as text with every secret of the configuration cut out.
 package config
 
 import (
 	"fmt"
+	"maps"
 	"net"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
+
+	ssmemcache "github.com/gin-securesession/securesession/backends/memcache"
 )
 
 // Schemes lists the accepted schemes.
@@ -106,17 +130,20 @@ type Spec struct {
 }
 
 type secrets struct {
-	dsn      string // the connection URL without our parameters
-	password string // to scrub from driver errors
+	dsn    string   // the connection URL without our parameters
+	values []string // the password and every secretParam value, to scrub from driver errors
 }
 
-// String returns the configuration with any password replaced by "xxxxx":
-// safe to log.
+// String returns the configuration in a form that is safe to log: scheme,
+// servers or host, path or database name and parameters, with the password
+// and the value of every secret-named parameter replaced by "xxxxx" (see
+// "Secrets in logs and errors" in the package documentation).
 func (s *Spec) String() string { return s.redacted }
 
 // Error is returned for a configuration string that cannot be used. Its
 // message says what is wrong and how to fix it; it never contains a
-// password or a key.
+// password, a key, a rejected value or other text that may be a secret
+// pasted in the wrong place.
 type Error struct {
 	Msg string // what is wrong and how to fix it
 }
@@ -139,57 +166,133 @@ func Parse(s string) (*Spec, error) {
 	}
 	scheme, rest, ok := strings.Cut(s, ":")
 	if !ok {
-		if isScheme(strings.ToLower(s)) {
+		if _, known := aliases[strings.ToLower(s)]; known {
 			return nil, errorf("%q has no colon; write %q", s, strings.ToLower(s)+":")
 		}
 		return nil, errorf("the backend configuration has no scheme; use one of %s", forms)
 	}
 	scheme = strings.ToLower(scheme)
-	switch scheme {
+	canon, known := aliases[scheme]
+	if !known {
+		if name := schemeName(scheme); name != "" {
+			return nil, errorf("unknown backend scheme %q; use one of %s", name, strings.Join(Schemes, ", "))
+		}
+		return nil, errorf("the backend configuration does not start with a scheme; use one of %s", forms)
+	}
+	if strings.Contains(rest, "#") {
+		return nil, errorf("%s: the configuration contains '#', which starts a URL fragment, and no backend takes one; remove it and what follows (write a '#' that belongs to a password, path or value as %%23)", canon)
+	}
+	switch canon {
 	case "cookie":
 		return parseCookie(rest)
-	case "memcache", "memcached":
+	case "memcache":
 		return parseMemcache(scheme, rest)
-	case "sqlite", "sqlite3":
+	case "sqlite":
 		return parseSQLite(rest)
-	case "postgres", "postgresql":
+	default:
 		return parsePostgres(s)
 	}
-	return nil, errorf("unknown backend scheme %q; use one of %s", safeScheme(scheme), strings.Join(Schemes, ", "))
 }
 
-func isScheme(s string) bool {
-	for _, k := range Schemes {
-		if s == k {
+// aliases maps each accepted scheme, and its variants, to its name in Spec.
+var aliases = map[string]string{
+	"cookie":     "cookie",
+	"memcache":   "memcache",
+	"memcached":  "memcache",
+	"sqlite":     "sqlite",
+	"sqlite3":    "sqlite",
+	"postgres":   "postgres",
+	"postgresql": "postgres",
+}
+
+// schemeName returns s if it looks like a URL scheme (RFC 3986: a letter,
+// then letters, digits, '+', '-' or '.'), at most 16 bytes, so that an
+// error may name it; otherwise "". What precedes the first colon of a
+// string that is not a configuration may be a pasted secret, and an error
+// never repeats that.
+func schemeName(s string) string {
+	if s == "" || len(s) > 16 {
+		return ""
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || i > 0 && ('0' <= c && c <= '9' || c == '+' || c == '-' || c == '.') {
+			continue
+		}
+		return ""
+	}
+	return s
+}
+
+// parseQuery parses the parameters after '?'. Every parameter must be
+// name=value with a plain name (see plainName): text without '=' or a name
+// of other characters is more likely a secret pasted in the wrong place
+// than a parameter, so it is rejected without being repeated, and it can
+// never reach String.
+func parseQuery(scheme, query string) (url.Values, error) {
+	for i, pair := range strings.Split(query, "&") {
+		if pair != "" && !strings.Contains(pair, "=") {
+			return nil, errorf("%s: parameter %d after '?' has no '='; write name=value pairs joined by '&'", scheme, i+1)
+		}
+	}
+	q, err := url.ParseQuery(query)
+	if err != nil {
+		return nil, errorf("%s: the parameters after '?' are malformed; write name=value pairs joined by '&' and percent-encode special characters", scheme)
+	}
+	for name := range q {
+		if !plainName(name) {
+			return nil, errorf("%s: a parameter name after '?' is not a plain name (a letter or '_', then letters, digits, '_' or '.'); it is not repeated here in case it is a secret", scheme)
+		}
+	}
+	return q, nil
+}
+
+// plainName reports whether name looks like a parameter name: a letter or
+// '_', then letters, digits, '_' or '.' (PostgreSQL settings such as
+// pg_stat_statements.track), at most 63 bytes.
+func plainName(name string) bool {
+	if name == "" || len(name) > 63 {
+		return false
+	}
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		if c == '_' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || i > 0 && ('0' <= c && c <= '9' || c == '.') {
+			continue
+		}
+		return false
+	}
+	return true
+}
+
+// secretParam reports whether the value of the parameter name is, or may
+// be, a secret: its name contains "pass", "pwd", "secret", "token", "key"
+// or "credential", in any letter case. String shows such a value as
+// "xxxxx", and errors never contain it.
+func secretParam(name string) bool {
+	n := strings.ToLower(name)
+	for _, w := range []string{"pass", "pwd", "secret", "token", "key", "credential"} {
+		if strings.Contains(n, w) {
 			return true
 		}
 	}
 	return false
 }
 
-// safeScheme shortens what the user wrote before the colon, in case a
-// secret was pasted in the wrong place.
-func safeScheme(s string) string {
-	if len(s) > 20 || strings.ContainsAny(s, "@/") {
-		return s[:min(len(s), 3)] + "..."
-	}
-	return s
-}
-
-// params parses a query string, rejecting parameters outside allowed.
+// params parses a query string (see parseQuery), rejecting parameters
+// outside allowed. Its errors name a parameter but never repeat a value.
 func params(scheme, query string, allowed ...string) (url.Values, error) {
-	q, err := url.ParseQuery(query)
+	q, err := parseQuery(scheme, query)
 	if err != nil {
-		return nil, errorf("%s: the parameters after '?' are malformed; write name=value pairs joined by '&'", scheme)
+		return nil, err
 	}
-	for name, vs := range q {
+	for _, name := range slices.Sorted(maps.Keys(q)) { // the same error every time
 		if !contains(allowed, name) {
 			if len(allowed) == 0 {
 				return nil, errorf("%s: unknown parameter %q; %s takes no parameters", scheme, name, scheme)
 			}
 			return nil, errorf("%s: unknown parameter %q; accepted: %s", scheme, name, strings.Join(allowed, ", "))
 		}
-		if len(vs) > 1 {
+		if vs := q[name]; len(vs) > 1 {
 			return nil, errorf("%s: parameter %q is given %d times; give it once", scheme, name, len(vs))
 		}
 	}
@@ -208,19 +311,20 @@ func contains(list []string, s string) bool {
 func parseCookie(rest string) (*Spec, error) {
 	path, query, _ := strings.Cut(rest, "?")
 	if path != "" {
-		return nil, errorf("cookie: takes no address or path (got %q after the colon); write just \"cookie:\"", path)
+		// Often a key pasted into the wrong setting: never repeat it.
+		return nil, errorf("cookie: takes no text after the colon other than ?parameters; write \"cookie:\" or \"cookie:?revocation=memory\" (keys never go in the configuration string: pass them to Open)")
 	}
 	q, err := params("cookie", query, "revocation")
 	if err != nil {
 		return nil, err
 	}
 	sp := &Spec{Scheme: "cookie", Revocation: "none"}
-	switch v := q.Get("revocation"); v {
+	switch q.Get("revocation") {
 	case "", "none":
 	case "memory":
 		sp.Revocation = "memory"
 	default:
-		return nil, errorf("cookie: revocation=%q is not known; use revocation=memory (single process) or revocation=none", v)
+		return nil, errorf("cookie: the value of revocation is not known; use revocation=memory (single process) or revocation=none")
 	}
 	sp.redacted = "cookie:"
 	if sp.Revocation == "memory" {
@@ -239,7 +343,7 @@ func parseMemcache(scheme, rest string) (*Spec, error) {
 	}
 	if i := strings.IndexByte(hosts, '/'); i >= 0 {
 		if strings.Trim(hosts[i:], "/") != "" {
-			return nil, errorf("memcache: unexpected path %q after the servers; memcache URLs have no path", hosts[i:])
+			return nil, errorf("memcache: unexpected path after the servers; memcache URLs have no path")
 		}
 		hosts = hosts[:i]
 	}
@@ -257,14 +361,14 @@ func parseMemcache(scheme, rest string) (*Spec, error) {
 			// No port: the default one.
 			host, port = strings.Trim(h, "[]"), "11211"
 			if strings.ContainsAny(host, ":[]") && net.ParseIP(host) == nil {
-				return nil, errorf("memcache: server %q is not host or host:port (write IPv6 addresses as [::1]:11211)", h)
+				return nil, errorf("memcache: server %d is not host or host:port (write IPv6 addresses as [::1]:11211)", i+1)
 			}
 		}
 		if host == "" {
-			return nil, errorf("memcache: server %q has no host name", h)
+			return nil, errorf("memcache: server %d has no host name", i+1)
 		}
 		if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
-			return nil, errorf("memcache: server %q has an invalid port; ports are 1-65535 (memcached's default is 11211)", h)
+			return nil, errorf("memcache: server %d has an invalid port; ports are 1-65535 (memcached's default is 11211)", i+1)
 		}
 		sp.Servers = append(sp.Servers, net.JoinHostPort(host, port))
 	}
@@ -273,6 +377,9 @@ func parseMemcache(scheme, rest string) (*Spec, error) {
 		return nil, err
 	}
 	sp.Prefix = q.Get("prefix")
+	if err := checkPrefix(sp.Prefix); err != nil {
+		return nil, err
+	}
 	if v := q.Get("timeout"); v != "" {
 		if sp.Timeout, err = positiveDuration("memcache", "timeout", v, "500ms"); err != nil {
 			return nil, err
@@ -301,9 +408,12 @@ func parseSQLite(rest string) (*Spec, error) {
 	case strings.HasPrefix(raw, "///"):
 		path = raw[2:] // keep one slash: an absolute path
 	case strings.HasPrefix(raw, "//"):
-		return nil, errorf("sqlite: %q names a host; SQLite is a local file: write sqlite:///absolute/path.db (three slashes) or sqlite:relative/path.db", "sqlite:"+raw)
+		return nil, errorf("sqlite: two slashes introduce a host (and perhaps a user and password), but SQLite is a local file: write sqlite:///absolute/path.db (three slashes) or sqlite:relative/path.db")
 	default:
 		path = raw
+		if first, _, _ := strings.Cut(raw, "/"); strings.Contains(first, "@") && strings.Contains(first, ":") {
+			return nil, errorf("sqlite: the path looks like user:password@host, but SQLite is a local file and takes no credentials; write sqlite:relative/path.db or sqlite:///absolute/path.db")
+		}
 	}
 	if path == "" {
 		return nil, errorf("sqlite: no database file given; write sqlite:///var/lib/app/sessions.db, sqlite:sessions.db or sqlite::memory:")
@@ -315,7 +425,7 @@ func parseSQLite(rest string) (*Spec, error) {
 		}
 		path = p
 		if strings.HasPrefix(path, "file:") || strings.HasPrefix(path, ":") {
-			return nil, errorf("sqlite: %q is not a file path; write sqlite:///absolute/path.db, sqlite:relative/path.db or sqlite::memory:", path)
+			return nil, errorf("sqlite: a path starting with \"file:\" or ':' is not a file path; write sqlite:///absolute/path.db, sqlite:relative/path.db or sqlite::memory:")
 		}
 	}
 	sp := &Spec{Scheme: "sqlite", Path: path}
@@ -349,6 +459,9 @@ func takeGormParams(scheme string, q url.Values, sp *Spec) error {
 	if q.Has("table") && sp.Table == "" {
 		return errorf("%s: table is empty; omit it for the default table securesession_sessions", scheme)
 	}
+	if !tableName(sp.Table) {
+		return errorf("%s: table must be a plain SQL identifier of at most %d bytes (letters, digits and underscores, not starting with a digit)", scheme, maxTableNameLen)
+	}
 	switch v := q.Get("cleanup_interval"); v {
 	case "":
 	case "off":
@@ -356,7 +469,7 @@ func takeGormParams(scheme string, q url.Values, sp *Spec) error {
 	default:
 		d, err := positiveDuration(scheme, "cleanup_interval", v, "5m")
 		if err != nil {
-			return errorf("%s: cleanup_interval=%q is not a positive duration or \"off\"; write e.g. cleanup_interval=5m", scheme, v)
+			return errorf("%s: cleanup_interval is not a positive duration or \"off\"; write e.g. cleanup_interval=5m", scheme)
 		}
 		sp.CleanupInterval = d
 	}
@@ -371,20 +484,28 @@ func parsePostgres(s string) (*Spec, error) {
 	}
 	sp := &Spec{Scheme: "postgres", secret: &secrets{}}
 	if pw, ok := u.User.Password(); ok {
-		sp.secret.password = pw
+		sp.secret.values = append(sp.secret.values, pw)
 	}
 	if u.Opaque != "" || u.Host == "" {
 		return nil, errorf("postgres: no host given; write postgres://user@host:5432/dbname")
 	}
 	if p := u.Port(); p != "" {
 		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
-			return nil, errorf("postgres: invalid port %q; ports are 1-65535 (PostgreSQL's default is 5432)", p)
+			return nil, errorf("postgres: invalid port; ports are 1-65535 (PostgreSQL's default is 5432)")
 		}
 	}
-	if strings.Trim(u.Path, "/") == "" {
-		return nil, errorf("postgres: no database name given; write postgres://user@%s/dbname", u.Host)
+	if strings.Contains(u.Path, "@") {
+		// postgres://app:1234/pw@host/db: the password's '/' ended the
+		// host, and the rest of it is now the path.
+		return nil, errorf("postgres: '@' after the host; if the password contains '/', '?' or '#', percent-encode them (%%2F, %%3F, %%23)")
 	}
-	q := u.Query()
+	if strings.Trim(u.Path, "/") == "" {
+		return nil, errorf("postgres: no database name given; write postgres://user@host:5432/dbname")
+	}
+	q, err := parseQuery("postgres", u.RawQuery)
+	if err != nil {
+		return nil, err
+	}
 	ours := url.Values{}
 	for _, name := range []string{"table", "cleanup_interval"} {
 		if vs, ok := q[name]; ok {
@@ -398,8 +519,22 @@ func parsePostgres(s string) (*Spec, error) {
 	if err := takeGormParams("postgres", ours, sp); err != nil {
 		return nil, err
 	}
-	if pw := q.Get("password"); pw != "" {
-		sp.secret.password = pw
+	if vs, ok := q["connect_timeout"]; ok {
+		// The driver's own error would quote the value.
+		for _, v := range vs {
+			if n, err := strconv.Atoi(v); err != nil || n < 0 {
+				return nil, errorf("postgres: connect_timeout is not a whole number of seconds; write e.g. connect_timeout=10")
+			}
+		}
+	}
+	for name, vs := range q {
+		if secretParam(name) {
+			for _, v := range vs {
+				if v != "" {
+					sp.secret.values = append(sp.secret.values, v)
+				}
+			}
+		}
 	}
 	u.Scheme = "postgres"
 	u.RawQuery = q.Encode()
@@ -409,9 +544,17 @@ func parsePostgres(s string) (*Spec, error) {
 	if _, ok := red.User.Password(); ok {
 		red.User = url.UserPassword(red.User.Username(), "xxxxx")
 	}
-	rq := red.Query()
-	if rq.Has("password") {
-		rq.Set("password", "xxxxx")
+	rq := url.Values{}
+	for name, vs := range q {
+		if secretParam(name) {
+			vs = slices.Clone(vs)
+			for i, v := range vs {
+				if v != "" { // an empty value hides nothing and says so
+					vs[i] = "xxxxx"
+				}
+			}
+		}
+		rq[name] = vs
 	}
 	for k, v := range ours {
 		rq[k] = v
@@ -424,7 +567,7 @@ func parsePostgres(s string) (*Spec, error) {
 func positiveDuration(scheme, name, v, example string) (time.Duration, error) {
 	d, err := time.ParseDuration(v)
 	if err != nil || d <= 0 {
-		return 0, errorf("%s: %s=%q is not a positive duration; write e.g. %s=%s", scheme, name, v, name, example)
+		return 0, errorf("%s: %s is not a positive duration; write e.g. %s=%s", scheme, name, name, example)
 	}
 	return d, nil
 }
@@ -432,9 +575,43 @@ func positiveDuration(scheme, name, v, example string) (time.Duration, error) {
 func positiveInt(scheme, name, v string) (int, error) {
 	n, err := strconv.Atoi(v)
 	if err != nil || n <= 0 {
-		return 0, errorf("%s: %s=%q is not a positive whole number", scheme, name, v)
+		return 0, errorf("%s: %s is not a positive whole number", scheme, name)
 	}
 	return n, nil
+}
+
+// maxTableNameLen is backends/gorm's limit on Options.TableName.
+const maxTableNameLen = 40
+
+// tableName reports whether name is "" (the default) or a table name that
+// backends/gorm accepts, so that Parse rejects any other without Open
+// repeating it.
+func tableName(name string) bool {
+	if len(name) > maxTableNameLen {
+		return false
+	}
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		if c == '_' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || i > 0 && '0' <= c && c <= '9' {
+			continue
+		}
+		return false
+	}
+	return true
+}
+
+// checkPrefix applies backends/memcache's rules for Options.Prefix, so that
+// Parse rejects a bad prefix without Open repeating it.
+func checkPrefix(prefix string) error {
+	if len(prefix) > ssmemcache.MaxPrefixLen {
+		return errorf("memcache: prefix is %d bytes, more than %d", len(prefix), ssmemcache.MaxPrefixLen)
+	}
+	for i := 0; i < len(prefix); i++ {
+		if b := prefix[i]; b <= ' ' || b >= 0x7f {
+			return errorf("memcache: prefix must be printable ASCII without spaces or control characters (memcached key rules)")
+		}
+	}
+	return nil
 }
 
 func encodeQuery(q url.Values) string {

@@ -78,17 +78,13 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"net/http"
 	"strings"
 	"sync/atomic"
 	"time"
 
-	"github.com/gin-contrib/sessions"
-	gsessions "github.com/gorilla/sessions"
 	"golang.org/x/crypto/chacha20poly1305"
 
 	"github.com/gin-securesession/securesession"
-	"github.com/gin-securesession/securesession/internal/gincompat"
 	"github.com/gin-securesession/securesession/internal/keys"
 	"github.com/gin-securesession/securesession/internal/record"
 	"github.com/gin-securesession/securesession/internal/token"
@@ -113,7 +109,6 @@ type Store struct {
 	revoker Revocation
 	cache   *openCache // nil when disabled
 	now     func() time.Time
-	compat  *gincompat.Store
 	longest atomic.Int64 // the longest session lifetime sealed or opened, in ns
 }
 
@@ -124,7 +119,6 @@ type sealKey struct {
 
 var (
 	_ securesession.Backend = (*Store)(nil)
-	_ sessions.Store        = (*Store)(nil)
 )
 
 // NewStore returns a cookie store sealing with keys[0] and opening with
@@ -154,7 +148,6 @@ func NewStore(keyList ...[]byte) (*Store, error) {
 		}
 		s.keys = append(s.keys, sk)
 	}
-	s.compat = gincompat.New(s)
 	s.cache = newOpenCache(DefaultCacheSize)
 	return s, nil
 }
@@ -184,7 +177,6 @@ func (s *Store) SetRevocation(r Revocation) {
 // before the store serves requests.
 func (s *Store) SetClock(now func() time.Time) {
 	s.now = now
-	s.compat.SetClock(now)
 	s.shareClock()
 }
 
@@ -310,7 +302,7 @@ func appendAD(b, kid []byte, name string) []byte {
 // seal returns the cookie value for rec as the token st.
 func (s *Store) seal(name string, st *state, rec *securesession.Record) (string, error) {
 	k := &s.keys[0]
-	buf := make([]byte, headerLen, headerLen+handleLen+100+len(rec.Values)+len(rec.UserID)+len(rec.UserAgent)+len(rec.IP)+chacha20poly1305.Overhead)
+	buf := make([]byte, headerLen, headerLen+handleLen+100+len(rec.Values)+len(rec.Binding)+len(rec.UserID)+len(rec.UserAgent)+len(rec.IP)+chacha20poly1305.Overhead)
 	buf[0] = version
 	copy(buf[1:], k.id[:])
 	rand.Read(buf[1+kidLen : headerLen])
@@ -321,7 +313,9 @@ func (s *Store) seal(name string, st *state, rec *securesession.Record) (string,
 	var adBuf [64]byte
 	ad := appendAD(adBuf[:0], k.id[:], name)
 	sealed := k.aead.Seal(buf[headerLen:headerLen], buf[1+kidLen:headerLen], plain, ad)
-	out := b64.EncodeToString(buf[:headerLen+len(sealed)])
+	// Seal worked in place unless the estimate above fell short; either
+	// way the cookie is the header followed by the sealed payload.
+	out := b64.EncodeToString(append(buf[:headerLen], sealed...))
 	if size := len(name) + 1 + len(out); size > securesession.MaxCookieSize {
 		return "", fmt.Errorf("securesession/cookie: cookie %q would be %d bytes, over the %d-byte limit browsers enforce: %w",
 			name, size, securesession.MaxCookieSize, securesession.ErrTooLarge)
@@ -528,23 +522,3 @@ func (s *Store) RevokeUser(ctx context.Context, userID string, keep securesessio
 	}
 	return nil
 }
-
-// Get implements gorilla's sessions.Store for plain sessions.Sessions use.
-func (s *Store) Get(r *http.Request, name string) (*gsessions.Session, error) {
-	return s.compat.Get(r, name)
-}
-
-// New implements gorilla's sessions.Store for plain sessions.Sessions use.
-func (s *Store) New(r *http.Request, name string) (*gsessions.Session, error) {
-	return s.compat.New(r, name)
-}
-
-// Save implements gorilla's sessions.Store for plain sessions.Sessions use.
-func (s *Store) Save(r *http.Request, w http.ResponseWriter, sess *gsessions.Session) error {
-	return s.compat.Save(r, w, sess)
-}
-
-// Options implements gin-contrib's sessions.Store: it sets the cookie
-// attributes for plain sessions.Sessions use, never dropping HttpOnly,
-// Secure or Path=/ (see securesession.New for the middleware's options).
-func (s *Store) Options(o sessions.Options) { s.compat.Options(o) }

@@ -13,26 +13,26 @@ import (
 func (s *Store) Cleanup(ctx context.Context) (deleted int64, err error) {
 	now := encTime(s.now())
 	for {
-		// Select a bounded batch of ids through the expires_at index, then
+		// Select a bounded batch of handles through the expires_at index, then
 		// delete exactly those that are still expired: portable (MySQL
 		// rejects LIMIT in an IN subquery) and never deletes a row that an
 		// Update extended in between.
-		var ids []string
+		var handles []string
 		err := s.retry(ctx, func() error {
-			ids = ids[:0]
-			return s.tx(ctx).Model(&sessionRow{}).Where("expires_at <= ?", now).Limit(s.batch).Pluck("id", &ids).Error
+			handles = handles[:0]
+			return s.tx(ctx).Model(&sessionRow{}).Where("expires_at <= ?", now).Limit(s.batch).Pluck("handle", &handles).Error
 		})
-		if err != nil || len(ids) == 0 {
+		if err != nil || len(handles) == 0 {
 			return deleted, err
 		}
 		var n int64
 		err = s.retry(ctx, func() error {
-			res := s.tx(ctx).Where("id IN ? AND expires_at <= ?", ids, now).Delete(&sessionRow{})
+			res := s.tx(ctx).Where("handle IN ? AND expires_at <= ?", handles, now).Delete(&sessionRow{})
 			n = res.RowsAffected
 			return res.Error
 		})
 		deleted += n
-		if err != nil || len(ids) < s.batch {
+		if err != nil || len(handles) < s.batch {
 			return deleted, err
 		}
 		if err := ctx.Err(); err != nil {

@@ -8,7 +8,7 @@ import (
 )
 
 // The shared conformance suite (including gin-contrib's tester suite) on
-// SQLite and on PostgreSQL, one database per test.
+// SQLite, PostgreSQL and MariaDB, one database per test.
 func TestConformance(t *testing.T) {
 	for _, d := range databases {
 		t.Run(d.name, func(t *testing.T) {

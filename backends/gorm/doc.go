@@ -1,8 +1,9 @@
 // Package gorm is the securesession backend that keeps sessions in a table
-// of any database GORM v2 can open: SQLite, PostgreSQL, MySQL, SQL Server.
-// It imports no driver; open the *gorm.DB with the dialector you want (for
-// SQLite, with the sqlite subpackage, which sets WAL mode and a busy
-// timeout).
+// of a database opened with GORM v2. It is tested on SQLite, PostgreSQL
+// and MariaDB (through GORM's MySQL dialector); other databases GORM opens
+// may work but are not tested. It imports no driver; open the *gorm.DB
+// with the dialector you want (for SQLite, with the sqlite subpackage,
+// which sets WAL mode and a busy timeout).
 //
 // The package name clashes with gorm.io/gorm, so import it under an alias:
 //
@@ -21,31 +22,96 @@
 // # Schema
 //
 // NewStore creates the table with AutoMigrate (default name
-// securesession_sessions). The primary key is a keyed hash of the cookie
-// name and the session token: the token itself is never stored, so a copy
-// of the table (a backup, a read-only SQL injection) yields no usable
-// cookie. user_id and expires_at are indexed. Times are BIGINT Unix
-// nanoseconds, exact on every database. The data column is the database's
-// unbounded binary type: there is no 4 KB cap.
+// securesession_sessions). Each row is one session:
+//
+//   - handle, the primary key, is the session's handle: 128 random bits in
+//     hex, drawn independently of the token, so that it can be shown to
+//     the user and logged without saying anything about the token. It is
+//     what ListUser returns and RevokeHandle takes.
+//   - id, under a unique index, is a keyed hash (HMAC-SHA256) of the cookie
+//     name and the session token: the token itself is never stored, so a
+//     copy of the table (a backup, a read-only SQL injection) yields no
+//     usable cookie.
+//   - user_id is the user ID as given; user_key, indexed, is the hex
+//     SHA-256 of its bytes, and is what ListUser, RevokeUser and
+//     RevokeHandle compare (see below).
+//
+// expires_at is indexed too. Times are BIGINT Unix nanoseconds, exact on
+// every database. The data column is the database's unbounded binary
+// type: there is no 4 KB cap. A table made by an earlier version of this
+// package (whose primary key was the token hash) is refused with an
+// error: drop it, which ends every session, or use a new TableName.
 //
 // # Queries
 //
-// An authenticated read is one SELECT by primary key that also excludes
-// expired rows. A write is one UPDATE of a live row; if it matches no row
-// (the session was logged out, revoked or expired meanwhile) it returns
-// securesession.ErrNoRecord and never re-creates the row. Touch updates
-// last_seen and expires_at only. Rotation (login) is a DELETE and an
-// INSERT in one transaction; logout is a DELETE. RevokeUser,
-// RevokeHandle and ListUser are one statement each.
+// An authenticated read is one SELECT by id that also excludes expired
+// rows. It leaves the token's hash, the handle and the user in
+// Record.Opaque, so the writes of the same request compute no second HMAC
+// and address the row by its primary key. A write is one UPDATE of a live
+// row; if it matches no row (the session was logged out, revoked or
+// expired meanwhile) it returns securesession.ErrNoRecord and never
+// re-creates the row. Touch updates last_seen and expires_at only. Logout
+// is a DELETE; RevokeUser, RevokeHandle and ListUser are one statement
+// each. RevokeHandle returns an error wrapping securesession.ErrNoRecord
+// when no session of the user has that handle.
+//
+// # Rotation and revocation
+//
+// Rotation (login, privilege change) is one UPDATE that moves the row to
+// the new token's hash in place: the row keeps its primary key, and so its
+// handle, and gets every other column from the new record. A rotation
+// that changes the user (a login on an anonymous session, or as someone
+// else) also gives the session a new handle, so that a handle always names
+// one user's session on one device; a rotation or re-login of the same
+// user keeps it. This is what makes "log out everywhere" catch a session
+// rotating at the same moment. A revocation is a DELETE by user_key (or by
+// handle and user_key); whichever statement reaches the row first, the
+// other then meets the same row:
+//
+//   - If the DELETE locks the row first, the rotation's UPDATE waits,
+//     finds the row gone, matches nothing, and Rotate returns ErrNoRecord:
+//     the session is not brought back under a new token.
+//   - If the UPDATE locks it first, the DELETE waits for it to commit and
+//     then re-reads the row rather than skipping it. PostgreSQL, under READ
+//     COMMITTED, re-checks the DELETE's WHERE on the updated row version;
+//     InnoDB's locking read takes the latest committed version; SQLite
+//     runs one writer at a time. The rotated session still has the user's
+//     key (and its handle), so it is deleted.
+//
+// A rotation made of a DELETE and an INSERT would not be caught that way:
+// on PostgreSQL the waiting DELETE skips the deleted row and never sees the
+// inserted one, which its snapshot predates, and the rotated session
+// outlives the revocation. Likewise a handle derived from the token would
+// change at every rotation, and "end this session" on a list shown before
+// a rotation would match nothing.
+//
+// On InnoDB a DELETE by user and an UPDATE reaching the row through the id
+// index can lock the row and the index entry in opposite orders; writes
+// that know the handle go through the primary key instead, and a deadlock
+// the database breaks anyway (MySQL and MariaDB error 1213, PostgreSQL
+// SQLSTATE 40P01) is retried, as is SQLite's "database is locked", a few
+// times with backoff: the failed statement wrote nothing, and every
+// operation is one statement, safe to repeat.
+//
+// # User IDs are compared exactly
+//
+// Two user IDs are the same user only if their bytes are equal: "Alice",
+// "alice", "alice " and "josé" in NFC and NFD are five users, whatever the
+// database's collation. MySQL's and MariaDB's default collations fold case
+// and accents and ignore trailing spaces, and SQL Server's = ignores
+// trailing spaces under any collation, so the per-user statements compare
+// user_key, a SHA-256 in lowercase hex, which has nothing to fold. The
+// application should normalise user IDs itself if it wants "Alice" and
+// "alice" to be one user; the store never does.
+//
+// # Operations
 //
 // A database error is returned as it is, so that the middleware fails the
-// request (503) rather than treating the client as logged out. An operation
-// that fails because SQLite's database is locked is retried a few times
-// with backoff: each of them is safe to repeat.
+// request (503) rather than treating the client as logged out.
 //
 // Expired rows are deleted by a background sweeper in bounded batches;
 // Close stops it.
 //
-// On MySQL, open the connection with clientFoundRows=true, so that an
-// UPDATE that changes no value still counts the row it matched.
+// On MySQL and MariaDB, open the connection with clientFoundRows=true, so
+// that an UPDATE that changes no value still counts the row it matched.
 package gorm

@@ -2,12 +2,14 @@ package gorm
 
 import (
 	"context"
+	"encoding/hex"
 	"os"
 	"path/filepath"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"gorm.io/driver/mysql"
 	"gorm.io/driver/postgres"
 	gormdb "gorm.io/gorm"
 	"gorm.io/gorm/logger"
@@ -20,10 +22,11 @@ import (
 func TestMain(m *testing.M) {
 	code := m.Run()
 	testservers.StopPostgres()
+	testservers.StopMariaDB()
 	os.Exit(code)
 }
 
-var testKey = []byte("0123456789abcdef0123456789ABCDEF")
+var testKey, _ = hex.DecodeString("bb755a3b31dfc6b92f737206c0e156a7330b09e5c5061e649a590536151a9626")
 
 func quiet() *gormdb.Config { return &gormdb.Config{Logger: logger.Discard} }
 
@@ -54,6 +57,19 @@ func openPostgresDSN(t testing.TB, dsn string) *gormdb.DB {
 	return db
 }
 
+// openMariaDB opens a fresh database on the shared real MariaDB server
+// (utf8mb4, case-insensitive collation, as Debian configures it), with
+// clientFoundRows=true as the package documentation asks.
+func openMariaDB(t testing.TB) *gormdb.DB {
+	t.Helper()
+	db, err := gormdb.Open(mysql.Open(testservers.MariaDB(t)), quiet())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { closeDB(db) })
+	return db
+}
+
 func closeDB(db *gormdb.DB) {
 	if sqlDB, err := db.DB(); err == nil {
 		sqlDB.Close()
@@ -66,9 +82,10 @@ var databases = []struct {
 }{
 	{"sqlite", openSQLite},
 	{"postgres", openPostgres},
+	{"mariadb", openMariaDB},
 }
 
-// eachDB runs f as a subtest against SQLite and against PostgreSQL.
+// eachDB runs f as a subtest against SQLite, PostgreSQL and MariaDB.
 func eachDB(t *testing.T, f func(t *testing.T, db *gormdb.DB)) {
 	for _, d := range databases {
 		t.Run(d.name, func(t *testing.T) {

@@ -1,6 +1,7 @@
 package gorm
 
 import (
+	"errors"
 	"strings"
 	"sync"
 	"testing"
@@ -100,14 +101,14 @@ func TestOneStatementPerOperation(t *testing.T) {
 		if tok, err = s.Rotate(bg, "sid", tok, rec); err != nil {
 			t.Fatal(err)
 		}
-		expect("Rotate", "DELETE", "INSERT")
+		expect("Rotate", "UPDATE")
 
 		if _, err := s.ListUser(bg, "alice"); err != nil {
 			t.Fatal(err)
 		}
 		expect("ListUser", "SELECT")
-		if err := s.RevokeHandle(bg, "alice", "0000000000000000000000000000000000000000000000000000000000000000"); err != nil {
-			t.Fatal(err)
+		if err := s.RevokeHandle(bg, "alice", "00000000000000000000000000000000"); !errors.Is(err, securesession.ErrNoRecord) {
+			t.Fatalf("RevokeHandle(unknown) = %v, want ErrNoRecord", err)
 		}
 		expect("RevokeHandle", "DELETE")
 		if err := s.RevokeUser(bg, "alice", securesession.Ref{Name: "sid", Token: tok}); err != nil {
@@ -119,11 +120,35 @@ func TestOneStatementPerOperation(t *testing.T) {
 		}
 		expect("Delete", "DELETE")
 
-		// Malformed tokens never reach the database.
+		// Malformed tokens and handles never reach the database.
 		s.Find(bg, "sid", "malformed")
 		s.Update(bg, "sid", "malformed", rec)
 		s.Touch(bg, "sid", "malformed", rec)
+		s.Rotate(bg, "sid", "malformed", rec)
 		s.Delete(bg, "sid", "malformed")
-		expect("operations on a malformed token")
+		s.RevokeHandle(bg, "alice", "malformed")
+		expect("operations on a malformed token or handle")
+
+		// A write that follows a Find in the same request addresses the
+		// row by its primary key, with the hash Find computed.
+		if tok, err = s.Create(bg, "sid", newRecord(c.Now(), "alice", "x")); err != nil {
+			t.Fatal(err)
+		}
+		read, found, err := s.Find(bg, "sid", tok)
+		if !found || err != nil {
+			t.Fatal(found, err)
+		}
+		log.take()
+		if _, err := s.Touch(bg, "sid", tok, &read); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.Rotate(bg, "sid", tok, &read); err != nil {
+			t.Fatal(err)
+		}
+		for _, q := range log.take() {
+			if !strings.Contains(q, "WHERE handle = ") {
+				t.Errorf("a write after Find ran %q; want it by handle", q)
+			}
+		}
 	})
 }

@@ -2,9 +2,13 @@ package gorm
 
 import (
 	"context"
+	"crypto/rand"
+	"crypto/sha256"
 	"database/sql"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"math"
 	"strings"
@@ -14,7 +18,6 @@ import (
 	gormdb "gorm.io/gorm"
 
 	"github.com/gin-securesession/securesession"
-	"github.com/gin-securesession/securesession/internal/gincompat"
 	"github.com/gin-securesession/securesession/internal/keys"
 	"github.com/gin-securesession/securesession/internal/token"
 )
@@ -41,7 +44,7 @@ const (
 	maxTableNameLen = 40
 
 	// busyRetries is how many times an operation that failed because
-	// SQLite's database was locked is retried.
+	// SQLite's database was locked, or as a deadlock victim, is retried.
 	busyRetries = 6
 
 	idPurpose = "securesession/v1 gorm id-hash"
@@ -95,16 +98,15 @@ type Options struct {
 // is left behind.
 const noEvictionTTL = 10 * 365 * 24 * time.Hour
 
-// Store keeps sessions in a table of any database GORM can open. It
-// implements securesession.Backend, securesession.Lister and gin-contrib's
-// sessions.Store. All its methods are safe for concurrent use; the Store
-// holds no per-request state.
+// Store keeps sessions in a table of a database opened with GORM (tested
+// on SQLite, PostgreSQL and MariaDB). It implements securesession.Backend,
+// securesession.Lister and gin-contrib's sessions.Store. All its methods
+// are safe for concurrent use; the Store holds no per-request state.
 type Store struct {
 	db      *gormdb.DB
 	single  *gormdb.DB // db without the default write transaction, with prepared statements
 	stmts   *gormdb.PreparedStmtDB
 	sql     hotSQL
-	compat  *gincompat.Store
 	table   string
 	hasher  *token.Hasher
 	now     func() time.Time
@@ -116,6 +118,10 @@ type Store struct {
 	cancel    context.CancelFunc
 	sweepCtx  context.Context
 	closeOnce sync.Once
+
+	// hookInRotation, set only by tests, runs inside Rotate after its
+	// writes and before they commit.
+	hookInRotation func()
 }
 
 // NewStore returns a Store on db, creating or updating its table with
@@ -187,7 +193,6 @@ func NewStore(db *gormdb.DB, opts Options) (*Store, error) {
 	s.stmts = gormdb.NewPreparedStmtDB(db.ConnPool, 64, noEvictionTTL)
 	s.single.Statement.ConnPool = s.stmts
 	s.sql = buildHotSQL(s.single.Statement.Quote(s.table))
-	s.initCompat()
 
 	// The stop channel and context exist before the goroutine starts, so
 	// Close can never miss it.
@@ -241,23 +246,97 @@ func (s *Store) tx(ctx context.Context) *gormdb.DB {
 	return s.single.WithContext(ctx).Table(s.table)
 }
 
-// id returns the primary key of the session that token names under the
-// cookie name, or "" if token is not shaped like one of ours.
-func (s *Store) id(name, tok string) string {
-	if !token.Valid(tok) {
-		return ""
-	}
-	return s.hasher.Hex(name, tok)
+// rowRef names the row of one token: its keyed hash (the id column),
+// computed once per request, and what Find, Create or Rotate learnt of the
+// row. It is the Record.Opaque this Store leaves, and it is trusted only
+// for the same Store, cookie name and token, so that a Record handed back
+// with another token is never taken for it.
+type rowRef struct {
+	store       *Store
+	name, token string // what id was computed from; compared, never shown
+	id          string // hex HMAC-SHA256 of (name, token)
+	handle      string // "" when not known (the row was not read in this request)
+	userID      string // the row's user when handle is known
 }
 
-// Find implements securesession.Backend with one query: a SELECT by
-// primary key that also excludes expired rows.
+// Format prints a rowRef without its token, whatever the verb, so that a
+// Record logged with %v or %+v shows no credential.
+func (r *rowRef) Format(f fmt.State, _ rune) { io.WriteString(f, "gorm.rowRef{redacted}") }
+
+// LogValue keeps the token out of slog output too.
+func (r *rowRef) LogValue() slog.Value { return slog.StringValue("gorm.rowRef{redacted}") }
+
+// ref returns the row reference of tok under the cookie name: opaque if it
+// is this Store's for the same name and token, otherwise a new one with
+// the keyed hash computed. ok is false if tok is not shaped like one of
+// ours.
+func (s *Store) ref(name, tok string, opaque any) (r *rowRef, ok bool) {
+	if r, _ := opaque.(*rowRef); r != nil && r.store == s && r.name == name && r.token == tok {
+		return r, true
+	}
+	if !token.Valid(tok) {
+		return nil, false
+	}
+	return &rowRef{store: s, name: name, token: tok, id: s.hasher.Hex(name, tok)}, true
+}
+
+// newHandle returns a fresh session handle: 128 bits from crypto/rand in
+// lowercase hex. It is drawn independently of the token, so nothing about
+// the token can be learnt from it.
+func newHandle() string {
+	var b [handleBytes]byte
+	rand.Read(b[:]) // never returns an error (Go 1.24+)
+	return hex.EncodeToString(b[:])
+}
+
+// handleBytes is the size of a handle's random part; handles are twice as
+// many hex digits.
+const handleBytes = 16
+
+// validHandle reports whether h is shaped like a handle newHandle made.
+// Anything else cannot name a session and never reaches the database.
+func validHandle(h string) bool {
+	if len(h) != 2*handleBytes {
+		return false
+	}
+	for i := 0; i < len(h); i++ {
+		if c := h[i]; !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+// userKey returns what the per-user statements compare: the hex SHA-256
+// of the user ID's bytes. Comparing it is exact on every database,
+// whatever the collation of the column: two user IDs that differ in case,
+// in trailing or leading spaces or in Unicode normalisation have different
+// keys, and a key has no case, spaces or accents to fold.
+func userKey(userID string) string {
+	sum := sha256.Sum256([]byte(userID))
+	return hex.EncodeToString(sum[:])
+}
+
+// Find implements securesession.Backend with one query: a SELECT by the
+// token's keyed hash that also excludes expired rows. It leaves the hash
+// in Record.Opaque, so that the request's writes do not compute it again.
 func (s *Store) Find(ctx context.Context, name, tok string) (securesession.Record, bool, error) {
-	id := s.id(name, tok)
-	if id == "" {
+	r, ok := s.ref(name, tok, nil)
+	if !ok {
 		return securesession.Record{}, false, fmt.Errorf("securesession/gorm: find: %w", securesession.ErrInvalidToken)
 	}
-	now := encTime(s.now())
+	row, found, err := s.find(ctx, r.id, encTime(s.now()))
+	if !found || err != nil {
+		return securesession.Record{}, false, err
+	}
+	rec := row.record()
+	r.handle, r.userID = row.Handle, row.UserID
+	rec.Opaque = r
+	return rec, true, nil
+}
+
+// find reads the live row whose id is id.
+func (s *Store) find(ctx context.Context, id string, now int64) (sessionRow, bool, error) {
 	var row sessionRow
 	err := s.retry(ctx, func() error {
 		row = sessionRow{}
@@ -274,37 +353,43 @@ func (s *Store) Find(ctx context.Context, name, tok string) (securesession.Recor
 			}
 			return sql.ErrNoRows
 		}
-		return rows.Scan(&row.ID, &row.UserID, &row.Data, &row.Created, &row.AuthTime,
-			&row.LastSeen, &row.Deadline, &row.ExpiresAt, &row.UserAgent, &row.IP)
+		return rows.Scan(&row.Handle, &row.UserID, &row.Data, &row.Created, &row.AuthTime,
+			&row.LastSeen, &row.Deadline, &row.ExpiresAt, &row.UserAgent, &row.IP, &row.Binding)
 	})
 	if errors.Is(err, sql.ErrNoRows) {
-		return securesession.Record{}, false, nil
+		return sessionRow{}, false, nil
 	}
 	if err != nil {
-		return securesession.Record{}, false, err
+		return sessionRow{}, false, err
 	}
-	return row.record(), true, nil
+	row.ID = id
+	return row, true, nil
 }
 
 // Create implements securesession.Backend with one INSERT of a new row
-// under a fresh token from crypto/rand.
+// under a fresh token from crypto/rand and a fresh handle.
 func (s *Store) Create(ctx context.Context, name string, rec *securesession.Record) (string, error) {
 	if err := checkRecord(rec); err != nil {
 		return "", err
 	}
 	tok := token.New()
-	row := newRow(s.hasher.Hex(name, tok), rec)
-	if err := s.retry(ctx, func() error { return s.single.WithContext(ctx).Exec(s.sql.insert, row.args()...).Error }); err != nil {
+	r := &rowRef{store: s, name: name, token: tok, id: s.hasher.Hex(name, tok), handle: newHandle(), userID: rec.UserID}
+	if err := s.retry(ctx, func() error {
+		return s.single.WithContext(ctx).Exec(s.sql.insert, r.handle, r.id, rec.UserID, userKey(rec.UserID), rec.Values,
+			encTime(rec.Created), encTime(rec.AuthTime), encTime(rec.LastSeen), encTime(rec.Deadline),
+			encExpires(rec.Expires), rec.UserAgent, rec.IP, rec.Binding).Error
+	}); err != nil {
 		return "", err
 	}
-	rec.Handle = row.ID
+	rec.Handle, rec.Opaque = r.handle, r
 	return tok, nil
 }
 
 // Update implements securesession.Backend with one UPDATE of every column
-// of a live row. If no live row matched (the session was deleted, revoked
-// or expired since Find), it returns securesession.ErrNoRecord and writes
-// nothing: a write that races a logout never brings the session back.
+// of a live row but its handle. If no live row matched (the session was
+// deleted, revoked or expired since Find), it returns
+// securesession.ErrNoRecord and writes nothing: a write that races a logout
+// never brings the session back.
 //
 // On MySQL, open the connection with clientFoundRows=true: without it an
 // UPDATE that changes no value reports no row and reads as ErrNoRecord.
@@ -312,16 +397,21 @@ func (s *Store) Update(ctx context.Context, name, tok string, rec *securesession
 	if err := checkRecord(rec); err != nil {
 		return "", err
 	}
-	id := s.id(name, tok)
-	if id == "" {
+	r, ok := s.ref(name, tok, rec.Opaque)
+	if !ok {
 		return "", fmt.Errorf("securesession/gorm: update: %w (%w)", securesession.ErrNoRecord, securesession.ErrInvalidToken)
 	}
-	row := newRow(id, rec)
-	if err := s.updateLive(ctx, s.sql.update, row.UserID, row.Data, row.Created, row.AuthTime,
-		row.LastSeen, row.Deadline, row.ExpiresAt, row.UserAgent, row.IP, id); err != nil {
+	form, where := r.where()
+	args := append([]any{rec.UserID, userKey(rec.UserID), rec.Values, encTime(rec.Created), encTime(rec.AuthTime),
+		encTime(rec.LastSeen), encTime(rec.Deadline), encExpires(rec.Expires), rec.UserAgent, rec.IP, rec.Binding}, where...)
+	if err := s.updateLive(ctx, s.sql.update[form], args...); err != nil {
 		return "", err
 	}
-	rec.Handle = id
+	if r.handle != "" {
+		next := *r
+		next.userID = rec.UserID
+		rec.Handle, rec.Opaque = r.handle, &next
+	}
 	return tok, nil
 }
 
@@ -329,28 +419,22 @@ func (s *Store) Update(ctx context.Context, name, tok string, rec *securesession
 // expires_at only; the data is not rewritten. Like Update it returns
 // securesession.ErrNoRecord if the row is gone or expired.
 func (s *Store) Touch(ctx context.Context, name, tok string, rec *securesession.Record) (string, error) {
-	id := s.id(name, tok)
-	if id == "" {
+	r, ok := s.ref(name, tok, rec.Opaque)
+	if !ok {
 		return "", fmt.Errorf("securesession/gorm: touch: %w (%w)", securesession.ErrNoRecord, securesession.ErrInvalidToken)
 	}
-	if err := s.updateLive(ctx, s.sql.touch, encTime(rec.LastSeen), encExpires(rec.Expires), id); err != nil {
+	form, where := r.where()
+	if err := s.updateLive(ctx, s.sql.touch[form], append([]any{encTime(rec.LastSeen), encExpires(rec.Expires)}, where...)...); err != nil {
 		return "", err
 	}
-	rec.Handle = id
 	return tok, nil
 }
 
-// updateLive runs one of the hot UPDATE statements, whose last two
-// parameters are the row's id and "now" (appended here), and maps "no row"
-// to ErrNoRecord: a write never re-creates a session that ended.
+// updateLive runs one of the UPDATE statements, whose last parameter is
+// "now" (appended here), and maps "no row" to ErrNoRecord: a write never
+// re-creates a session that ended.
 func (s *Store) updateLive(ctx context.Context, query string, args ...any) error {
-	args = append(args, encTime(s.now()))
-	var n int64
-	err := s.retry(ctx, func() error {
-		res := s.single.WithContext(ctx).Exec(query, args...)
-		n = res.RowsAffected
-		return res.Error
-	})
+	n, err := s.execLive(ctx, query, args...)
 	if err != nil {
 		return err
 	}
@@ -360,103 +444,172 @@ func (s *Store) updateLive(ctx context.Context, query string, args ...any) error
 	return nil
 }
 
+func (s *Store) execLive(ctx context.Context, query string, args ...any) (int64, error) {
+	args = append(args, encTime(s.now()))
+	var n int64
+	err := s.retry(ctx, func() error {
+		res := s.single.WithContext(ctx).Exec(query, args...)
+		n = res.RowsAffected
+		return res.Error
+	})
+	return n, err
+}
+
 // hotSQL holds the statements of the per-request path, built once: GORM's
 // statement builder and reflection-based scanning were a quarter of a
 // read. They still run through GORM (Raw and Exec), so its callbacks and
 // plugins (tracing, replicas) see them, and through the store's prepared
 // statement pool.
+//
+// The writes come in two forms: by the token's keyed hash alone, and by
+// the handle (the primary key) and the hash, used when the request read
+// the row and so knows its handle. On InnoDB the second locks the row
+// through the primary key first, as a revocation does, rather than
+// through the id index, which the revocation's DELETE must also lock: the
+// two then queue on the row instead of deadlocking.
 type hotSQL struct {
-	find, insert, update, touch string
+	find, insert string
+	// Indexed by whether the handle is known.
+	update, touch, rotate, rotateToUser [2]string
 }
-
-// args returns the row's values in rowColumns order, for the INSERT.
-func (r *sessionRow) args() []any {
-	return []any{r.ID, r.UserID, r.Data, r.Created, r.AuthTime, r.LastSeen, r.Deadline, r.ExpiresAt, r.UserAgent, r.IP}
-}
-
-// rowColumns lists sessionRow's columns in the order Find scans them and
-// the INSERT writes them.
-const rowColumns = "id, user_id, data, created, auth_time, last_seen, deadline, expires_at, user_agent, ip"
 
 func buildHotSQL(table string) hotSQL {
-	live := " WHERE id = ? AND expires_at > ?"
-	return hotSQL{
-		find:   "SELECT " + rowColumns + " FROM " + table + live + " LIMIT 1",
-		insert: "INSERT INTO " + table + " (" + rowColumns + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-		update: "UPDATE " + table + " SET user_id = ?, data = ?, created = ?, auth_time = ?, last_seen = ?," +
-			" deadline = ?, expires_at = ?, user_agent = ?, ip = ?" + live,
-		touch: "UPDATE " + table + " SET last_seen = ?, expires_at = ?" + live,
+	where := [2]string{" WHERE id = ? AND expires_at > ?", " WHERE handle = ? AND id = ? AND expires_at > ?"}
+	h := hotSQL{
+		find: "SELECT handle, user_id, data, created, auth_time, last_seen, deadline, expires_at, user_agent, ip, binding FROM " +
+			table + where[0] + " LIMIT 1",
+		insert: "INSERT INTO " + table + " (handle, id, user_id, user_key, data, created, auth_time, last_seen, deadline," +
+			" expires_at, user_agent, ip, binding) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
 	}
+	for i, live := range where {
+		h.update[i] = "UPDATE " + table + " SET user_id = ?, user_key = ?, data = ?, created = ?, auth_time = ?," +
+			" last_seen = ?, deadline = ?, expires_at = ?, user_agent = ?, ip = ?, binding = ?" + live
+		h.touch[i] = "UPDATE " + table + " SET last_seen = ?, expires_at = ?" + live
+		// Rotation moves the row to the new token in place. (MySQL applies
+		// an UPDATE's assignments from left to right; none of these reads
+		// a column another assigns.)
+		rotate := " id = ?, user_id = ?, user_key = ?, data = ?, created = ?, auth_time = ?, last_seen = ?," +
+			" deadline = ?, expires_at = ?, user_agent = ?, ip = ?, binding = ?" + live
+		h.rotate[i] = "UPDATE " + table + " SET" + rotate
+		h.rotateToUser[i] = "UPDATE " + table + " SET handle = ?," + rotate
+	}
+	return h
 }
 
-// Rotate implements securesession.Backend: in one transaction it deletes
-// the row oldToken names (if any) and inserts rec under a fresh token.
-// Either both happen or neither does.
+// where returns the index into the two forms of a write for r and the
+// arguments that form's WHERE starts with.
+func (r *rowRef) where() (int, []any) {
+	if r.handle == "" {
+		return 0, []any{r.id}
+	}
+	return 1, []any{r.handle, r.id}
+}
+
+// Rotate implements securesession.Backend with one UPDATE that moves the
+// live row oldToken names to a fresh token: the row keeps its place and
+// its handle, so that a revocation running at the same moment finds it
+// under either token (see the package documentation). A rotation that
+// changes the user (a login on an anonymous session, or a login as
+// someone else) gives the session a new handle as well; a rotation or
+// re-login of the same user keeps it. If the old session was logged out,
+// revoked or expired since it was read, no row matches and Rotate returns
+// securesession.ErrNoRecord: it never brings the session back. When rec
+// does not carry the Opaque of a Find of oldToken, Rotate first reads the
+// row's handle and user with a SELECT.
 func (s *Store) Rotate(ctx context.Context, name, oldToken string, rec *securesession.Record) (string, error) {
 	if err := checkRecord(rec); err != nil {
 		return "", err
 	}
-	oldID := s.id(name, oldToken)
-	if oldID == "" {
+	old, ok := s.ref(name, oldToken, rec.Opaque)
+	if !ok {
 		return "", fmt.Errorf("securesession/gorm: rotate: %w (%w)", securesession.ErrNoRecord, securesession.ErrInvalidToken)
 	}
+	if old.handle == "" {
+		// Not read in this request: read the handle and user first.
+		row, found, err := s.find(ctx, old.id, encTime(s.now()))
+		if err != nil {
+			return "", err
+		}
+		if !found {
+			return "", fmt.Errorf("securesession/gorm: rotate: %w", securesession.ErrNoRecord)
+		}
+		old = &rowRef{store: s, name: name, token: oldToken, id: old.id, handle: row.Handle, userID: row.UserID}
+	}
 	tok := token.New()
-	row := newRow(s.hasher.Hex(name, tok), rec)
-	now := encTime(s.now())
-	err := s.retry(ctx, func() error {
-		return s.db.WithContext(ctx).Transaction(func(tx *gormdb.DB) error {
-			// The DELETE is the check: if the old session was logged out,
-			// revoked or expired since it was read, no row goes, nothing
-			// is inserted, and the rotation cannot bring it back.
-			res := tx.Table(s.table).Where("id = ? AND expires_at > ?", oldID, now).Delete(&sessionRow{})
-			if res.Error != nil {
-				return res.Error
-			}
-			if res.RowsAffected == 0 {
-				return errGone
-			}
-			return tx.Exec(s.sql.insert, row.args()...).Error
-		})
-	})
-	if errors.Is(err, errGone) {
-		return "", fmt.Errorf("securesession/gorm: rotate: %w", securesession.ErrNoRecord)
+	next := &rowRef{store: s, name: name, token: tok, id: s.hasher.Hex(name, tok), handle: old.handle, userID: rec.UserID}
+	form, where := old.where() // the handle is known: form 1
+	query := s.sql.rotate[form]
+	args := make([]any, 0, 16)
+	if rec.UserID != old.userID {
+		next.handle = newHandle()
+		query = s.sql.rotateToUser[form]
+		args = append(args, next.handle)
+	}
+	args = append(args, next.id, rec.UserID, userKey(rec.UserID), rec.Values, encTime(rec.Created),
+		encTime(rec.AuthTime), encTime(rec.LastSeen), encTime(rec.Deadline), encExpires(rec.Expires),
+		rec.UserAgent, rec.IP, rec.Binding)
+	args = append(args, where...)
+	var n int64
+	var err error
+	if s.hookInRotation == nil {
+		n, err = s.execLive(ctx, query, args...)
+	} else {
+		n, err = s.rotateWithHook(ctx, query, args)
 	}
 	if err != nil {
 		return "", err
 	}
-	rec.Handle = row.ID
+	if n == 0 {
+		return "", fmt.Errorf("securesession/gorm: rotate: %w", securesession.ErrNoRecord)
+	}
+	rec.Handle, rec.Opaque = next.handle, next
 	return tok, nil
 }
 
-// errGone rolls back a rotation whose old session no longer exists.
-var errGone = errors.New("old session gone")
+// rotateWithHook runs the rotation's UPDATE in a transaction and calls
+// hookInRotation before committing it, so that a test can hold a rotation
+// that has written but not committed, the state a concurrent statement
+// can meet in production too.
+func (s *Store) rotateWithHook(ctx context.Context, query string, args []any) (n int64, err error) {
+	args = append(args, encTime(s.now()))
+	err = s.db.WithContext(ctx).Transaction(func(tx *gormdb.DB) error {
+		res := tx.Exec(query, args...)
+		n = res.RowsAffected
+		if res.Error == nil {
+			s.hookInRotation()
+		}
+		return res.Error
+	})
+	return n, err
+}
 
-// Delete implements securesession.Backend with one DELETE by primary key.
-// Deleting a session that does not exist, or a malformed token, is not an
-// error.
+// Delete implements securesession.Backend with one DELETE by the token's
+// keyed hash. Deleting a session that does not exist, or a malformed
+// token, is not an error.
 func (s *Store) Delete(ctx context.Context, name, tok string) error {
-	id := s.id(name, tok)
-	if id == "" {
+	r, ok := s.ref(name, tok, nil)
+	if !ok {
 		return nil
 	}
 	return s.retry(ctx, func() error {
-		return s.tx(ctx).Where("id = ?", id).Delete(&sessionRow{}).Error
+		return s.tx(ctx).Where("id = ?", r.id).Delete(&sessionRow{}).Error
 	})
 }
 
 // RevokeUser implements securesession.Backend with one DELETE of every row
-// of userID, under every cookie name, except the one keep names (the zero
-// Ref keeps none). Use it outside a request too, after a password change
-// say. An empty userID is rejected: it would end every anonymous session.
+// of userID (exactly that user ID: see the package documentation), under
+// every cookie name, except the one keep names (the zero Ref keeps none).
+// Use it outside a request too, after a password change say. An empty
+// userID is rejected: it would end every anonymous session.
 func (s *Store) RevokeUser(ctx context.Context, userID string, keep securesession.Ref) error {
 	if userID == "" {
 		return errors.New("securesession/gorm: RevokeUser: empty user ID (anonymous sessions cannot be revoked as a user)")
 	}
-	q := "user_id = ?"
-	args := []any{userID}
-	if keepID := s.id(keep.Name, keep.Token); keepID != "" {
+	q := "user_key = ?"
+	args := []any{userKey(userID)}
+	if k, ok := s.ref(keep.Name, keep.Token, nil); ok {
 		q += " AND id <> ?"
-		args = append(args, keepID)
+		args = append(args, k.id)
 	}
 	return s.retry(ctx, func() error {
 		return s.tx(ctx).Where(q, args...).Delete(&sessionRow{}).Error
@@ -475,8 +628,8 @@ func (s *Store) ListUser(ctx context.Context, userID string) ([]securesession.Se
 	err := s.retry(ctx, func() error {
 		rows = rows[:0]
 		return s.tx(ctx).
-			Select("id", "created", "auth_time", "last_seen", "expires_at", "user_agent", "ip").
-			Where("user_id = ? AND expires_at > ?", userID, now).
+			Select("handle", "created", "auth_time", "last_seen", "expires_at", "user_agent", "ip", "binding").
+			Where("user_key = ? AND expires_at > ?", userKey(userID), now).
 			Order("last_seen DESC").
 			Find(&rows).Error
 	})
@@ -487,43 +640,44 @@ func (s *Store) ListUser(ctx context.Context, userID string) ([]securesession.Se
 	for i := range rows {
 		r := &rows[i]
 		out[i] = securesession.SessionInfo{
-			Handle:    r.ID,
+			Handle:    r.Handle,
 			Created:   decTime(r.Created),
 			AuthTime:  decTime(r.AuthTime),
 			LastSeen:  decTime(r.LastSeen),
 			Expires:   decExpires(r.ExpiresAt),
 			UserAgent: r.UserAgent,
 			IP:        r.IP,
+			Binding:   r.Binding,
 		}
 	}
 	return out, nil
 }
 
 // RevokeHandle implements securesession.Lister with one DELETE of the row
-// whose primary key is handle, if and only if it belongs to userID. An
-// unknown or malformed handle is not an error; an empty userID is.
+// whose handle is handle, if and only if it belongs to userID. The handle
+// survives rotations, so a session rotated since it was listed is still
+// found. If no session of userID has that handle (it ended already, it is
+// another user's, or handle is malformed), RevokeHandle returns an error
+// wrapping securesession.ErrNoRecord. An empty userID is rejected.
 func (s *Store) RevokeHandle(ctx context.Context, userID, handle string) error {
 	if userID == "" {
 		return errors.New("securesession/gorm: RevokeHandle: empty user ID")
 	}
-	if !validHandle(handle) {
-		return nil
-	}
-	return s.retry(ctx, func() error {
-		return s.tx(ctx).Where("id = ? AND user_id = ?", handle, userID).Delete(&sessionRow{}).Error
-	})
-}
-
-func validHandle(h string) bool {
-	if len(h) != 64 {
-		return false
-	}
-	for i := 0; i < len(h); i++ {
-		if c := h[i]; !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
-			return false
+	var n int64
+	if validHandle(handle) {
+		err := s.retry(ctx, func() error {
+			res := s.tx(ctx).Where("handle = ? AND user_key = ?", handle, userKey(userID)).Delete(&sessionRow{})
+			n = res.RowsAffected
+			return res.Error
+		})
+		if err != nil {
+			return err
 		}
 	}
-	return true
+	if n == 0 {
+		return fmt.Errorf("securesession/gorm: RevokeHandle: %w", securesession.ErrNoRecord)
+	}
+	return nil
 }
 
 func checkRecord(rec *securesession.Record) error {
@@ -533,15 +687,16 @@ func checkRecord(rec *securesession.Record) error {
 	return nil
 }
 
-// retry runs op, running it again after a short pause while it fails
-// because SQLite's database is locked. Every operation of the Store is
-// safe to repeat after such a failure: a statement or transaction that
-// reported SQLITE_BUSY wrote nothing.
+// retry runs op, running it again after a short pause while it fails in a
+// way that wrote nothing and may succeed if repeated: SQLite's database
+// was locked, or the database broke a deadlock by rolling op's statement
+// back. Every operation of the Store is one statement (Rotate's included),
+// so it is safe to repeat after such a failure.
 func (s *Store) retry(ctx context.Context, op func() error) error {
 	delay := 2 * time.Millisecond
 	for attempt := 0; ; attempt++ {
 		err := op()
-		if err == nil || attempt == busyRetries || !isBusy(err) {
+		if err == nil || attempt == busyRetries || !retryable(err) {
 			return err
 		}
 		t := time.NewTimer(delay)
@@ -555,14 +710,18 @@ func (s *Store) retry(ctx context.Context, op func() error) error {
 	}
 }
 
-// isBusy reports whether err is SQLite's "database is locked" (SQLITE_BUSY
-// or SQLITE_LOCKED), by its text so that no driver is imported: the cgo
-// and pure-Go SQLite drivers all use SQLite's own messages.
-func isBusy(err error) bool {
+// retryable reports whether err is SQLite's "database is locked"
+// (SQLITE_BUSY or SQLITE_LOCKED) or a deadlock victim (MySQL and MariaDB
+// error 1213, PostgreSQL SQLSTATE 40P01), by its text so that no driver
+// is imported: the cgo and pure-Go SQLite drivers all use SQLite's own
+// messages, and the MySQL and PostgreSQL drivers the server's.
+func retryable(err error) bool {
 	msg := err.Error()
 	return strings.Contains(msg, "database is locked") ||
 		strings.Contains(msg, "database table is locked") ||
-		strings.Contains(msg, "SQLITE_BUSY")
+		strings.Contains(msg, "SQLITE_BUSY") ||
+		strings.Contains(msg, "Error 1213") || // ER_LOCK_DEADLOCK
+		strings.Contains(msg, "(SQLSTATE 40P01)")
 }
 
 // Times are stored as Unix nanoseconds in BIGINT columns: exact to the
@@ -611,4 +770,9 @@ func decExpires(n int64) time.Time {
 var (
 	minTime = time.Unix(0, math.MinInt64+1)
 	maxTime = time.Unix(0, math.MaxInt64-1)
+)
+
+var (
+	_ securesession.Backend = (*Store)(nil)
+	_ securesession.Lister  = (*Store)(nil)
 )

@@ -51,7 +51,7 @@ func TestNewStoreRejectsBadOptions(t *testing.T) {
 	}
 }
 
-func TestSchemaHasIndexesOnUserIDAndExpiresAt(t *testing.T) {
+func TestSchemaHasIndexesOnIDUserKeyAndExpiresAt(t *testing.T) {
 	eachDB(t, func(t *testing.T, db *gormdb.DB) {
 		for _, table := range []string{"", "custom_sessions"} {
 			s := newStore(t, db, Options{TableName: table})
@@ -59,7 +59,7 @@ func TestSchemaHasIndexesOnUserIDAndExpiresAt(t *testing.T) {
 			if !m.HasTable(s.table) {
 				t.Fatalf("table %s missing", s.table)
 			}
-			for _, idx := range []string{"idx_" + s.table + "_user_id", "idx_" + s.table + "_expires_at"} {
+			for _, idx := range []string{"idx_" + s.table + "_id", "idx_" + s.table + "_user_key", "idx_" + s.table + "_expires_at"} {
 				if !m.HasIndex(&sessionRow{}, idx) {
 					t.Errorf("index %s missing", idx)
 				}
@@ -120,8 +120,12 @@ func TestRawTokenNeverStored(t *testing.T) {
 		if n != 1 {
 			t.Errorf("%d rows after Create+Rotate, want 1", n)
 		}
-		if rec2.Handle != s.hasher.Hex("sid", tok2) || rec2.Handle == tok2 {
-			t.Errorf("Handle is not the keyed hash of the token")
+		var id string
+		if err := db.Table(s.table).Select("id").Where("handle = ?", rec2.Handle).Scan(&id).Error; err != nil {
+			t.Fatal(err)
+		}
+		if id != s.hasher.Hex("sid", tok2) {
+			t.Errorf("the id column is not the keyed hash of the current token")
 		}
 	})
 }
@@ -321,7 +325,7 @@ func TestUpdateReplacesAndTouchKeepsData(t *testing.T) {
 	})
 }
 
-func TestRotateInTransactionLeavesOldTokenDead(t *testing.T) {
+func TestRotateMovesTheRowAndLeavesOldTokenDead(t *testing.T) {
 	eachDB(t, func(t *testing.T, db *gormdb.DB) {
 		c := newClock()
 		s := newStore(t, db, Options{Now: c.Now})
@@ -329,19 +333,19 @@ func TestRotateInTransactionLeavesOldTokenDead(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		// A failing INSERT rolls the DELETE back: the old session survives.
+		// A failing rotation changes nothing: the old session survives.
 		var fail atomic.Bool
-		// The store's INSERT runs through GORM's raw-statement callbacks.
+		// The store's UPDATE runs through GORM's raw-statement callbacks.
 		if err := db.Callback().Raw().Before("gorm:raw").Register("test:fail", func(tx *gormdb.DB) {
-			if fail.Load() && strings.HasPrefix(tx.Statement.SQL.String(), "INSERT") {
-				tx.AddError(errors.New("injected insert failure"))
+			if fail.Load() && strings.HasPrefix(tx.Statement.SQL.String(), "UPDATE") {
+				tx.AddError(errors.New("injected update failure"))
 			}
 		}); err != nil {
 			t.Fatal(err)
 		}
 		fail.Store(true)
 		if _, err := s.Rotate(bg, "sid", old, newRecord(c.Now(), "alice", "cart")); err == nil {
-			t.Fatal("Rotate with a failing INSERT succeeded")
+			t.Fatal("Rotate with a failing UPDATE succeeded")
 		}
 		if _, found, err := s.Find(bg, "sid", old); !found || err != nil {
 			t.Fatalf("old session lost by a failed rotation: %v, %v", found, err)
@@ -353,8 +357,8 @@ func TestRotateInTransactionLeavesOldTokenDead(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if nt == old || rec.Handle != s.hasher.Hex("sid", nt) {
-			t.Fatalf("Rotate did not issue a new token")
+		if nt == old || !validHandle(rec.Handle) {
+			t.Fatalf("Rotate did not issue a new token and a handle")
 		}
 		if _, found, err := s.Find(bg, "sid", old); found || err != nil {
 			t.Errorf("old token after Rotate: %v, %v; want not found", found, err)
@@ -488,9 +492,10 @@ func TestListUserAndRevokeHandleTouchOnlyThatUser(t *testing.T) {
 			t.Error("ListUser misses a session")
 		}
 
-		// Bob cannot revoke Alice's session by its handle.
-		if err := s.RevokeHandle(bg, "bob", a1.Handle); err != nil {
-			t.Fatal(err)
+		// Bob cannot revoke Alice's session by its handle: to him there
+		// is no such session.
+		if err := s.RevokeHandle(bg, "bob", a1.Handle); !errors.Is(err, securesession.ErrNoRecord) {
+			t.Fatalf("RevokeHandle of another user's session = %v, want ErrNoRecord", err)
 		}
 		if alive(t, s, "sid", ta1) != 1 {
 			t.Error("RevokeHandle deleted another user's session")
@@ -501,10 +506,13 @@ func TestListUserAndRevokeHandleTouchOnlyThatUser(t *testing.T) {
 		if alive(t, s, "sid", ta1) != 0 || alive(t, s, "sid", ta2, tb) != 2 {
 			t.Error("RevokeHandle deleted the wrong sessions")
 		}
-		for _, h := range []string{"", "nothex", strings.Repeat("A", 64), a1.Handle} {
-			if err := s.RevokeHandle(bg, "alice", h); err != nil {
-				t.Errorf("RevokeHandle(%q): %v", h, err)
+		for _, h := range []string{"", "nothex", strings.ToUpper(a2.Handle), a2.Handle + " ", " " + a2.Handle, a2.Handle[:31], a1.Handle} {
+			if err := s.RevokeHandle(bg, "alice", h); !errors.Is(err, securesession.ErrNoRecord) {
+				t.Errorf("RevokeHandle(%q) = %v, want ErrNoRecord", h, err)
 			}
+		}
+		if alive(t, s, "sid", ta2) != 1 {
+			t.Error("a handle that differs from a session's in case or spaces ended it")
 		}
 		if l, _ := s.ListUser(bg, "bob"); len(l) != 1 || l[0].Handle != bob.Handle {
 			t.Errorf("ListUser(bob) = %+v", l)

@@ -54,6 +54,34 @@
 // An expiry already in the past is never sent: the item is deleted or not
 // written. No item is ever stored without an expiry.
 //
+// # Who can write to memcached
+//
+// Keep the servers on a private network, reachable only by the
+// application, never by its tenants or users. Anyone who can write to
+// them can end sessions (delete items, flush) and can write back items
+// copied earlier. The values are sealed, so nothing can be forged or moved
+// to another key, but a copied item is genuine. With a copy of the
+// victim's cookie as well (memcached holds only a keyed hash of the
+// token), such a writer can:
+//
+//   - after a logout (Delete), write the session's items back and use the
+//     session again, until its absolute deadline, sealed in the item;
+//   - after RevokeUser (log out everywhere), do the same only by also
+//     writing back the user's generation item as it was before. The
+//     session items alone stay dead, then and after any later login,
+//     which draws a new random generation. Writing the old generation item
+//     back revives every session of the user still in memcached that
+//     carried it, and ends the newer ones;
+//   - roll a session's values back to any earlier state.
+//
+// Nothing stored in memcached can tell such a rollback from the real
+// state. gomemcache speaks the text protocol, for which memcached offers
+// no SASL, but it has its own authentication (-Y, memcached 1.5.15 and
+// later): log each connection in from the client's DialContext, whose
+// first command is then a set of any key with the value "user password";
+// TLS (-Z) goes through DialContext too.
+// After a suspected compromise, change Options.Key: every session ends.
+//
 // # Eviction and outages
 //
 // memcached may evict items under memory pressure. An evicted session item
@@ -65,7 +93,13 @@
 // error, which the middleware reports as a *securesession.BackendError (503
 // by default); requests whose keys live on other servers are served, and
 // service resumes by itself when the server returns (empty, so its sessions
-// are gone). gomemcache does not take a context: Options on the client
-// (Timeout, MaxIdleConns) bound each call, and a context that is already
-// done stops the store before the next network call.
+// are gone). The idle connections gomemcache pooled to a server that
+// restarted are dead; a command that meets one goes out again on the next
+// connection, so no request fails once the server is back: reads, sets,
+// replaces and deletes are sent again, and an add or a compare-and-swap,
+// which must not be applied twice, is settled by reading the item back.
+//
+// gomemcache does not take a context: the client's fields (Timeout,
+// MaxIdleConns) bound each call, and a context that is already done stops
+// the store before the next network call.
 package memcache

@@ -4,13 +4,13 @@ import (
 	"bytes"
 	"encoding/hex"
 	"errors"
-	"github.com/gin-securesession/securesession/internal/fuzzalloc"
 	"strings"
 	"testing"
 
 	gomemcache "github.com/bradfitz/gomemcache/memcache"
 
 	"github.com/gin-securesession/securesession"
+	"github.com/gin-securesession/securesession/internal/fuzzalloc"
 	"github.com/gin-securesession/securesession/internal/record"
 )
 
@@ -70,6 +70,9 @@ func FuzzTokenRef(f *testing.F) {
 	f.Add(strings.Repeat("=", 64))
 	f.Add(strings.Repeat("A", 1<<12))
 	f.Add("")
+	for _, tok := range controlSeeds(fuzzToken) {
+		f.Add(tok)
+	}
 	f.Fuzz(func(t *testing.T, tok string) {
 		var ok bool
 		if n := fuzzalloc.Bytes(func() { _, ok = s.tokenRef(tok) }); n > 4096 {
@@ -79,6 +82,22 @@ func FuzzTokenRef(f *testing.F) {
 			t.Fatalf("tokenRef ok=%v but validToken=%v for %q", ok, validToken(tok), tok)
 		}
 	})
+}
+
+// controlSeeds returns variants of the genuine token tok with whitespace,
+// CR and LF (memcached's command separators), NUL, other control
+// characters and non-ASCII bytes put in, replacing a character (so the
+// length is still right) or added, and truncations.
+func controlSeeds(tok string) []string {
+	var seeds []string
+	for _, ins := range []string{" ", "\t", "\r", "\n", "\r\n", "\x00", "\x01", "\x1b", "\x7f", "\x80", "\xff", "é", "\u2028", "%0d%0a"} {
+		for _, at := range []int{0, len(tok) / 2, len(tok) - len(ins)} {
+			seeds = append(seeds, tok[:at]+ins+tok[at+len(ins):]) // same length
+		}
+		seeds = append(seeds, tok+ins, ins+tok)
+	}
+	seeds = append(seeds, tok[:len(tok)-2]+"\r\nget x", tok[:1], tok[:len(tok)/2], tok[1:], " "+tok[1:]+" ")
+	return seeds
 }
 
 // FuzzOpenItems: a sealed item opens only if it is byte for byte the one
@@ -190,6 +209,13 @@ func FuzzFind(f *testing.F) {
 	f.Add(cookie, strings.ToUpper(fuzzToken))
 	f.Add(cookie, fuzzToken+"=")
 	f.Add(cookie, "")
+	for _, tok := range controlSeeds(fuzzToken) {
+		f.Add(cookie, tok)
+	}
+	f.Add(cookie+"\r\n", fuzzToken)
+	f.Add(cookie+" ", fuzzToken)
+	f.Add(cookie+"\x00", fuzzToken)
+	f.Add("\r\nflush_all\r\n", fuzzToken)
 	f.Fuzz(func(t *testing.T, name, tok string) {
 		rec, found, err := s.Find(bg, name, tok)
 		if err != nil && !errors.Is(err, securesession.ErrInvalidToken) {

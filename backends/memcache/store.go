@@ -6,16 +6,12 @@ import (
 	"crypto/subtle"
 	"errors"
 	"fmt"
-	"net/http"
 	"time"
 
 	gomemcache "github.com/bradfitz/gomemcache/memcache"
-	"github.com/gin-contrib/sessions"
-	gsessions "github.com/gorilla/sessions"
 	"golang.org/x/crypto/chacha20poly1305"
 
 	"github.com/gin-securesession/securesession"
-	"github.com/gin-securesession/securesession/internal/gincompat"
 	"github.com/gin-securesession/securesession/internal/keys"
 	"github.com/gin-securesession/securesession/internal/record"
 	"github.com/gin-securesession/securesession/internal/token"
@@ -55,12 +51,10 @@ type Store struct {
 	handleHash *token.Hasher
 	refKey     []byte
 	maskKey    []byte
-	compat     *gincompat.Store
 }
 
 var (
 	_ securesession.Backend = (*Store)(nil)
-	_ sessions.Store        = (*Store)(nil)
 )
 
 // NewStore returns a Store that keeps sessions on client's servers. It
@@ -87,36 +81,7 @@ func NewStore(client *gomemcache.Client, opts Options) (*Store, error) {
 		refKey:     keys.Derive(opts.Key, purposeRef),
 		maskKey:    keys.Derive(opts.Key, purposeMask),
 	}
-	s.compat = gincompat.New(s)
 	return s, nil
-}
-
-// Get implements gin-contrib's sessions.Store (gorilla's Store.Get); see
-// the securesession gincompat documentation for what it guarantees. Safe
-// for concurrent use.
-func (s *Store) Get(r *http.Request, name string) (*gsessions.Session, error) {
-	return s.compat.Get(r, name)
-}
-
-// New implements gorilla's Store.New for gin-contrib's sessions.Store: it
-// loads the session named by the request's cookie or returns a new one.
-// Safe for concurrent use.
-func (s *Store) New(r *http.Request, name string) (*gsessions.Session, error) {
-	return s.compat.New(r, name)
-}
-
-// Save implements gorilla's Store.Save for gin-contrib's sessions.Store:
-// it writes the session and its cookie, or deletes both when
-// Options.MaxAge < 0. Safe for concurrent use.
-func (s *Store) Save(r *http.Request, w http.ResponseWriter, sess *gsessions.Session) error {
-	return s.compat.Save(r, w, sess)
-}
-
-// Options implements gin-contrib's sessions.Store: it sets the cookie
-// attributes of sessions loaded afterwards (HttpOnly and Secure are always
-// on; default Path "/" and SameSite Lax). Safe for concurrent use.
-func (s *Store) Options(o sessions.Options) {
-	s.compat.Options(o)
 }
 
 // state is what Find leaves in Record.Opaque for Update.
@@ -277,7 +242,7 @@ func (s *Store) Find(ctx context.Context, name, tok string) (securesession.Recor
 	if ks.user != "" {
 		list = append(list, ks.user)
 	}
-	items, err := s.client.GetMulti(list)
+	items, err := s.getMulti(list)
 	if err != nil {
 		return securesession.Record{}, false, errBackend("find", err)
 	}
@@ -381,10 +346,10 @@ func (s *Store) create(ctx context.Context, op, name string, rec *securesession.
 		}
 		v.gen = g
 	}
-	if err := s.client.Add(&gomemcache.Item{Key: ks.session, Value: s.sealSession(ks.session, v), Expiration: exp}); err != nil {
+	if err := s.add(&gomemcache.Item{Key: ks.session, Value: s.sealSession(ks.session, v), Expiration: exp}); err != nil {
 		return "", errBackend(op, err)
 	}
-	if err := s.writeSeen(op, ks.seen, rec, now, s.client.Set); err != nil {
+	if err := s.writeSeen(op, ks.seen, rec, now, s.set); err != nil {
 		return "", err
 	}
 	return tok, nil
@@ -419,12 +384,12 @@ func (s *Store) writeSeen(op, key string, rec *securesession.Record, now time.Ti
 // it is missing and extending it to deadline if it would lapse earlier.
 func (s *Store) ensureGen(op, key string, deadline, now time.Time) (gen, error) {
 	for range casAttempts {
-		it, err := s.client.Get(key)
+		it, err := s.get(key)
 		if errors.Is(err, gomemcache.ErrCacheMiss) {
 			g := newGen()
 			ext := deadline.Add(genSlack)
 			exp, _ := expiration(ext, now)
-			err := s.client.Add(&gomemcache.Item{Key: key, Value: s.sealGen(key, g, ext), Expiration: exp})
+			err := s.add(&gomemcache.Item{Key: key, Value: s.sealGen(key, g, ext), Expiration: exp})
 			if err == nil {
 				return g, nil
 			}
@@ -451,7 +416,7 @@ func (s *Store) ensureGen(op, key string, deadline, now time.Time) (gen, error) 
 		ext := deadline.Add(genSlack)
 		it.Value = s.sealGen(key, g, ext)
 		it.Expiration, _ = expiration(ext, now)
-		err = s.client.CompareAndSwap(it)
+		err = s.cas(it)
 		if err == nil {
 			return g, nil
 		}
@@ -464,7 +429,7 @@ func (s *Store) ensureGen(op, key string, deadline, now time.Time) (gen, error) 
 
 // load reads the session item for a write, with its CAS ID.
 func (s *Store) load(op string, ks keyset, r ref) (*state, *session, error) {
-	it, err := s.client.Get(ks.session)
+	it, err := s.get(ks.session)
 	if errors.Is(err, gomemcache.ErrCacheMiss) {
 		return nil, nil, errNoRecord(op)
 	}
@@ -530,7 +495,7 @@ func (s *Store) Update(ctx context.Context, name, tok string, rec *securesession
 		if err := s.checkSize(op, ks.session, val); err != nil {
 			return "", err
 		}
-		err := s.client.CompareAndSwap(&gomemcache.Item{Key: ks.session, Value: val, Expiration: exp, CasID: st.cas})
+		err := s.cas(&gomemcache.Item{Key: ks.session, Value: val, Expiration: exp, CasID: st.cas})
 		switch {
 		case err == nil:
 			rec.Handle = s.handle(name, tok)
@@ -596,7 +561,7 @@ func (s *Store) Touch(ctx context.Context, name, tok string, rec *securesession.
 		}
 		return "", errNoRecord(op)
 	}
-	err := s.writeSeen(op, ks.seen, rec, now, s.client.Replace)
+	err := s.writeSeen(op, ks.seen, rec, now, s.replace)
 	if err == nil {
 		return tok, nil
 	}
@@ -610,7 +575,7 @@ func (s *Store) Touch(ctx context.Context, name, tok string, rec *securesession.
 	} else if !found {
 		return "", errNoRecord(op)
 	}
-	if err := s.writeSeen(op, ks.seen, rec, now, s.client.Set); err != nil {
+	if err := s.writeSeen(op, ks.seen, rec, now, s.set); err != nil {
 		return "", err
 	}
 	return tok, nil
@@ -674,10 +639,10 @@ func (s *Store) Delete(ctx context.Context, name, tok string) error {
 }
 
 func (s *Store) deleteKeys(op string, ks keyset) error {
-	if err := s.client.Delete(ks.session); err != nil && !errors.Is(err, gomemcache.ErrCacheMiss) {
+	if err := s.delete(ks.session); err != nil && !errors.Is(err, gomemcache.ErrCacheMiss) {
 		return errBackend(op, err)
 	}
-	if err := s.client.Delete(ks.seen); err != nil && !errors.Is(err, gomemcache.ErrCacheMiss) {
+	if err := s.delete(ks.seen); err != nil && !errors.Is(err, gomemcache.ErrCacheMiss) {
 		return errBackend(op, err)
 	}
 	return nil
@@ -687,12 +652,12 @@ func (s *Store) deleteKeys(op string, ks keyset) error {
 // it: a miss on the session item means it was logged out or expired since
 // it was read, reported as ErrNoRecord so that nothing replaces it.
 func (s *Store) deleteLive(op string, ks keyset) error {
-	if err := s.client.Delete(ks.session); errors.Is(err, gomemcache.ErrCacheMiss) {
+	if err := s.delete(ks.session); errors.Is(err, gomemcache.ErrCacheMiss) {
 		return errNoRecord(op)
 	} else if err != nil {
 		return errBackend(op, err)
 	}
-	if err := s.client.Delete(ks.seen); err != nil && !errors.Is(err, gomemcache.ErrCacheMiss) {
+	if err := s.delete(ks.seen); err != nil && !errors.Is(err, gomemcache.ErrCacheMiss) {
 		return errBackend(op, err)
 	}
 	return nil
@@ -702,11 +667,19 @@ func (s *Store) deleteLive(op string, ks keyset) error {
 // replacing the user's generation item; without a session to keep it
 // simply deletes it. The session keep names, if it is a live session of
 // userID, is first re-stamped so that it is valid under both the old and
-// the new generation, and so survives. Safe for concurrent use.
+// the new generation, and so survives; a well-formed keep token of
+// another user or of no live session keeps nothing. A malformed keep
+// token (any but the zero Ref's empty one) is rejected with
+// securesession.ErrInvalidToken before any network call, and nothing is
+// revoked. Safe for concurrent use.
 func (s *Store) RevokeUser(ctx context.Context, userID string, keep securesession.Ref) error {
 	const op = "revoke user"
 	if userID == "" {
 		return errors.New(errPrefix + op + ": userID is empty")
+	}
+	kr, ok := s.tokenRef(keep.Token)
+	if !ok && keep.Token != "" {
+		return fmt.Errorf("%s%s: session to keep: malformed token: %w", errPrefix, op, securesession.ErrInvalidToken)
 	}
 	if err := ctx.Err(); err != nil {
 		return errBackend(op, err)
@@ -714,12 +687,11 @@ func (s *Store) RevokeUser(ctx context.Context, userID string, keep securesessio
 	r := s.userRef(userID)
 	gk := s.genKey(r)
 	revokeAll := func() error {
-		if err := s.client.Delete(gk); err != nil && !errors.Is(err, gomemcache.ErrCacheMiss) {
+		if err := s.delete(gk); err != nil && !errors.Is(err, gomemcache.ErrCacheMiss) {
 			return errBackend(op, err)
 		}
 		return nil
 	}
-	kr, ok := s.tokenRef(keep.Token)
 	if !ok || kr != r {
 		return revokeAll()
 	}
@@ -728,7 +700,7 @@ func (s *Store) RevokeUser(ctx context.Context, userID string, keep securesessio
 		if err := ctx.Err(); err != nil {
 			return errBackend(op, err)
 		}
-		items, err := s.client.GetMulti([]string{ks.session, gk})
+		items, err := s.getMulti([]string{ks.session, gk})
 		if err != nil {
 			return errBackend(op, err)
 		}
@@ -754,7 +726,7 @@ func (s *Store) RevokeUser(ctx context.Context, userID string, keep securesessio
 		g2 := newGen()
 		v.gen, v.alt = g2, g1
 		ki.Value, ki.Expiration = s.sealSession(ks.session, v), kexp
-		switch err := s.client.CompareAndSwap(ki); {
+		switch err := s.cas(ki); {
 		case err == nil:
 		case errors.Is(err, gomemcache.ErrCASConflict):
 			continue
@@ -768,7 +740,7 @@ func (s *Store) RevokeUser(ctx context.Context, userID string, keep securesessio
 		}
 		gi.Value = s.sealGen(gk, g2, gexp)
 		gi.Expiration, _ = expiration(gexp, now)
-		switch err := s.client.CompareAndSwap(gi); {
+		switch err := s.cas(gi); {
 		case err == nil:
 			return nil
 		case errors.Is(err, gomemcache.ErrCASConflict):

@@ -174,29 +174,52 @@ func TestBlobMovedToAnotherKeyIsRejected(t *testing.T) {
 	}
 }
 
+// TestMalformedTokensCostNoRoundTrip: every method that takes a token
+// (RevokeUser through the session to keep) rejects a malformed one with
+// an error wrapping ErrInvalidToken, without a panic and before any store
+// access, whatever bytes it holds: truncations, extensions, padding,
+// whitespace, CR and LF (memcached's command separators), NUL, other
+// control characters and non-ASCII bytes. Nothing is revoked.
 func TestMalformedTokensCostNoRoundTrip(t *testing.T) {
 	s, p, _ := proxied(t, Options{})
 	good := mustCreate(t, s, cookie, newRecord(time.Now(), "alice", ""))
 	p.Take()
-	bad := []string{"", "x", good[:63], good + "A", strings.Repeat("=", 64), good[:63] + "\n", good[:63] + "+", good[:32] + " " + good[33:]}
+	bad := []string{
+		"", "x", good[:63], good[:1], good + "A", good + good, strings.Repeat("=", 64), good[:62] + "==",
+		good[:63] + "+", good[:63] + "/", good[:63] + ".",
+		good[:63] + "\n", good[:63] + "\r", good[:62] + "\r\n", "\r\n" + good[2:], good[:32] + "\r\n" + good[34:],
+		good[:32] + " " + good[33:], " " + good[1:], good[:63] + "\t", good[:63] + "\x00", "\x00" + good[1:], good[:32] + "\x00" + good[33:],
+		good[:63] + "\x7f", good[:63] + "\x1b", good[:62] + "é", good[:63] + "\xff", good[:60] + "\U0001F600",
+		strings.Repeat("A", 1<<12),
+	}
 	for _, tok := range bad {
 		rec := newRecord(time.Now(), "alice", "")
 		if _, found, err := s.Find(bg, cookie, tok); found || !errors.Is(err, securesession.ErrInvalidToken) {
-			t.Errorf("Find(%q): found=%v err=%v", tok, found, err)
+			t.Errorf("Find(%.70q): found=%v err=%v", tok, found, err)
 		}
 		if _, err := s.Update(bg, cookie, tok, rec); !errors.Is(err, securesession.ErrInvalidToken) {
-			t.Errorf("Update(%q): %v", tok, err)
+			t.Errorf("Update(%.70q): %v", tok, err)
 		}
 		if _, err := s.Touch(bg, cookie, tok, rec); !errors.Is(err, securesession.ErrInvalidToken) {
-			t.Errorf("Touch(%q): %v", tok, err)
+			t.Errorf("Touch(%.70q): %v", tok, err)
+		}
+		if _, err := s.Rotate(bg, cookie, tok, rec); !errors.Is(err, securesession.ErrInvalidToken) {
+			t.Errorf("Rotate(%.70q): %v", tok, err)
 		}
 		if err := s.Delete(bg, cookie, tok); !errors.Is(err, securesession.ErrInvalidToken) {
-			t.Errorf("Delete(%q): %v", tok, err)
+			t.Errorf("Delete(%.70q): %v", tok, err)
+		}
+		if tok == "" {
+			continue // the zero Ref: keep nothing
+		}
+		if err := s.RevokeUser(bg, "alice", securesession.Ref{Name: cookie, Token: tok}); !errors.Is(err, securesession.ErrInvalidToken) {
+			t.Errorf("RevokeUser(keep %.70q): %v", tok, err)
 		}
 	}
 	if cmds := p.Take(); len(cmds) != 0 {
-		t.Fatalf("malformed tokens reached memcached: %q", cmds)
+		t.Fatalf("malformed tokens reached memcached: %q", verbs(cmds))
 	}
+	mustFind(t, s, cookie, good)
 }
 
 func TestExpirationOver30DaysIsSentAsAbsoluteTime(t *testing.T) {

@@ -2,7 +2,7 @@
 // memcached: logout and "log out everywhere" take effect on the server,
 // across every instance of the app.
 //
-//	memcached -l 127.0.0.1 &   # or apt-get install memcached
+//	memcached -u memcache -l 127.0.0.1 &   # apt-get install memcached; -u is required as root
 //	go run ./examples/memcache
 //
 // Environment (besides ADDR, SESSION_KEYS, TLS_CERT_FILE, TLS_KEY_FILE; see

@@ -1,10 +1,8 @@
 // Package cookiehdr writes Set-Cookie header values and reads one cookie
 // from a request without parsing the whole Cookie header into a slice.
 //
-// Attributes are written in a fixed order: Domain, Path, Expires, Max-Age,
-// HttpOnly, Secure, SameSite, Partitioned. Domain comes before Path so that
-// gin-contrib's tester suite, which inspects the first attribute, sees the
-// one it set.
+// Attributes are written in net/http's order: Path, Domain, Expires,
+// Max-Age, HttpOnly, Secure, SameSite, Partitioned.
 package cookiehdr
 
 import (
@@ -38,13 +36,13 @@ func Append(b []byte, a *Attrs, value string, now time.Time) []byte {
 	if a.MaxAge >= 0 {
 		b = append(b, value...)
 	}
-	if a.Domain != "" {
-		b = append(b, "; Domain="...)
-		b = append(b, a.Domain...)
-	}
 	if a.Path != "" {
 		b = append(b, "; Path="...)
 		b = append(b, a.Path...)
+	}
+	if a.Domain != "" {
+		b = append(b, "; Domain="...)
+		b = append(b, a.Domain...)
 	}
 	switch {
 	case a.MaxAge > 0:

@@ -12,7 +12,8 @@ import (
 func sameRecord(a, b *securesession.Record) bool {
 	return a.UserID == b.UserID && a.AuthTime.Equal(b.AuthTime) && a.Created.Equal(b.Created) &&
 		a.LastSeen.Equal(b.LastSeen) && a.Deadline.Equal(b.Deadline) && a.Expires.Equal(b.Expires) &&
-		a.UserAgent == b.UserAgent && a.IP == b.IP && string(a.Values) == string(b.Values)
+		a.UserAgent == b.UserAgent && a.IP == b.IP && string(a.Values) == string(b.Values) &&
+		string(a.Binding) == string(b.Binding)
 }
 
 // FuzzRead: no input panics or allocates more than a small multiple of its
@@ -25,6 +26,9 @@ func FuzzRead(f *testing.F) {
 		UserAgent: "Mozilla/5.0", IP: "192.0.2.1", Values: []byte{1, 2, 3},
 	}
 	f.Add(Append(nil, &rec))
+	bound := rec
+	bound.Binding = []byte{1, 2, 3, 4}
+	f.Add(Append(nil, &bound))
 	f.Add(Append(nil, &securesession.Record{}))
 	f.Add([]byte{0xff, 0xff, 0xff, 0xff, 0x0f})
 	f.Add([]byte{})

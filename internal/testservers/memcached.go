@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -41,6 +42,8 @@ func MemcachedBinary() (string, error) {
 type Memcached struct {
 	bin  string
 	addr string
+	args []string // extra memcached arguments
+	cred string   // "user password" for ASCII authentication, or ""
 
 	mu   sync.Mutex
 	cmd  *exec.Cmd
@@ -74,6 +77,33 @@ func StartMemcachedT(tb testing.TB) *Memcached {
 // caller must call Stop. When the process runs as root, memcached runs as
 // root too (-u root), since it refuses to start as root otherwise.
 func StartMemcached() (*Memcached, error) {
+	return startMemcached(nil, "")
+}
+
+// StartMemcachedAuthT is StartMemcachedT with memcached's ASCII-protocol
+// authentication on (-Y, memcached 1.5.15 and later): a connection must
+// first send the credentials, as a set of any key whose value is
+// "user password", and every other command before that is refused. The
+// auth file lives in tb.TempDir(). Ping, Restart and Command authenticate
+// themselves.
+func StartMemcachedAuthT(tb testing.TB, user, password string) *Memcached {
+	tb.Helper()
+	if _, err := MemcachedBinary(); errors.Is(err, ErrMemcachedNotInstalled) {
+		StartMemcachedT(tb) // fails or skips, saying why
+	}
+	file := filepath.Join(tb.TempDir(), "memcached-auth")
+	if err := os.WriteFile(file, []byte(user+":"+password+"\n"), 0o600); err != nil {
+		tb.Fatal(err)
+	}
+	m, err := startMemcached([]string{"-Y", file}, user+" "+password)
+	if err != nil {
+		tb.Fatalf("start memcached with authentication: %v", err)
+	}
+	tb.Cleanup(m.Stop)
+	return m
+}
+
+func startMemcached(args []string, cred string) (*Memcached, error) {
 	bin, err := MemcachedBinary()
 	if err != nil {
 		return nil, err
@@ -84,7 +114,7 @@ func StartMemcached() (*Memcached, error) {
 		if err != nil {
 			return nil, err
 		}
-		m := &Memcached{bin: bin, addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(port))}
+		m := &Memcached{bin: bin, addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), args: args, cred: cred}
 		if lastErr = m.start(); lastErr == nil {
 			return m, nil
 		}
@@ -112,6 +142,7 @@ func (m *Memcached) start() error {
 	if os.Geteuid() == 0 {
 		args = append(args, "-u", "root")
 	}
+	args = append(args, m.args...)
 	cmd := exec.Command(m.bin, args...)
 	var stderr strings.Builder
 	cmd.Stdout = &stderr
@@ -126,7 +157,7 @@ func (m *Memcached) start() error {
 	}()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		if err := memcachedPing(m.addr); err == nil {
+		if err := memcachedPing(m.addr, m.cred); err == nil {
 			m.cmd, m.done = cmd, done
 			return nil
 		}
@@ -143,22 +174,45 @@ func (m *Memcached) start() error {
 	}
 }
 
-func memcachedPing(addr string) error {
+func memcachedPing(addr, cred string) error {
 	c, err := net.DialTimeout("tcp", addr, time.Second)
 	if err != nil {
 		return err
 	}
 	defer c.Close()
 	c.SetDeadline(time.Now().Add(time.Second))
+	r := bufio.NewReader(c)
+	if err := memcachedAuth(c, r, cred); err != nil {
+		return err
+	}
 	if _, err := c.Write([]byte("version\r\n")); err != nil {
 		return err
 	}
-	line, err := bufio.NewReader(c).ReadString('\n')
+	line, err := r.ReadString('\n')
 	if err != nil {
 		return err
 	}
 	if !strings.HasPrefix(line, "VERSION ") {
 		return fmt.Errorf("testservers: unexpected reply %q", line)
+	}
+	return nil
+}
+
+// memcachedAuth sends the ASCII-protocol credentials cred ("user
+// password") on c, if there are any, and checks the answer.
+func memcachedAuth(c net.Conn, r *bufio.Reader, cred string) error {
+	if cred == "" {
+		return nil
+	}
+	if _, err := fmt.Fprintf(c, "set auth 0 0 %d\r\n%s\r\n", len(cred), cred); err != nil {
+		return err
+	}
+	line, err := r.ReadString('\n')
+	if err != nil {
+		return err
+	}
+	if line != "STORED\r\n" {
+		return fmt.Errorf("testservers: memcached authentication: %q", strings.TrimSpace(line))
 	}
 	return nil
 }
@@ -202,10 +256,13 @@ func (m *Memcached) Command(line string) ([]string, error) {
 	}
 	defer c.Close()
 	c.SetDeadline(time.Now().Add(5 * time.Second))
+	r := bufio.NewReader(c)
+	if err := memcachedAuth(c, r, m.cred); err != nil {
+		return nil, err
+	}
 	if _, err := c.Write([]byte(line + "\r\n")); err != nil {
 		return nil, err
 	}
-	r := bufio.NewReader(c)
 	multi := strings.HasPrefix(line, "get") || strings.HasPrefix(line, "lru_crawler metadump") || strings.HasPrefix(line, "stats")
 	var out []string
 	for {

@@ -57,9 +57,6 @@ type Reader struct {
 // NewReader returns a Reader over b.
 func NewReader(b []byte) *Reader { return &Reader{b: b} }
 
-// Reset points r at b and clears any error.
-func (r *Reader) Reset(b []byte) { r.b, r.err = b, nil }
-
 // Err returns the first error met, if any.
 func (r *Reader) Err() error { return r.err }
 

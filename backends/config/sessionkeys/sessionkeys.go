@@ -19,6 +19,8 @@ import (
 	"fmt"
 	"os"
 	"strings"
+
+	"github.com/gin-securesession/securesession/internal/keys"
 )
 
 // Size is the length every key must decode to.
@@ -30,14 +32,18 @@ var ErrNoKeys = errors.New("sessionkeys: no session key configured (generate one
 
 // Parse decodes s, a comma-separated list of base64 keys (standard or URL
 // alphabet, padded or not; spaces around each key are ignored). Every key
-// must decode to exactly Size bytes. Errors name the position of a bad key
-// and its decoded length, never its content.
+// must decode to exactly Size bytes that do not look typed or patterned:
+// the bytes of a password or of hex or base64 text, a short secret padded
+// out, one byte repeated (the same check every backend's constructor
+// makes; a key from `openssl rand -base64 32` passes with overwhelming
+// probability). Errors name the position of a bad key and why it was
+// refused, never its content.
 func Parse(s string) ([][]byte, error) {
 	if strings.TrimSpace(s) == "" {
 		return nil, ErrNoKeys
 	}
 	parts := strings.Split(s, ",")
-	keys := make([][]byte, 0, len(parts))
+	list := make([][]byte, 0, len(parts))
 	for i, p := range parts {
 		p = strings.TrimSpace(p)
 		if p == "" {
@@ -50,19 +56,22 @@ func Parse(s string) ([][]byte, error) {
 		if len(k) != Size {
 			return nil, fmt.Errorf("sessionkeys: key %d of %d decodes to %d bytes; it must be exactly %d random bytes (generate one with `openssl rand -base64 32`)", i+1, len(parts), len(k), Size)
 		}
-		keys = append(keys, k)
+		if err := keys.Check(fmt.Sprintf("sessionkeys: key %d of %d", i+1, len(parts)), k); err != nil {
+			return nil, err
+		}
+		list = append(list, k)
 	}
-	return keys, nil
+	return list, nil
 }
 
 // FromEnv parses the environment variable name with Parse. The error names
 // the variable.
 func FromEnv(name string) ([][]byte, error) {
-	keys, err := Parse(os.Getenv(name))
+	list, err := Parse(os.Getenv(name))
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
-	return keys, nil
+	return list, nil
 }
 
 func decode(s string) ([]byte, error) {

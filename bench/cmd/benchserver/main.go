@@ -1,6 +1,6 @@
 // Command benchserver serves one contender of the bench package (its
-// POST /login, GET /read and POST /write, each answering 204) over HTTP on
-// $ADDR, for the load test's minimal-route comparison.
+// routes POST /login, GET /read, POST /write, POST /logout, each answering
+// 204) over HTTP on $ADDR, for cmd/loadtest.
 //
 //	ADDR=127.0.0.1:8082 MEMCACHE_ADDR=127.0.0.1:11211 benchserver -contender ours-cookie
 package main

@@ -1,22 +1,26 @@
-// Command loadtest serves the demo examples and the bench contenders over
-// real HTTP on 127.0.0.1 and drives them with a closed-loop Go load
-// generator: a fixed number of workers on keep-alive connections, each
-// sending its next request when the last one is answered. Every run is
-// bounded by a request count and a time limit. It prints markdown tables
-// of requests per second and latency percentiles, with the bare-Gin server
-// serving the same route as the floor.
+// Command loadtest serves the bench contenders (and the demo examples)
+// over real HTTP on 127.0.0.1 and drives them with a closed-loop Go load
+// generator: a fixed number of virtual users, each on its own keep-alive
+// connection with its own cookie jar, logged in before the run and
+// sending its next request when the last one is answered, with every
+// Set-Cookie fed back. Scenarios: reads, writes, and a 90/10 read/write
+// mix, each against bare Gin serving the same routes as the floor. Every
+// run is bounded by a request count and a time limit, and only loopback
+// addresses are used. It writes the results as JSON for cmd/benchreport.
 //
 // Run it from the bench module directory:
 //
-//	go run ./cmd/loadtest -n 20000 -c 16 -runs 3
+//	go run ./cmd/loadtest -n 15000 -c 16 -runs 3 -o load.json
 package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"net/url"
@@ -24,41 +28,45 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
 
+	"github.com/gin-securesession/securesession/bench"
 	"github.com/gin-securesession/securesession/internal/testservers"
 )
 
 var (
-	nReq    = flag.Int("n", 20000, "requests per run (upper bound)")
-	maxDur  = flag.Duration("max", 15*time.Second, "time limit per run")
-	conc    = flag.Int("c", 16, "concurrent connections")
-	runs    = flag.Int("runs", 3, "runs per server (interleaved); the table shows medians")
+	nReq    = flag.Int("n", 15000, "requests per run (upper bound)")
+	maxDur  = flag.Duration("max", 5*time.Second, "time limit per run")
+	conc    = flag.Int("c", 16, "virtual users (connections, cookie jars)")
+	runs    = flag.Int("runs", 3, "runs per server and scenario, interleaved; the tables show medians")
 	warmup  = flag.Int("warmup", 500, "requests sent before each measured run")
 	root    = flag.String("root", "..", "repository root")
+	demo    = flag.Bool("demo", true, "also load the demo app's /profile page (builds the examples)")
+	outPath = flag.String("o", "load.json", "output file")
 	verbose = flag.Bool("v", false, "print each run")
 )
 
 // server is one process under test.
 type server struct {
-	group, name string // table and row
-	route       string // the measured GET
-	login       func(base string) (string, error)
+	name, label string
+	role        bench.Role
+	login       func(base string) (bench.Browser, string, error) // the jar and the cookie's name
 	cmd         *exec.Cmd
 	base        string
-	cookie      string
-	results     []result
 }
 
-type result struct {
-	n, errs       int
-	rps           float64
-	p50, p90, p99 time.Duration
+// scenario is one request mix: every writeEvery-th request of a user is
+// a write (0: none, 1: all).
+type scenario struct {
+	name, title string
+	readPath    string
+	writeEvery  int
+	servers     []*server
+	results     map[*server][]bench.LoadRun
 }
 
 func main() {
@@ -79,31 +87,28 @@ func run() error {
 		return err
 	}
 	defer os.RemoveAll(tmp)
+	out := &bench.LoadResults{Machine: bench.ReadMachine(), Requests: *nReq, Connections: *conc, Runs: *runs, Limit: maxDur.String()}
 
-	// Build the binaries.
 	bins := map[string]string{}
-	build := func(dir, pkg, out string) error {
-		cmd := exec.Command("go", "build", "-o", filepath.Join(tmp, out), pkg)
+	build := func(dir, pkg, name string) error {
+		cmd := exec.Command("go", "build", "-o", filepath.Join(tmp, name), pkg)
 		cmd.Dir = dir
 		cmd.Stderr = os.Stderr
 		if err := cmd.Run(); err != nil {
 			return fmt.Errorf("go build %s: %w", pkg, err)
 		}
-		bins[out] = filepath.Join(tmp, out)
+		bins[name] = filepath.Join(tmp, name)
 		return nil
 	}
 	benchDir := filepath.Join(rootAbs, "bench")
-	for _, b := range []struct{ dir, pkg, out string }{
-		{rootAbs, "./examples/basic", "basic"},
-		{benchDir, "./cmd/bareserver", "bareserver"},
-		{benchDir, "./cmd/benchserver", "benchserver"},
-	} {
-		if err := build(b.dir, b.pkg, b.out); err != nil {
+	if err := build(benchDir, "./cmd/benchserver", "benchserver"); err != nil {
+		return err
+	}
+	if *demo {
+		if err := build(benchDir, "./cmd/bareserver", "bareserver"); err != nil {
 			return err
 		}
-	}
-	for _, ex := range []string{"memcache", "sqlite"} {
-		if _, err := os.Stat(filepath.Join(rootAbs, "examples", ex, "main.go")); err == nil {
+		for _, ex := range []string{"basic", "memcache", "sqlite"} {
 			if err := build(rootAbs, "./examples/"+ex, ex); err != nil {
 				return err
 			}
@@ -112,54 +117,67 @@ func run() error {
 
 	mc, err := testservers.StartMemcached()
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "loadtest: no memcached, skipping the memcached servers:", err)
+		if os.Getenv("CI") == "true" || !errors.Is(err, testservers.ErrMemcachedNotInstalled) {
+			return err
+		}
+		out.Skipped = append(out.Skipped, "the memcached servers: "+err.Error())
 		mc = nil
 	} else {
 		defer mc.Stop()
 	}
 
-	tmplDir := filepath.Join(rootAbs, "examples", "internal", "demoapp", "templates")
-	var servers []*server
-	add := func(group, name, route string, login func(string) (string, error), bin string, env []string, args ...string) {
+	var all []*server
+	newServer := func(name, label string, role bench.Role, login func(string) (bench.Browser, string, error), bin string, env []string, args ...string) *server {
 		cmd := exec.Command(bin, args...)
 		cmd.Env = append(os.Environ(), env...)
 		cmd.Env = append(cmd.Env, "GIN_MODE=release")
 		cmd.Dir = tmp
-		servers = append(servers, &server{group: group, name: name, route: route, login: login, cmd: cmd})
+		s := &server{name: name, label: label, role: role, login: login, cmd: cmd}
+		all = append(all, s)
+		return s
 	}
-	// The demo app's /profile page: template, security headers, request log.
-	const profile = "demo app: GET /profile (logged in; HTML page, request log, security headers)"
-	add(profile, "bare Gin, same page, no session", "/profile", noLogin, bins["bareserver"], nil, "-templates", tmplDir)
-	add(profile, "examples/basic (cookie backend)", "/profile", demoLogin, bins["basic"], nil)
-	if bins["memcache"] != "" && mc != nil {
-		add(profile, "examples/memcache", "/profile", demoLogin, bins["memcache"], []string{"MEMCACHE_SERVERS=" + mc.Addr()})
+	var scenarios []*scenario
+	if *demo {
+		tmplDir := filepath.Join(rootAbs, "examples", "internal", "demoapp", "templates")
+		sc := &scenario{name: "demo-profile", title: "demo app: GET /profile (HTML page, request log, security headers)", readPath: "/profile"}
+		sc.servers = append(sc.servers,
+			newServer("demo-bare", "bare Gin, same page, no session", bench.RoleBare, bareLogin, bins["bareserver"], nil, "-templates", tmplDir),
+			newServer("demo-basic", "examples/basic (cookie backend)", bench.RoleOurs, demoLogin, bins["basic"], nil))
+		if mc != nil {
+			sc.servers = append(sc.servers, newServer("demo-memcache", "examples/memcache", bench.RoleOurs, demoLogin, bins["memcache"], []string{"MEMCACHE_SERVERS=" + mc.Addr()}))
+		}
+		sc.servers = append(sc.servers, newServer("demo-sqlite", "examples/sqlite", bench.RoleOurs, demoLogin, bins["sqlite"], []string{"SQLITE_PATH=" + filepath.Join(tmp, "sessions.db")}))
+		scenarios = append(scenarios, sc)
 	}
-	if bins["sqlite"] != "" {
-		add(profile, "examples/sqlite", "/profile", demoLogin, bins["sqlite"], []string{"SQLITE_PATH=" + filepath.Join(tmp, "sessions.db")})
-	}
-	// The bench contenders' authenticated read (204, no body).
-	const read = "minimal route: GET /read (logged in; 204, no body, no logging)"
-	for _, c := range []string{"bare-gin", "ours-cookie", "ours-cookie-nocache", "gincontrib-cookie", "ours-memcache", "gincontrib-memcached", "ours-gorm-sqlite", "gincontrib-gorm-sqlite"} {
+	var contenders []*server
+	for _, c := range bench.Contenders {
+		if c.Role == bench.RoleFloor || c.Name == "ours-cookie-revocation" {
+			continue
+		}
+		if c.NeedsMemcached && mc == nil {
+			continue
+		}
 		var env []string
-		if strings.Contains(c, "memcache") {
-			if mc == nil {
-				continue
-			}
+		if c.NeedsMemcached {
 			env = []string{"MEMCACHE_ADDR=" + mc.Addr()}
 		}
 		login := benchLogin
-		if c == "bare-gin" {
-			login = noLogin
+		if c.Role == bench.RoleBare {
+			login = bareLogin
 		}
-		add(read, c, "/read", login, bins["benchserver"], env, "-contender", c)
+		contenders = append(contenders, newServer(c.Name, c.Label, c.Role, login, bins["benchserver"], env, "-contender", c.Name))
 	}
+	scenarios = append(scenarios,
+		&scenario{name: "read", title: "read: GET /read, logged in", readPath: "/read", servers: contenders},
+		&scenario{name: "write", title: "write: POST /write, cookie fed back", readPath: "/read", writeEvery: 1, servers: contenders},
+		&scenario{name: "mix", title: "mix: 90% reads, 10% writes", readPath: "/read", writeEvery: 10, servers: contenders})
 
 	defer func() {
-		for _, s := range servers {
+		for _, s := range all {
 			stop(s)
 		}
 	}()
-	for _, s := range servers {
+	for _, s := range all {
 		if err := start(s); err != nil {
 			return fmt.Errorf("%s: %w", s.name, err)
 		}
@@ -174,23 +192,42 @@ func run() error {
 		Timeout:       10 * time.Second,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}
-	for r := 0; r < *runs; r++ {
-		for _, s := range servers {
-			if _, err := load(client, s, *warmup, *maxDur); err != nil {
-				return fmt.Errorf("%s warmup: %w", s.name, err)
-			}
-			res, err := load(client, s, *nReq, *maxDur)
-			if err != nil {
-				return fmt.Errorf("%s: %w", s.name, err)
-			}
-			if *verbose {
-				fmt.Fprintf(os.Stderr, "run %d %-40s %8.0f req/s p50 %v p99 %v (%d requests, %d errors)\n", r+1, s.name, res.rps, res.p50, res.p99, res.n, res.errs)
-			}
-			s.results = append(s.results, res)
-		}
+	for _, sc := range scenarios {
+		sc.results = map[*server][]bench.LoadRun{}
 	}
-	printTables(servers)
-	return nil
+	for r := 0; r < *runs; r++ {
+		for _, sc := range scenarios {
+			order := slices.Clone(sc.servers)
+			rand.Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
+			for _, s := range order {
+				if _, err := load(client, sc, s, *warmup); err != nil {
+					return fmt.Errorf("%s %s warmup: %w", sc.name, s.name, err)
+				}
+				res, err := load(client, sc, s, *nReq)
+				if err != nil {
+					return fmt.Errorf("%s %s: %w", sc.name, s.name, err)
+				}
+				if *verbose {
+					fmt.Fprintf(os.Stderr, "run %d %-12s %-24s %8.0f req/s p50 %v p99 %v (%d requests)\n", r+1, sc.name, s.name, res.RPS, res.P50, res.P99, res.Requests)
+				}
+				sc.results[s] = append(sc.results[s], res)
+			}
+		}
+		fmt.Fprintf(os.Stderr, "loadtest: run %d/%d done\n", r+1, *runs)
+	}
+	for _, sc := range scenarios {
+		ls := bench.LoadScenario{Name: sc.name, Title: sc.title}
+		for _, s := range sc.servers {
+			ls.Servers = append(ls.Servers, bench.LoadServer{Name: s.name, Label: s.label, Role: s.role, Runs: sc.results[s]})
+		}
+		out.Scenarios = append(out.Scenarios, ls)
+	}
+	out.Machine.Finish()
+	b, err := json.MarshalIndent(out, "", "  ")
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(*outPath, append(b, '\n'), 0o644)
 }
 
 func freeAddr() (string, error) {
@@ -209,7 +246,7 @@ func start(s *server) error {
 	}
 	s.base = "http://" + addr
 	s.cmd.Env = append(s.cmd.Env, "ADDR="+addr)
-	logf, err := os.Create(filepath.Join(s.cmd.Dir, strings.NewReplacer("/", "_", " ", "_").Replace(s.name)+".log"))
+	logf, err := os.Create(filepath.Join(s.cmd.Dir, s.name+".log"))
 	if err != nil {
 		return err
 	}
@@ -230,11 +267,9 @@ func start(s *server) error {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	cookie, err := s.login(s.base)
-	if err != nil {
+	if _, _, err := s.login(s.base); err != nil {
 		return fmt.Errorf("login: %w", err)
 	}
-	s.cookie = cookie
 	return nil
 }
 
@@ -253,89 +288,103 @@ func stop(s *server) {
 	}
 }
 
-func noLogin(string) (string, error) { return "", nil }
-
 var noRedirect = &http.Client{
 	Timeout:       5 * time.Second,
 	CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 }
 
-// sessionCookie returns "name=value" of the response's session cookie.
-func sessionCookie(resp *http.Response) (string, error) {
+// sessionCookie returns the jar and cookie name of the response's session
+// cookie.
+func sessionCookie(resp *http.Response) (bench.Browser, string, error) {
 	for _, c := range resp.Cookies() {
 		if c.Value != "" && c.MaxAge >= 0 {
-			return c.Name + "=" + c.Value, nil
+			return bench.Browser{Cookie: c.Name + "=" + c.Value}, c.Name, nil
 		}
 	}
-	return "", fmt.Errorf("no session cookie (status %d)", resp.StatusCode)
+	return bench.Browser{}, "", fmt.Errorf("no session cookie (status %d)", resp.StatusCode)
+}
+
+func bareLogin(string) (bench.Browser, string, error) {
+	return bench.Browser{Cookie: bench.BareCookie}, "", nil
 }
 
 // demoLogin logs in to a demo example with the demo account and loads the
 // profile once (which consumes the welcome flash).
-func demoLogin(base string) (string, error) {
+func demoLogin(base string) (bench.Browser, string, error) {
 	resp, err := noRedirect.PostForm(base+"/login", url.Values{"username": {"demo"}, "password": {"demo-password"}})
 	if err != nil {
-		return "", err
+		return bench.Browser{}, "", err
 	}
 	io.Copy(io.Discard, resp.Body)
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusSeeOther {
-		return "", fmt.Errorf("POST /login: status %d", resp.StatusCode)
+		return bench.Browser{}, "", fmt.Errorf("POST /login: status %d", resp.StatusCode)
 	}
-	cookie, err := sessionCookie(resp)
+	jar, name, err := sessionCookie(resp)
 	if err != nil {
-		return "", err
+		return jar, name, err
 	}
 	req, _ := http.NewRequest("GET", base+"/profile", nil)
-	req.Header.Set("Cookie", cookie)
+	req.Header.Set("Cookie", jar.Cookie)
 	resp, err = noRedirect.Do(req)
 	if err != nil {
-		return "", err
+		return jar, name, err
 	}
 	body, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), `id="user">demo<`) {
-		return "", fmt.Errorf("GET /profile after login: status %d", resp.StatusCode)
+		return jar, name, fmt.Errorf("GET /profile after login: status %d", resp.StatusCode)
 	}
-	// The welcome flash was consumed, which re-issued the cookie.
-	if c, err := sessionCookie(resp); err == nil {
-		cookie = c
-	}
-	return cookie, nil
+	jar.Update(name, resp.Header.Values("Set-Cookie")) // the consumed flash re-issued the cookie
+	return jar, name, nil
 }
 
-func benchLogin(base string) (string, error) {
+func benchLogin(base string) (bench.Browser, string, error) {
 	resp, err := noRedirect.Post(base+"/login", "", nil)
 	if err != nil {
-		return "", err
+		return bench.Browser{}, "", err
 	}
 	io.Copy(io.Discard, resp.Body)
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusNoContent {
-		return "", fmt.Errorf("POST /login: status %d", resp.StatusCode)
+		return bench.Browser{}, "", fmt.Errorf("POST /login: status %d", resp.StatusCode)
 	}
 	return sessionCookie(resp)
 }
 
-// load sends up to n GET requests to s's route from *conc workers, for at
-// most limit, and measures them.
-func load(client *http.Client, s *server, n int, limit time.Duration) (result, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), limit)
+// load logs in *conc virtual users (not measured), then sends up to n
+// requests of sc from them, for at most *maxDur, and measures them.
+func load(client *http.Client, sc *scenario, s *server, n int) (bench.LoadRun, error) {
+	jars := make([]bench.Browser, *conc)
+	var name string
+	for i := range jars {
+		var err error
+		if jars[i], name, err = s.login(s.base); err != nil {
+			return bench.LoadRun{}, fmt.Errorf("login: %w", err)
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), *maxDur)
 	defer cancel()
 	var next, errs atomic.Int64
 	var firstErr atomic.Value
 	lat := make([][]time.Duration, *conc)
 	var wg sync.WaitGroup
 	begin := time.Now()
-	for w := 0; w < *conc; w++ {
+	for w := range *conc {
 		wg.Add(1)
 		go func(w int) {
 			defer wg.Done()
+			jar := &jars[w]
 			mine := make([]time.Duration, 0, n / *conc + 1)
-			for next.Add(1) <= int64(n) && ctx.Err() == nil {
-				req, _ := http.NewRequestWithContext(ctx, "GET", s.base+s.route, nil)
-				if s.cookie != "" {
-					req.Header.Set("Cookie", s.cookie)
+			for i := w; next.Add(1) <= int64(n) && ctx.Err() == nil; i++ {
+				method, path := "GET", sc.readPath
+				if sc.writeEvery > 0 && i%sc.writeEvery == 0 {
+					method, path = "POST", "/write"
+				}
+				req, _ := http.NewRequestWithContext(ctx, method, s.base+path, nil)
+				req.Header.Set("Sec-Fetch-Site", "same-origin")
+				if jar.Cookie != "" {
+					req.Header.Set("Cookie", jar.Cookie)
 				}
 				t0 := time.Now()
 				resp, err := client.Do(req)
@@ -343,10 +392,13 @@ func load(client *http.Client, s *server, n int, limit time.Duration) (result, e
 					_, err = io.Copy(io.Discard, resp.Body)
 					resp.Body.Close()
 					if err == nil && resp.StatusCode != http.StatusOK && resp.StatusCode != http.StatusNoContent {
-						err = fmt.Errorf("status %d", resp.StatusCode)
+						err = fmt.Errorf("%s %s: status %d", method, path, resp.StatusCode)
 					}
-					if err == nil && len(resp.Header.Values("Set-Cookie")) > 0 {
-						err = errors.New("unexpected Set-Cookie on a read")
+					if err == nil && name != "" {
+						jar.Update(name, resp.Header.Values("Set-Cookie"))
+						if jar.Cookie == "" {
+							err = fmt.Errorf("%s %s: the session cookie was deleted", method, path)
+						}
 					}
 				}
 				d := time.Since(t0)
@@ -370,82 +422,12 @@ func load(client *http.Client, s *server, n int, limit time.Duration) (result, e
 		all = append(all, l...)
 	}
 	if errs.Load() > 0 {
-		return result{}, fmt.Errorf("%d failed requests, first: %v", errs.Load(), firstErr.Load())
+		return bench.LoadRun{}, fmt.Errorf("%d failed requests, first: %v", errs.Load(), firstErr.Load())
 	}
 	if len(all) == 0 {
-		return result{}, errors.New("no request completed")
+		return bench.LoadRun{}, errors.New("no request completed")
 	}
 	slices.Sort(all)
 	pct := func(p float64) time.Duration { return all[min(len(all)-1, int(p*float64(len(all))))] }
-	return result{n: len(all), rps: float64(len(all)) / elapsed.Seconds(), p50: pct(0.50), p90: pct(0.90), p99: pct(0.99)}, nil
-}
-
-func median[T int | float64 | time.Duration](xs []T) T {
-	s := slices.Clone(xs)
-	slices.Sort(s)
-	return s[len(s)/2]
-}
-
-func printTables(servers []*server) {
-	defer printTarget(servers)
-	fmt.Printf("Closed loop, %d connections, up to %d requests or %v per run, %d runs per server interleaved; medians of the runs. Load generator and server share the machine.\n\n", *conc, *nReq, *maxDur, *runs)
-	var group string
-	var floor float64
-	for _, s := range servers {
-		if s.group != group {
-			group = s.group
-			fmt.Printf("\n**%s**\n\n", group)
-			fmt.Println("| server | requests/run | req/s | % of bare Gin | p50 | p90 | p99 |")
-			fmt.Println("|---|---:|---:|---:|---:|---:|---:|")
-			floor = 0
-		}
-		var rps []float64
-		var n []int
-		var p50, p90, p99 []time.Duration
-		for _, r := range s.results {
-			rps = append(rps, r.rps)
-			n = append(n, r.n)
-			p50 = append(p50, r.p50)
-			p90 = append(p90, r.p90)
-			p99 = append(p99, r.p99)
-		}
-		m := median(rps)
-		if floor == 0 {
-			floor = m
-		}
-		fmt.Printf("| %s | %d | %.0f | %s%% | %s | %s | %s |\n", s.name, median(n), m, strconv.FormatFloat(100*m/floor, 'f', 0, 64), us(median(p50)), us(median(p90)), us(median(p99)))
-	}
-}
-
-// printTarget checks issue 6's load-test target: the cookie backend keeps
-// at least 70% of bare Gin's requests per second.
-func printTarget(servers []*server) {
-	fmt.Println()
-	fmt.Println("| load-test target: cookie backend keeps >= 70% of bare Gin's req/s | measured | met |")
-	fmt.Println("|---|---:|:---:|")
-	floors := map[string]float64{}
-	for _, s := range servers {
-		var rps []float64
-		for _, r := range s.results {
-			rps = append(rps, r.rps)
-		}
-		m := median(rps)
-		if _, ok := floors[s.group]; !ok {
-			floors[s.group] = m
-			continue
-		}
-		if !strings.Contains(s.name, "cookie") || strings.Contains(s.name, "gincontrib") {
-			continue
-		}
-		pct := 100 * m / floors[s.group]
-		met := "no"
-		if pct >= 70 {
-			met = "yes"
-		}
-		fmt.Printf("| %s (%s) | %.0f%% | %s |\n", s.name, strings.SplitN(s.group, ":", 2)[0], pct, met)
-	}
-}
-
-func us(d time.Duration) string {
-	return strconv.FormatFloat(float64(d)/float64(time.Microsecond), 'f', 0, 64) + " µs"
+	return bench.LoadRun{Requests: len(all), RPS: float64(len(all)) / elapsed.Seconds(), P50: pct(0.50), P90: pct(0.90), P99: pct(0.99)}, nil
 }

@@ -145,7 +145,10 @@ func requireLogin(c *gin.Context) {
 }
 
 func (h handlers) profile(c *gin.Context) {
-	h.render(c, http.StatusOK, "profile.html", struct{ AuthTime time.Time }{securesession.AuthTime(c)})
+	h.render(c, http.StatusOK, "profile.html", struct {
+		AuthTime    time.Time
+		DeviceBound bool
+	}{securesession.AuthTime(c), securesession.DeviceBound(c)})
 }
 
 type sessionsData struct {
@@ -166,9 +169,15 @@ func (h handlers) sessions(c *gin.Context) {
 }
 
 func (h handlers) revoke(c *gin.Context) {
-	// A handle is not a credential, and RevokeSession ignores a handle
-	// that belongs to another user.
-	if err := securesession.RevokeSession(c, c.PostForm("handle")); err != nil {
+	// A handle is not a credential: RevokeSession ends only the current
+	// user's sessions, and reports ErrNoRecord for any other handle.
+	err := securesession.RevokeSession(c, c.PostForm("handle"))
+	if errors.Is(err, securesession.ErrNoRecord) {
+		flash(c, "That session had already ended.")
+		redirect(c, "/sessions")
+		return
+	}
+	if err != nil {
 		serverError(c, err)
 		return
 	}

@@ -2,6 +2,7 @@ package demoapp
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"log/slog"
 	"net"
@@ -48,6 +49,10 @@ type Config struct {
 	// Close, if set, runs after the server has shut down (to stop a
 	// store's sweeper or close its database).
 	Close func() error
+
+	// TLS, if set, serves HTTPS with this configuration (its
+	// certificate), as TLSCertEnv and TLSKeyEnv do with files.
+	TLS *tls.Config
 }
 
 // Run serves the demo app on $ADDR until SIGINT or SIGTERM, then shuts
@@ -58,7 +63,7 @@ func Run(cfg Config) {
 		addr = DefaultAddr
 	}
 	certFile, keyFile := os.Getenv(TLSCertEnv), os.Getenv(TLSKeyEnv)
-	useTLS := certFile != "" && keyFile != ""
+	useTLS := certFile != "" && keyFile != "" || cfg.TLS != nil
 
 	opts := cfg.Options
 	switch {
@@ -80,22 +85,13 @@ func Run(cfg Config) {
 		slog.Warn("serving plain HTTP on a non-loopback address: cookies stay Secure, so put this behind a TLS-terminating proxy", "addr", addr)
 	}
 
-	mw, err := securesession.New(cfg.Backend, opts)
+	r, err := NewEngine(cfg.Backend, cfg.BackendName, opts, gin.Logger())
 	if err != nil {
 		Fatal("configuring sessions", err)
 	}
-	r := gin.New()
-	r.Use(gin.Logger(), gin.Recovery())
-	// ClientIP (recorded with each session on the "active sessions" page)
-	// must not trust X-Forwarded-For from anyone. Behind a reverse proxy,
-	// list its address here instead.
-	if err := r.SetTrustedProxies(nil); err != nil {
-		Fatal("configuring trusted proxies", err)
-	}
-	r.Use(mw)
-	Register(r, cfg.BackendName)
 
 	srv := &http.Server{
+		TLSConfig:         cfg.TLS,
 		Addr:              addr,
 		Handler:           r,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -116,7 +112,7 @@ func Run(cfg Config) {
 		}
 		slog.Info("listening", "url", scheme+"://"+ln.Addr().String()+"/", "backend", cfg.BackendName)
 		if useTLS {
-			errc <- srv.ServeTLS(ln, certFile, keyFile)
+			errc <- srv.ServeTLS(ln, certFile, keyFile) // files "" with cfg.TLS
 		} else {
 			errc <- srv.Serve(ln)
 		}
@@ -153,4 +149,26 @@ func isLoopback(addr string) bool {
 	}
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
+}
+
+// NewEngine returns the demo app on backend with the middleware configured
+// by opts, without serving it (Run serves it; tests serve it in-process).
+// The handlers in first run before everything else (Run logs requests).
+func NewEngine(backend securesession.Backend, backendName string, opts securesession.Options, first ...gin.HandlerFunc) (*gin.Engine, error) {
+	mw, err := securesession.New(backend, opts)
+	if err != nil {
+		return nil, err
+	}
+	r := gin.New()
+	r.Use(first...)
+	r.Use(gin.Recovery())
+	// ClientIP (recorded with each session on the "active sessions" page)
+	// must not trust X-Forwarded-For from anyone. Behind a reverse proxy,
+	// list its address here instead.
+	if err := r.SetTrustedProxies(nil); err != nil {
+		return nil, err
+	}
+	r.Use(mw)
+	Register(r, backendName)
+	return r, nil
 }

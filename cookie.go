@@ -1,0 +1,108 @@
+package securesession
+
+import (
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/gin-securesession/securesession/internal/cachehdr"
+	"github.com/gin-securesession/securesession/internal/cookiehdr"
+)
+
+// attrs returns the session cookie's attributes for a response to r.
+func (cfg *config) attrs(r *http.Request) cookiehdr.Attrs {
+	return cookiehdr.Attrs{
+		Name:        cfg.name,
+		Domain:      cfg.domain,
+		Path:        cfg.path,
+		Secure:      !(cfg.insecureHTTP && r.TLS == nil && isLoopback(r.Host)),
+		HttpOnly:    true,
+		SameSite:    cfg.sameSite,
+		Partitioned: cfg.partitioned,
+	}
+}
+
+// setCookie sends tok: as the session cookie, or in TokenHeader to a
+// client that carries its session in the Authorization header.
+func (s *session) setCookie(tok string, now time.Time) {
+	h := s.w.ResponseWriter.Header()
+	if s.viaHeader {
+		h.Set(TokenHeader, tok)
+		h.Set("Cache-Control", "no-store")
+		return
+	}
+	a := s.m.cfg.attrs(s.c.Request)
+	life := s.m.cfg.rememberFor
+	if s.maxAge > 0 {
+		life = time.Duration(s.maxAge) * time.Second
+	}
+	a.MaxAge = cookieMaxAge(life, &s.rec, now)
+	cookiehdr.Replace(h, a.Name, cookiehdr.String(&a, tok, now))
+	cachehdr.NoStore(h)
+}
+
+// expireCookie sends the session cookie expired, with the attributes it
+// was issued with, so that the browser really drops it.
+func (s *session) expireCookie(now time.Time) {
+	h := s.w.ResponseWriter.Header()
+	if s.viaHeader {
+		h.Del(TokenHeader)
+		h.Set("Cache-Control", "no-store")
+		return
+	}
+	a := s.m.cfg.attrs(s.c.Request)
+	a.MaxAge = -1
+	cookiehdr.Replace(h, a.Name, cookiehdr.String(&a, "", now))
+	cachehdr.NoStore(h)
+}
+
+// cacheHeaders applies the caching rules to the response headers at the
+// moment they go out, after the handler and the save had their say:
+//
+//   - a response that sets or expires the session cookie, or that answers
+//     a token-authenticated API request, is never cacheable: a shared
+//     cache must never hand one user's Set-Cookie or token to another, so
+//     whatever the handler set is replaced by no-store;
+//   - a response for a logged-in user gets no-store and Vary: Cookie, so
+//     that the browser does not show the page again from its cache or its
+//     back/forward cache after logout. Two exceptions keep a Cache-Control
+//     that the handler set: a handler that never used the session (a
+//     static file, whose content cannot depend on it), and, with
+//     Options.InsecureAllowCachingAuthenticated, any handler (Vary: Cookie
+//     is added);
+//   - any other response keeps the handler's headers.
+func (s *session) cacheHeaders() {
+	h := s.w.ResponseWriter.Header()
+	switch {
+	case s.viaHeader:
+		h.Set("Cache-Control", "no-store")
+	case cachehdr.SetsCookie(h, s.m.cfg.name):
+		cachehdr.NoStore(h)
+	case s.rec.UserID != "":
+		if h.Get("Cache-Control") != "" {
+			if !s.accessed {
+				return
+			}
+			if s.m.cfg.cacheAuthed {
+				cachehdr.VaryCookie(h)
+				return
+			}
+		}
+		cachehdr.NoStore(h)
+	}
+}
+
+// isLoopback reports whether host (a Host header, maybe with a port) names
+// the local machine.
+func isLoopback(host string) bool {
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		host = h
+	}
+	host = strings.TrimSuffix(strings.TrimPrefix(host, "["), "]")
+	if strings.EqualFold(host, "localhost") || strings.HasSuffix(strings.ToLower(host), ".localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}

@@ -1,0 +1,60 @@
+// Package cachehdr writes the response headers that keep a session's
+// responses out of browser and shared caches. The middleware and the
+// gin-contrib compatibility store use the same rules.
+package cachehdr
+
+import (
+	"net/http"
+	"strings"
+)
+
+// NoStore makes the response uncacheable whatever the handler set:
+// Cache-Control becomes exactly "no-store", the CDN-targeted fields that a
+// CDN would obey instead of Cache-Control (RFC 9213's CDN-Cache-Control and
+// vendor variants such as Cloudflare-CDN-Cache-Control, and
+// Surrogate-Control) are removed, and Vary names Cookie.
+func NoStore(h http.Header) {
+	h.Set("Cache-Control", "no-store")
+	for k := range h {
+		if targeted(k) {
+			delete(h, k)
+		}
+	}
+	VaryCookie(h)
+}
+
+// targeted reports whether the header name k is a CDN-targeted cache
+// field, compared case-insensitively in case a handler wrote the map
+// directly without canonical keys.
+func targeted(k string) bool {
+	const cdn = "cdn-cache-control"
+	return strings.EqualFold(k, "Surrogate-Control") ||
+		(len(k) >= len(cdn) && strings.EqualFold(k[len(k)-len(cdn):], cdn))
+}
+
+// VaryCookie adds Cookie to the response's Vary header unless it is
+// already there (or Vary is "*"), so that a cache that does store the
+// response keys it on the cookie.
+func VaryCookie(h http.Header) {
+	for _, v := range h["Vary"] {
+		for _, f := range strings.Split(v, ",") {
+			f = strings.TrimSpace(f)
+			if f == "*" || strings.EqualFold(f, "Cookie") {
+				return
+			}
+		}
+	}
+	h.Add("Vary", "Cookie")
+}
+
+// SetsCookie reports whether h carries a Set-Cookie for the cookie name,
+// whoever wrote it.
+func SetsCookie(h http.Header, name string) bool {
+	for _, line := range h["Set-Cookie"] {
+		line = strings.TrimLeft(line, " \t")
+		if len(line) > len(name) && line[len(name)] == '=' && line[:len(name)] == name {
+			return true
+		}
+	}
+	return false
+}
