@@ -23,11 +23,12 @@
 //
 // # Handles
 //
-// Record.Handle names a session, not one cookie: Rotate keeps it (and
-// bumps the generation), and only a Login, another user or a new auth
-// time, starts a session with a new handle. Revoking a handle therefore
-// ends the session whatever its rotations, while a rotation refuses the
-// cookies it superseded (the generations below the new one).
+// Record.Handle names one user's session on one device, not one cookie:
+// Rotate keeps it and bumps the generation, and only a change of user (a
+// Login on an anonymous session, or as someone else) starts a session
+// with a new handle. Revoking a handle therefore ends the session
+// whatever its rotations, while a rotation refuses the cookies it
+// superseded (the generations below the new one).
 //
 // # Keys
 //
@@ -426,20 +427,21 @@ func (s *Store) Touch(ctx context.Context, name, token string, rec *securesessio
 	return s.Update(ctx, name, token, rec)
 }
 
-// Rotate seals rec as a new token. A rotation that is not a new
-// authentication (same user, same auth time) keeps the session: its
-// handle, so Record.Handle is stable and a LogoutOthers that kept the
-// session still keeps it, and its issue time, so a revocation of the user
-// that races the rotation still covers the new cookie; only the
-// generation goes up. A Login (another user or a new auth time) starts a
-// new session with a new handle.
+// Rotate seals rec as a new token. A rotation of the same user keeps the
+// session's handle, so Record.Handle is stable and a LogoutOthers that
+// kept the session still keeps it, and bumps the generation. A rotation
+// that is not a new authentication (same auth time) also keeps the issue
+// time, so a revocation of the user that races it still covers the new
+// cookie; a re-login of the same user takes a new issue time. A change of
+// user (a Login on an anonymous session, or as someone else) starts a new
+// session with a new handle.
 //
 // With a Revocation configured Rotate first checks that the old token was
 // not revoked (securesession.ErrNoRecord if it was) and then revokes it:
-// the generations below the new one for a rotation, the whole old session
-// for a Login. The pre-rotation cookie is then refused while the rotated
-// session goes on. Without a Revocation the old cookie stays valid until
-// its timeouts (the replay window).
+// the generations below the new one when the handle is kept, the whole
+// old session when it is not. The pre-rotation cookie is then refused
+// while the rotated session goes on. Without a Revocation the old cookie
+// stays valid until its timeouts (the replay window).
 func (s *Store) Rotate(ctx context.Context, name, oldToken string, rec *securesession.Record) (string, error) {
 	old, ost, _, err := s.open(name, oldToken)
 	if err != nil {
@@ -447,8 +449,11 @@ func (s *Store) Rotate(ctx context.Context, name, oldToken string, rec *securese
 	}
 	var st *state
 	below := uint64(AllTokens)
-	if rec.UserID == old.UserID && rec.AuthTime.Equal(old.AuthTime) && ost.gen < AllTokens-1 {
+	if rec.UserID == old.UserID && ost.gen < AllTokens-1 {
 		st = &state{handle: ost.handle, hex: ost.hex, issued: ost.issued, gen: ost.gen + 1}
+		if !rec.AuthTime.Equal(old.AuthTime) {
+			st.issued = s.now()
+		}
 		below = st.gen
 	} else {
 		st = newState(s.now())

@@ -93,9 +93,10 @@ func TestRevokingTheHandleEndsTheRotatedSession(t *testing.T) {
 	}
 }
 
-// A Login (a new auth time, or another user) is a new session: a new
-// handle, and the pre-login session ends with every token it had.
-func TestLoginStartsANewSession(t *testing.T) {
+// A change of user (a Login on an anonymous session, or as someone
+// else) is a new session: a new handle, and the session before it ends
+// with every token it had.
+func TestLoginAsAnotherUserStartsANewSession(t *testing.T) {
 	s := newStore(t)
 	s.SetRevocation(cookie.NewMemoryRevocation(0))
 	anon := sample()
@@ -111,11 +112,32 @@ func TestLoginStartsANewSession(t *testing.T) {
 	if found(s, t0) {
 		t.Fatal("the pre-login cookie is still found")
 	}
-	reauth := mustFind(t, s, t1)
-	reauth.AuthTime = reauth.AuthTime.Add(time.Minute)
-	_, r2 := mustRotate(t, s, t1, reauth)
+	other := mustFind(t, s, t1)
+	other.UserID = "bob"
+	t2, r2 := mustRotate(t, s, t1, other)
 	if r2.Handle == r1.Handle {
-		t.Fatal("a re-authentication kept the handle")
+		t.Fatal("a login as another user kept alice's handle")
+	}
+	if found(s, t1) || !found(s, t2) {
+		t.Fatal("after a login as bob alice's cookie is found, or bob's is not")
+	}
+}
+
+// A re-login of the same user keeps the handle (the device's session goes
+// on) and still makes the pre-login cookie anonymous.
+func TestReLoginKeepsTheHandle(t *testing.T) {
+	s := newStore(t)
+	s.SetRevocation(cookie.NewMemoryRevocation(0))
+	t0 := mustCreate(t, s, sample())
+	r0 := mustFind(t, s, t0)
+	reauth := r0
+	reauth.AuthTime = reauth.AuthTime.Add(time.Minute)
+	t1, r1 := mustRotate(t, s, t0, reauth)
+	if r1.Handle != r0.Handle {
+		t.Fatal("a re-login of the same user changed the handle")
+	}
+	if found(s, t0) || !found(s, t1) {
+		t.Fatal("after a re-login the old cookie is found, or the new one is not")
 	}
 }
 

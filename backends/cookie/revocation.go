@@ -19,7 +19,7 @@ const AllTokens = math.MaxUint64
 // cookie itself.
 type Token struct {
 	// Handle names the session (Record.Handle). It is stable across
-	// Rotate; a Login starts a session with a new handle.
+	// Rotate; only a change of user starts a session with a new handle.
 	Handle string
 
 	// Gen counts the session's rotations: 0 for its first token, one more
@@ -29,8 +29,8 @@ type Token struct {
 	// UserID is the session's user, "" when anonymous.
 	UserID string
 
-	// Issued is when the session (its handle) began, on the Store's clock.
-	// A Rotate keeps it.
+	// Issued is when the session began or its user last logged in again,
+	// on the Store's clock. A rotation that is not a login keeps it.
 	Issued time.Time
 
 	// Deadline is the session's absolute deadline: the middleware refuses
