@@ -119,7 +119,8 @@ type sealKey struct {
 }
 
 var (
-	_ securesession.Backend = (*Store)(nil)
+	_ securesession.Backend      = (*Store)(nil)
+	_ interface{ Close() error } = (*Store)(nil)
 )
 
 // NewStore returns a cookie store sealing with keys[0] and opening with
@@ -181,6 +182,11 @@ func (s *Store) SetClock(now func() time.Time) {
 	s.shareClock()
 }
 
+// Close releases nothing: the Store starts no goroutine and holds no
+// connection (a Revocation it was given is the application's to close).
+// It exists so that every backend has the same lifecycle.
+func (s *Store) Close() error { return nil }
+
 func (s *Store) shareClock() {
 	if c, ok := s.revoker.(interface{ adoptClock(func() time.Time) }); ok {
 		c.adoptClock(s.now)
@@ -212,8 +218,10 @@ func revocationErr(op string, err error) error {
 	return fmt.Errorf("securesession/cookie: %s: revocation store: %w", op, err)
 }
 
-func invalid(reason string) error {
-	return fmt.Errorf("securesession/cookie: %s: %w", reason, securesession.ErrInvalidToken)
+// invalid rejects a token as untrusted input: an *InvalidTokenError with
+// its reason (for the middleware's event), wrapped with detail.
+func invalid(reason securesession.RejectReason, detail string) error {
+	return fmt.Errorf("securesession/cookie: %s: %w", detail, securesession.InvalidToken(reason))
 }
 
 // open authenticates and decodes tok. Any byte outside the base64url
@@ -222,22 +230,22 @@ func invalid(reason string) error {
 func (s *Store) open(name, tok string) (securesession.Record, *state, int, error) {
 	var rec securesession.Record
 	if len(name)+1+len(tok) > securesession.MaxCookieSize {
-		return rec, nil, 0, invalid("oversized cookie")
+		return rec, nil, 0, invalid(securesession.RejectOversized, "oversized cookie")
 	}
 	if len(tok) < b64.EncodedLen(minSealed) {
-		return rec, nil, 0, invalid("truncated cookie")
+		return rec, nil, 0, invalid(securesession.RejectMalformed, "truncated cookie")
 	}
 	if !token.Base64URL(tok) {
-		return rec, nil, 0, invalid("malformed cookie")
+		return rec, nil, 0, invalid(securesession.RejectMalformed, "malformed cookie")
 	}
 	raw := make([]byte, b64.DecodedLen(len(tok)))
 	n, err := b64.Decode(raw, []byte(tok))
 	if err != nil || n < minSealed {
-		return rec, nil, 0, invalid("malformed cookie")
+		return rec, nil, 0, invalid(securesession.RejectMalformed, "malformed cookie")
 	}
 	raw = raw[:n]
 	if raw[0] != version {
-		return rec, nil, 0, invalid("unknown cookie version")
+		return rec, nil, 0, invalid(securesession.RejectUnknownVersion, "unknown cookie version")
 	}
 	ki := -1
 	for i := range s.keys {
@@ -247,13 +255,13 @@ func (s *Store) open(name, tok string) (securesession.Record, *state, int, error
 		}
 	}
 	if ki < 0 {
-		return rec, nil, 0, invalid("unknown key ID")
+		return rec, nil, 0, invalid(securesession.RejectUnknownKey, "unknown key ID")
 	}
 	var adBuf [64]byte
 	ad := appendAD(adBuf[:0], raw[1:1+kidLen], name)
 	plain, err := s.keys[ki].aead.Open(raw[headerLen:headerLen], raw[1+kidLen:headerLen], raw[headerLen:], ad)
 	if err != nil {
-		return rec, nil, 0, invalid("tampered cookie")
+		return rec, nil, 0, invalid(securesession.RejectTampered, "tampered cookie")
 	}
 	st := &state{}
 	r := wire.NewReader(plain)
@@ -262,7 +270,7 @@ func (s *Store) open(name, tok string) (securesession.Record, *state, int, error
 	st.gen = r.Uvarint()
 	record.Read(r, &rec)
 	if r.Err() != nil || r.Len() != 0 {
-		return rec, nil, 0, invalid("malformed payload")
+		return rec, nil, 0, invalid(securesession.RejectMalformed, "malformed payload")
 	}
 	st.hex = hex.EncodeToString(st.handle[:])
 	rec.Handle = st.hex

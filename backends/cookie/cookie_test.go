@@ -430,3 +430,32 @@ func TestCacheStaysBoundedAndCorrect(t *testing.T) {
 		}
 	}
 }
+
+// Each rejection carries the reason the middleware reports in its event.
+func TestRejectionsCarryTheirReason(t *testing.T) {
+	s := newStore(t)
+	tok := mustCreate(t, s, sample())
+	raw, _ := base64.RawURLEncoding.DecodeString(tok)
+	flip := func(i int) string {
+		b := append([]byte(nil), raw...)
+		b[i] ^= 1
+		return base64.RawURLEncoding.EncodeToString(b)
+	}
+	for _, tc := range []struct {
+		kind, tok string
+		want      securesession.RejectReason
+	}{
+		{"oversized", strings.Repeat("A", securesession.MaxCookieSize), securesession.RejectOversized},
+		{"truncated", tok[:40], securesession.RejectMalformed},
+		{"line break", tok[:50] + "\r\n" + tok[50:], securesession.RejectMalformed},
+		{"version", flip(0), securesession.RejectUnknownVersion},
+		{"key ID", flip(1), securesession.RejectUnknownKey},
+		{"ciphertext", flip(len(raw) - 1), securesession.RejectTampered},
+	} {
+		_, _, err := s.Find(context.Background(), name, tc.tok)
+		var ite *securesession.InvalidTokenError
+		if !errors.As(err, &ite) || ite.Reason != tc.want {
+			t.Errorf("%s: %v; want an InvalidTokenError with reason %s", tc.kind, err, tc.want)
+		}
+	}
+}
