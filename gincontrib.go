@@ -266,7 +266,7 @@ func issuedToken(h http.Header, name string) string {
 // middleware's, with what the application set through gin-contrib's
 // Options in their place, and the security attributes always on.
 func (s *GinContribStore) attrs(r *http.Request, name string, o *gsessions.Options) (cookiehdr.Attrs, error) {
-	a := s.cfg.attrs(r)
+	a := s.cfg.attrs(s.cfg.transport(r))
 	a.Name = name
 	if o != nil {
 		a.Domain, a.Path, a.MaxAge, a.Partitioned = o.Domain, o.Path, o.MaxAge, o.Partitioned || a.Partitioned

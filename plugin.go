@@ -72,7 +72,9 @@ func (m *middleware) handle(c *gin.Context) {
 	if cfg.recordClient {
 		m.proxyCheck.Do(func() { m.checkClientIPSource(c) })
 	}
-	cookieTok, hasCookie := cookiehdr.Get(c.Request.Header, cfg.name)
+	tr := cfg.transport(c.Request)
+	name := cfg.cookieName(tr)
+	cookieTok, hasCookie := cookiehdr.Get(c.Request.Header, name)
 	var bearerTok string
 	var hasBearer bool
 	if cfg.bearer {
@@ -89,14 +91,14 @@ func (m *middleware) handle(c *gin.Context) {
 	// never an Authorization header, so only cookie-borne (or
 	// session-less) requests need the cross-origin check.
 	if cfg.crossOrigin != nil && !hasBearer {
-		if err := cfg.crossOrigin.Check(c.Request); err != nil {
+		if err := cfg.crossOrigin.Check(tr.forOriginCheck(c.Request)); err != nil {
 			cfg.emit(ctx, Event{Kind: EventCrossOriginDenied, Err: err})
 			cfg.crossOriginDeny(c, err)
 			c.Abort()
 			return
 		}
 	}
-	s := &session{m: m, c: c, viaHeader: hasBearer}
+	s := &session{m: m, c: c, tr: tr, name: name, viaHeader: hasBearer}
 	tok := cookieTok
 	if hasBearer {
 		tok = bearerTok
