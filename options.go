@@ -203,11 +203,13 @@ type Options struct {
 	// the session at the end of the request, such as ErrTooLarge (500). The
 	// handler must write a response or abort the context. It is never
 	// called for a missing, expired or tampered cookie: those are anonymous
-	// sessions. Default: c.Error(err) and AbortWithStatus with 503 or 500.
+	// sessions. Default: DefaultErrorHandler, which aborts with 503 or 500
+	// and a short HTML or JSON body that reveals nothing of err.
 	ErrorHandler func(c *gin.Context, err error)
 
 	// CrossOriginDenied is called for a request refused by the cross-origin
-	// check. Default: AbortWithStatus(403).
+	// check. Default: DefaultCrossOriginDenied, a 403 with a short HTML or
+	// JSON body.
 	CrossOriginDenied func(c *gin.Context, err error)
 
 	// OnEvent, if set, is called synchronously for every session event
@@ -387,11 +389,11 @@ func (o *Options) compile() (*config, error) {
 	}
 	c.trustedProxies = tp
 	if c.errorHandler == nil {
-		c.errorHandler = defaultErrorHandler
+		c.errorHandler = DefaultErrorHandler
 	}
 	c.crossOriginDeny = o.CrossOriginDenied
 	if c.crossOriginDeny == nil {
-		c.crossOriginDeny = func(c *gin.Context, err error) { c.AbortWithStatus(http.StatusForbidden) }
+		c.crossOriginDeny = DefaultCrossOriginDenied
 	}
 	if c.logger == nil {
 		c.logger = slog.Default()
@@ -406,16 +408,6 @@ func (o *Options) compile() (*config, error) {
 		return nil, err
 	}
 	return c, nil
-}
-
-func defaultErrorHandler(c *gin.Context, err error) {
-	_ = c.Error(err)
-	var be *BackendError
-	if errors.As(err, &be) {
-		c.AbortWithStatus(http.StatusServiceUnavailable)
-		return
-	}
-	c.AbortWithStatus(http.StatusInternalServerError)
 }
 
 // validCookieName reports whether s is an RFC 6265 token.

@@ -84,7 +84,7 @@ func (m *middleware) handle(c *gin.Context) {
 		// Never merge two credentials: which one would win is exactly
 		// what an attacker who can set one of them wants to choose.
 		cfg.emit(ctx, Event{Kind: EventRejected, Reason: "both a session cookie and an Authorization header"})
-		c.AbortWithStatusJSON(http.StatusBadRequest, gin.H{"error": "send the session in the cookie or in the Authorization header, not both"})
+		writeErrorPage(c, errTwoCredentials)
 		return
 	}
 	// A browser attaches cookies to cross-site requests on its own but
