@@ -219,6 +219,9 @@ func (s *session) fail(err error) {
 	var be *BackendError
 	if errors.As(err, &be) {
 		cfg.emit(s.c.Request.Context(), Event{Kind: EventBackendError, Session: shortHandle(s.rec.Handle), Err: err})
+	} else {
+		err = s.explainSaveError(err)
+		cfg.emit(s.c.Request.Context(), Event{Kind: EventSaveFailed, Session: shortHandle(s.rec.Handle), Err: err})
 	}
 	if s.c.Writer.Written() {
 		_ = s.c.Error(err) // too late for another status; gin's error list has it

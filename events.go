@@ -55,6 +55,10 @@ const (
 	// verification; Reason is "register: " or "refresh: " and the
 	// dbsc.Reason. A wrong key or a forged proof looks like this.
 	EventBoundProofRefused
+	// EventSaveFailed: the automatic save could not store the session for
+	// a reason other than the backend (a value that cannot be encoded, a
+	// session too large for its cookie); Err names the key.
+	EventSaveFailed
 )
 
 var eventNames = [...]string{
@@ -72,6 +76,7 @@ var eventNames = [...]string{
 	EventBoundRefreshed:    "bound_refreshed",
 	EventBoundRefused:      "bound_refused",
 	EventBoundProofRefused: "bound_proof_refused",
+	EventSaveFailed:        "save_failed",
 }
 
 // String returns the event's stable name, e.g. "logged_out".
@@ -88,7 +93,7 @@ func (k EventKind) level() slog.Level {
 		return slog.LevelDebug
 	case EventRejected, EventCrossOriginDenied, EventBoundRefused, EventBoundProofRefused:
 		return slog.LevelWarn
-	case EventBackendError:
+	case EventBackendError, EventSaveFailed:
 		return slog.LevelError
 	default:
 		return slog.LevelInfo
@@ -115,6 +120,7 @@ type Event struct {
 	// caused them ("login", "all sessions", ...).
 	Reason string
 
-	// Err is set for EventBackendError and EventCrossOriginDenied.
+	// Err is set for EventBackendError, EventCrossOriginDenied and
+	// EventSaveFailed.
 	Err error
 }
