@@ -49,6 +49,7 @@ func (s *session) setCookie(tok string, now time.Time) {
 		return
 	}
 	a := s.m.cfg.attrs(s.tr)
+	s.m.cfg.checkPlainHTTP(s.c.Request.Context(), s.tr, a.Secure)
 	life := s.m.cfg.rememberFor
 	if s.maxAge > 0 {
 		life = time.Duration(s.maxAge) * time.Second

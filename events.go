@@ -59,6 +59,11 @@ const (
 	// a reason other than the backend (a value that cannot be encoded, a
 	// session too large for its cookie); Err names the key.
 	EventSaveFailed
+	// EventPlainHTTP: a Secure session cookie was sent in answer to a
+	// plain-HTTP request for a host that is not loopback, and no trusted
+	// proxy said the browser used HTTPS: the browser will drop the cookie,
+	// so the user never stays logged in. Sent once per middleware.
+	EventPlainHTTP
 )
 
 var eventNames = [...]string{
@@ -77,6 +82,7 @@ var eventNames = [...]string{
 	EventBoundRefused:      "bound_refused",
 	EventBoundProofRefused: "bound_proof_refused",
 	EventSaveFailed:        "save_failed",
+	EventPlainHTTP:         "plain_http",
 }
 
 // String returns the event's stable name, e.g. "logged_out".
@@ -91,7 +97,7 @@ func (k EventKind) level() slog.Level {
 	switch k {
 	case EventCreated, EventUnknown, EventBoundRefreshed:
 		return slog.LevelDebug
-	case EventRejected, EventCrossOriginDenied, EventBoundRefused, EventBoundProofRefused:
+	case EventRejected, EventCrossOriginDenied, EventBoundRefused, EventBoundProofRefused, EventPlainHTTP:
 		return slog.LevelWarn
 	case EventBackendError, EventSaveFailed:
 		return slog.LevelError

@@ -163,6 +163,7 @@ func (s *GinContribStore) Save(r *http.Request, w http.ResponseWriter, sess *gse
 		return err
 	}
 	now := cfg.now()
+	cfg.checkPlainHTTP(ctx, cfg.transport(r), attrs.Secure)
 	// A stored session whose state is gone was cleared: every value was
 	// deleted, so the tokens that name it are those of the request's
 	// cookie and of a Set-Cookie already written in this request.

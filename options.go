@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/netip"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -259,6 +260,7 @@ type config struct {
 	bearer           bool
 	crossOrigin      *http.CrossOriginProtection
 	trustedProxies   []netip.Prefix
+	warnPlainHTTP    *sync.Once
 	errorHandler     func(*gin.Context, error)
 	crossOriginDeny  func(*gin.Context, error)
 	onEvent          func(Event)
@@ -388,6 +390,7 @@ func (o *Options) compile() (*config, error) {
 		return nil, err
 	}
 	c.trustedProxies = tp
+	c.warnPlainHTTP = new(sync.Once)
 	if c.errorHandler == nil {
 		c.errorHandler = DefaultErrorHandler
 	}
