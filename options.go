@@ -198,6 +198,18 @@ type Options struct {
 	// refuses a prefix that covers every address.
 	TrustedProxies []string
 
+	// InsecureCrossOriginBypassPatterns are http.ServeMux patterns (e.g.
+	// "POST /saml/acs", "/oidc/callback") for which the cross-origin check
+	// is skipped, as http.CrossOriginProtection.AddInsecureBypassPattern
+	// does. It is for endpoints that an identity provider's page posts to
+	// from another origin: a SAML assertion consumer service, an OpenID
+	// Connect response_mode=form_post redirect URI. Such a handler must
+	// authenticate the request itself (a signed assertion, the state and
+	// nonce it issued); the SameSite=Lax session cookie is not sent with a
+	// cross-site POST, so the handler sees an anonymous session and starts
+	// a new one with Login. Default none.
+	InsecureCrossOriginBypassPatterns []string
+
 	// ErrorHandler is called when the middleware cannot serve the session:
 	// err is a *BackendError when the backend failed (the default handler
 	// answers 503 Service Unavailable) and otherwise an error from saving
@@ -382,8 +394,13 @@ func (o *Options) compile() (*config, error) {
 				return nil, fmt.Errorf("securesession: Options.TrustedOrigins: %w", err)
 			}
 		}
+		if err := addBypassPatterns(c.crossOrigin, o.InsecureCrossOriginBypassPatterns); err != nil {
+			return nil, err
+		}
 	} else if len(o.TrustedOrigins) > 0 {
 		return nil, errors.New("securesession: Options.TrustedOrigins is set but InsecureDisableCrossOriginProtection turns the check off")
+	} else if len(o.InsecureCrossOriginBypassPatterns) > 0 {
+		return nil, errors.New("securesession: Options.InsecureCrossOriginBypassPatterns is set but InsecureDisableCrossOriginProtection turns the check off")
 	}
 	tp, err := parseTrustedProxies(o.TrustedProxies)
 	if err != nil {
