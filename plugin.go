@@ -121,6 +121,7 @@ func (m *middleware) handle(c *gin.Context) {
 		return
 	}
 	c.Writer = &s.w
+	defer explainDefaultMany()
 	c.Next()
 	c.Writer = s.w.ResponseWriter
 	s.autoSave(!c.Writer.Written())
