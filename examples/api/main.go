@@ -2,7 +2,7 @@
 // single-page app on another origin) carry their session in an
 // Authorization header instead of a cookie.
 //
-//	go run ./examples/api
+//	DEV=1 go run ./examples/api
 //
 //	# log in: the token comes back in the JSON body
 //	TOKEN=$(curl -s -X POST localhost:8080/api/login \
@@ -20,7 +20,12 @@
 // read it. When the server rotates it, the new token arrives in the
 // Session-Token response header; a client must use it from then on.
 //
-// Environment: ADDR (default 127.0.0.1:8080), SESSION_KEYS (see
+// On the cookie backend a token that a re-seal superseded keeps working,
+// with the data it held then, until the session is logged out, rotated or
+// times out; and without a revocation store (SetRevocation below) not
+// even logout ends it. Always use the newest Session-Token.
+//
+// Environment: DEV, SESSION_KEYS, TRUSTED_PROXIES, ADDR (see
 // examples/basic).
 package main
 
@@ -28,13 +33,14 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"errors"
-	"log/slog"
 	"net/http"
+	"time"
 
 	"github.com/gin-contrib/sessions"
 	"github.com/gin-gonic/gin"
 
 	"github.com/gin-securesession/securesession"
+	"github.com/gin-securesession/securesession/backends/config/sessionkeys"
 	"github.com/gin-securesession/securesession/backends/cookie"
 	"github.com/gin-securesession/securesession/examples/internal/demoapp"
 )
@@ -43,18 +49,32 @@ func main() {
 	// Any backend works: the token is the same credential the cookie would
 	// hold. The cookie backend needs no server; its revocation list makes
 	// a token dead on the server after logout (one process only).
-	store, err := cookie.NewStore(demoapp.Keys()...)
+	dev := demoapp.Dev()
+	keys, err := sessionkeys.FromEnv("SESSION_KEYS")
+	keys, err = demoapp.DevKeys(keys, err, dev) // DEV=1 only: a random key when unset
+	if err != nil {
+		demoapp.Fatal("reading the session keys", err)
+	}
+	store, err := cookie.NewStore(keys...)
 	if err != nil {
 		demoapp.Fatal("creating the cookie store", err)
 	}
 	store.SetRevocation(cookie.NewMemoryRevocation(securesession.DefaultAbsoluteTimeout))
 
-	mw, err := securesession.New(store, securesession.Options{AuthorizationHeader: true})
+	proxies := demoapp.List("TRUSTED_PROXIES")
+	mw, err := securesession.New(store, securesession.Options{
+		AuthorizationHeader: true,
+		TrustedProxies:      proxies,
+	})
 	if err != nil {
 		demoapp.Fatal("configuring sessions", err)
 	}
 	r := gin.New()
-	r.Use(gin.Logger(), gin.Recovery(), mw)
+	if err := r.SetTrustedProxies(proxies); err != nil {
+		demoapp.Fatal("configuring trusted proxies", err)
+	}
+	r.Use(gin.Logger(), gin.Recovery())
+	r.Use(mw)
 	api := r.Group("/api")
 	api.POST("/login", login)
 	authed := api.Group("", requireUser)
@@ -63,11 +83,12 @@ func main() {
 	authed.POST("/logout", logout)
 	authed.POST("/logout-everywhere", logoutEverywhere)
 
-	addr := demoapp.Getenv(demoapp.AddrEnv, demoapp.DefaultAddr)
-	slog.Info("API listening", "addr", "http://"+addr)
-	if err := r.Run(addr); err != nil {
-		demoapp.Fatal("serving", err)
-	}
+	demoapp.Serve(&http.Server{
+		Addr:              demoapp.Getenv("ADDR", demoapp.DefaultAddr),
+		Handler:           r,
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+	})
 }
 
 type credentials struct {
