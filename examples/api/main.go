@@ -20,13 +20,23 @@
 // read it. When the server rotates it, the new token arrives in the
 // Session-Token response header; a client must use it from then on.
 //
+// A single-page app on another origin calls this API with fetch and an
+// Authorization header: each such request is preflighted, and the browser
+// hides the Session-Token response header from the page unless the API
+// lists it in Access-Control-Expose-Headers. CORS_ORIGINS turns on the
+// gin-contrib/cors configuration that does both (see the README, "CORS
+// for a single-page app on another origin"):
+//
+//	DEV=1 CORS_ORIGINS=https://app.example go run ./examples/api
+//
 // On the cookie backend a token that a re-seal superseded keeps working,
 // with the data it held then, until the session is logged out, rotated or
 // times out; and without a revocation store (SetRevocation below) not
 // even logout ends it. Always use the newest Session-Token.
 //
-// Environment: DEV, SESSION_KEYS, TRUSTED_PROXIES, ADDR (see
-// examples/basic).
+// Environment: CORS_ORIGINS (comma-separated origins allowed to call the
+// API from a browser; default none), DEV, SESSION_KEYS, TRUSTED_PROXIES,
+// ADDR (see examples/basic).
 package main
 
 import (
@@ -36,6 +46,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/gin-contrib/cors"
 	"github.com/gin-contrib/sessions"
 	"github.com/gin-gonic/gin"
 
@@ -62,9 +73,14 @@ func main() {
 	store.SetRevocation(cookie.NewMemoryRevocation(securesession.DefaultAbsoluteTimeout))
 
 	proxies := demoapp.List("TRUSTED_PROXIES")
+	origins := demoapp.List("CORS_ORIGINS")
 	mw, err := securesession.New(store, securesession.Options{
 		AuthorizationHeader: true,
 		TrustedProxies:      proxies,
+		// A request without a token (the login) from another origin is
+		// refused by the cross-origin check unless that origin is trusted:
+		// the origins allowed by CORS are the ones to trust.
+		TrustedOrigins: origins,
 	})
 	if err != nil {
 		demoapp.Fatal("configuring sessions", err)
@@ -74,6 +90,21 @@ func main() {
 		demoapp.Fatal("configuring trusted proxies", err)
 	}
 	r.Use(gin.Logger(), gin.Recovery())
+	if len(origins) > 0 {
+		// Before the session middleware, so that preflights are answered
+		// without touching the session.
+		r.Use(cors.New(cors.Config{
+			AllowOrigins: origins,
+			AllowMethods: []string{"GET", "POST"},
+			AllowHeaders: []string{"Authorization", "Content-Type"},
+			// Without this the page cannot read a rotated token.
+			ExposeHeaders: []string{securesession.TokenHeader},
+			// The token travels in a header, never in a cookie: no
+			// credentials mode, so no cookie of this API reaches the page.
+			AllowCredentials: false,
+			MaxAge:           10 * time.Minute,
+		}))
+	}
 	r.Use(mw)
 	api := r.Group("/api")
 	api.POST("/login", login)
