@@ -292,7 +292,7 @@ func (s *session) writeBinding(b *binding) error {
 	}
 	m.cfg.seen(&rec, s.now())
 	rec.Reissue = false
-	tok, err := m.b.Update(s.c.Request.Context(), m.cfg.name, s.token, &rec)
+	tok, err := m.b.Update(s.c.Request.Context(), s.name, s.token, &rec)
 	if err != nil {
 		if errors.Is(err, ErrNoRecord) {
 			s.reset()
@@ -308,7 +308,7 @@ func (s *session) writeBinding(b *binding) error {
 // this request.
 func (s *session) offerBinding(rec *Record, op string) string {
 	bc := s.m.cfg.bind
-	if bc == nil || op != "login" || s.viaHeader || !s.m.cfg.attrs(s.c.Request).Secure {
+	if bc == nil || op != "login" || s.viaHeader || !s.m.cfg.secure(s.tr) {
 		// Plain-HTTP development (InsecureAllowHTTP) cannot bind: DBSC
 		// needs HTTPS and the bound cookie is always Secure.
 		return ""
@@ -337,7 +337,7 @@ func (s *session) sendOffer(v string) {
 // this request (for RequireDeviceBound) and reports whether it did.
 func (s *session) offerNow() bool {
 	bc := s.m.cfg.bind
-	if s.pending != nil || s.w.Written() || s.viaHeader || !s.m.cfg.attrs(s.c.Request).Secure {
+	if s.pending != nil || s.w.Written() || s.viaHeader || !s.m.cfg.secure(s.tr) {
 		return false
 	}
 	b := bc.newOffer(s.now())

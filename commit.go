@@ -71,7 +71,7 @@ func (s *session) commit(canSetCookie bool) error {
 			rec := cfg.newRecord("", now)
 			rec.Values = enc
 			s.clientInfo(&rec)
-			tok, err := m.b.Create(ctx, cfg.name, &rec)
+			tok, err := m.b.Create(ctx, s.name, &rec)
 			if err != nil {
 				return classify("create", err)
 			}
@@ -84,7 +84,7 @@ func (s *session) commit(canSetCookie bool) error {
 		rec.Values = enc
 		cfg.seen(&rec, now)
 		rec.Reissue = false
-		tok, err := m.b.Update(ctx, cfg.name, s.token, &rec)
+		tok, err := m.b.Update(ctx, s.name, s.token, &rec)
 		if err != nil {
 			return s.writeFailed("update", err, canSetCookie)
 		}
@@ -94,7 +94,7 @@ func (s *session) commit(canSetCookie bool) error {
 		rec := s.rec
 		cfg.seen(&rec, now)
 		rec.Reissue = false
-		tok, err := m.b.Touch(ctx, cfg.name, s.token, &rec)
+		tok, err := m.b.Touch(ctx, s.name, s.token, &rec)
 		if err != nil {
 			return s.writeFailed("touch", err, canSetCookie)
 		}
@@ -134,7 +134,7 @@ func (s *session) writePending(canSetCookie bool) error {
 	var tok string
 	if p.oldToken != "" {
 		rec.Opaque = p.oldOpaque
-		tok, err = m.b.Rotate(ctx, cfg.name, p.oldToken, &rec)
+		tok, err = m.b.Rotate(ctx, s.name, p.oldToken, &rec)
 		switch {
 		case errors.Is(err, ErrNoRecord) && p.op == "login":
 			// The pre-login session ended meanwhile; the user has just
@@ -153,7 +153,7 @@ func (s *session) writePending(canSetCookie bool) error {
 		}
 	}
 	if p.oldToken == "" {
-		if tok, err = m.b.Create(ctx, cfg.name, &rec); err != nil {
+		if tok, err = m.b.Create(ctx, s.name, &rec); err != nil {
 			return classify("create", err)
 		}
 	}
@@ -219,6 +219,9 @@ func (s *session) fail(err error) {
 	var be *BackendError
 	if errors.As(err, &be) {
 		cfg.emit(s.c.Request.Context(), Event{Kind: EventBackendError, Session: shortHandle(s.rec.Handle), Err: err})
+	} else {
+		err = s.explainSaveError(err)
+		cfg.emit(s.c.Request.Context(), Event{Kind: EventSaveFailed, Session: shortHandle(s.rec.Handle), Err: err})
 	}
 	if s.c.Writer.Written() {
 		_ = s.c.Error(err) // too late for another status; gin's error list has it
@@ -241,7 +244,7 @@ func (s *session) logout() error {
 		if tok == "" {
 			continue
 		}
-		err := m.b.Delete(ctx, cfg.name, tok)
+		err := m.b.Delete(ctx, s.name, tok)
 		if err != nil && !errors.Is(err, ErrCannotRevoke) {
 			return backendErr("delete", err)
 		}
@@ -269,7 +272,7 @@ func (s *session) logout() error {
 func (s *session) dropExpired(tok string, rec *Record) {
 	m := s.m
 	ctx := s.c.Request.Context()
-	if err := m.b.Delete(ctx, m.cfg.name, tok); err != nil && !errors.Is(err, ErrCannotRevoke) {
+	if err := m.b.Delete(ctx, s.name, tok); err != nil && !errors.Is(err, ErrCannotRevoke) {
 		m.cfg.emit(ctx, Event{Kind: EventBackendError, Session: shortHandle(rec.Handle), Err: backendErr("delete", err)})
 	}
 }

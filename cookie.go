@@ -2,7 +2,6 @@ package securesession
 
 import (
 	"net"
-	"net/http"
 	"strings"
 	"time"
 
@@ -10,17 +9,34 @@ import (
 	"github.com/gin-securesession/securesession/internal/cookiehdr"
 )
 
-// attrs returns the session cookie's attributes for a response to r.
-func (cfg *config) attrs(r *http.Request) cookiehdr.Attrs {
+// attrs returns the session cookie's attributes for a response to a
+// request that reached the application over t.
+func (cfg *config) attrs(t transport) cookiehdr.Attrs {
 	return cookiehdr.Attrs{
-		Name:        cfg.name,
+		Name:        cfg.cookieName(t),
 		Domain:      cfg.domain,
 		Path:        cfg.path,
-		Secure:      !(cfg.insecureHTTP && r.TLS == nil && isLoopback(r.Host)),
+		Secure:      cfg.secure(t),
 		HttpOnly:    true,
 		SameSite:    cfg.sameSite,
 		Partitioned: cfg.partitioned,
 	}
+}
+
+// secure reports whether a cookie sent over t gets the Secure attribute:
+// always, except under InsecureAllowHTTP for plain HTTP to a loopback host.
+func (cfg *config) secure(t transport) bool {
+	return !(cfg.insecureHTTP && !t.https && isLoopback(t.host))
+}
+
+// cookieName returns the session cookie's name for a request over t: the
+// configured name, or under InsecureAllowHTTP with the default name
+// "session" for plain HTTP, since the prefixed names require Secure.
+func (cfg *config) cookieName(t transport) string {
+	if cfg.insecureHTTP && !t.https {
+		return cfg.insecureName
+	}
+	return cfg.name
 }
 
 // setCookie sends tok: as the session cookie, or in TokenHeader to a
@@ -32,7 +48,8 @@ func (s *session) setCookie(tok string, now time.Time) {
 		h.Set("Cache-Control", "no-store")
 		return
 	}
-	a := s.m.cfg.attrs(s.c.Request)
+	a := s.m.cfg.attrs(s.tr)
+	s.m.cfg.checkPlainHTTP(s.c.Request.Context(), s.tr, a.Secure)
 	life := s.m.cfg.rememberFor
 	if s.maxAge > 0 {
 		life = time.Duration(s.maxAge) * time.Second
@@ -51,7 +68,7 @@ func (s *session) expireCookie(now time.Time) {
 		h.Set("Cache-Control", "no-store")
 		return
 	}
-	a := s.m.cfg.attrs(s.c.Request)
+	a := s.m.cfg.attrs(s.tr)
 	a.MaxAge = -1
 	cookiehdr.Replace(h, a.Name, cookiehdr.String(&a, "", now))
 	cachehdr.NoStore(h)
@@ -77,7 +94,7 @@ func (s *session) cacheHeaders() {
 	switch {
 	case s.viaHeader:
 		h.Set("Cache-Control", "no-store")
-	case cachehdr.SetsCookie(h, s.m.cfg.name):
+	case cachehdr.SetsCookie(h, s.name):
 		cachehdr.NoStore(h)
 	case s.rec.UserID != "":
 		if h.Get("Cache-Control") != "" {

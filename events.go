@@ -55,6 +55,15 @@ const (
 	// verification; Reason is "register: " or "refresh: " and the
 	// dbsc.Reason. A wrong key or a forged proof looks like this.
 	EventBoundProofRefused
+	// EventSaveFailed: the automatic save could not store the session for
+	// a reason other than the backend (a value that cannot be encoded, a
+	// session too large for its cookie); Err names the key.
+	EventSaveFailed
+	// EventPlainHTTP: a Secure session cookie was sent in answer to a
+	// plain-HTTP request for a host that is not loopback, and no trusted
+	// proxy said the browser used HTTPS: the browser will drop the cookie,
+	// so the user never stays logged in. Sent once per middleware.
+	EventPlainHTTP
 )
 
 var eventNames = [...]string{
@@ -72,6 +81,8 @@ var eventNames = [...]string{
 	EventBoundRefreshed:    "bound_refreshed",
 	EventBoundRefused:      "bound_refused",
 	EventBoundProofRefused: "bound_proof_refused",
+	EventSaveFailed:        "save_failed",
+	EventPlainHTTP:         "plain_http",
 }
 
 // String returns the event's stable name, e.g. "logged_out".
@@ -86,9 +97,9 @@ func (k EventKind) level() slog.Level {
 	switch k {
 	case EventCreated, EventUnknown, EventBoundRefreshed:
 		return slog.LevelDebug
-	case EventRejected, EventCrossOriginDenied, EventBoundRefused, EventBoundProofRefused:
+	case EventRejected, EventCrossOriginDenied, EventBoundRefused, EventBoundProofRefused, EventPlainHTTP:
 		return slog.LevelWarn
-	case EventBackendError:
+	case EventBackendError, EventSaveFailed:
 		return slog.LevelError
 	default:
 		return slog.LevelInfo
@@ -115,6 +126,7 @@ type Event struct {
 	// caused them ("login", "all sessions", ...).
 	Reason string
 
-	// Err is set for EventBackendError and EventCrossOriginDenied.
+	// Err is set for EventBackendError, EventCrossOriginDenied and
+	// EventSaveFailed.
 	Err error
 }

@@ -163,6 +163,7 @@ func (s *GinContribStore) Save(r *http.Request, w http.ResponseWriter, sess *gse
 		return err
 	}
 	now := cfg.now()
+	cfg.checkPlainHTTP(ctx, cfg.transport(r), attrs.Secure)
 	// A stored session whose state is gone was cleared: every value was
 	// deleted, so the tokens that name it are those of the request's
 	// cookie and of a Set-Cookie already written in this request.
@@ -266,7 +267,7 @@ func issuedToken(h http.Header, name string) string {
 // middleware's, with what the application set through gin-contrib's
 // Options in their place, and the security attributes always on.
 func (s *GinContribStore) attrs(r *http.Request, name string, o *gsessions.Options) (cookiehdr.Attrs, error) {
-	a := s.cfg.attrs(r)
+	a := s.cfg.attrs(s.cfg.transport(r))
 	a.Name = name
 	if o != nil {
 		a.Domain, a.Path, a.MaxAge, a.Partitioned = o.Domain, o.Path, o.MaxAge, o.Partitioned || a.Partitioned

@@ -92,7 +92,7 @@ func LogoutOthers(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := s.m.b.RevokeUser(c.Request.Context(), s.rec.UserID, Ref{Name: s.m.cfg.name, Token: s.token}); err != nil {
+	if err := s.m.b.RevokeUser(c.Request.Context(), s.rec.UserID, Ref{Name: s.name, Token: s.token}); err != nil {
 		if errors.Is(err, ErrCannotRevoke) {
 			return fmt.Errorf("securesession: LogoutOthers: %w", err)
 		}

@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -23,8 +25,9 @@ const (
 	// set: __Host- forbids a Domain, so the weaker __Secure- prefix is used.
 	DefaultDomainCookieName = "__Secure-session"
 
-	// DefaultInsecureCookieName is the default name with
-	// InsecureAllowHTTP, since prefixed cookies require Secure.
+	// DefaultInsecureCookieName is the default name of a cookie sent
+	// without Secure under InsecureAllowHTTP, since prefixed cookies
+	// require Secure.
 	DefaultInsecureCookieName = "session"
 
 	// DefaultIdleTimeout ends a session after 30 minutes without a
@@ -54,8 +57,10 @@ const (
 // way.
 type Options struct {
 	// CookieName is the session cookie's name. Default: "__Host-session",
-	// "__Secure-session" when Domain is set, "session" with
-	// InsecureAllowHTTP. A name with the __Host- prefix requires no Domain
+	// "__Secure-session" when Domain is set; with InsecureAllowHTTP,
+	// "session" for a response to a plain-HTTP request (the default name
+	// stays prefixed for a request that arrived over HTTPS, directly or
+	// through a trusted proxy). A name with the __Host- prefix requires no Domain
 	// and Path "/"; a __Host- or __Secure- prefix is incompatible with
 	// InsecureAllowHTTP. New checks the prefix case-insensitively, as
 	// browsers do.
@@ -170,12 +175,40 @@ type Options struct {
 	InsecureAllowCachingAuthenticated bool
 
 	// InsecureAllowHTTP is for local development over plain HTTP: the
-	// Secure attribute is omitted when, and only when, the request arrived
-	// without TLS for a loopback host (localhost, *.localhost, 127.0.0.0/8,
+	// Secure attribute is omitted when, and only when, the browser used
+	// plain HTTP to a loopback host (localhost, *.localhost, 127.0.0.0/8,
 	// [::1]). Requests for any other host still get Secure cookies, which a
-	// browser will not send back over HTTP. The default cookie name becomes
-	// "session", since prefixed names require Secure. Default false.
+	// browser will not send back over HTTP; so do requests that arrived
+	// over TLS or through a trusted proxy that says https (see
+	// TrustedProxies), whatever their host. For plain-HTTP responses the
+	// default cookie name becomes "session", since prefixed names require
+	// Secure. Default false.
 	InsecureAllowHTTP bool
+
+	// TrustedProxies lists the reverse proxies (IP addresses or CIDRs,
+	// e.g. "10.0.0.0/8") whose forwarding headers are believed. For a
+	// request whose peer address is listed, X-Forwarded-Proto and
+	// X-Forwarded-Host (or RFC 7239 Forwarded, when neither is present)
+	// say how the browser reached the application: a proxy that says
+	// https gets a Secure cookie with its prefixed name whatever
+	// InsecureAllowHTTP says, and the cross-origin check compares Origin
+	// with the forwarded host. Headers from any other peer are ignored.
+	// Default none: every forwarding header is ignored. Pass the same list
+	// to gin's Engine.SetTrustedProxies so that ClientIP agrees. New
+	// refuses a prefix that covers every address.
+	TrustedProxies []string
+
+	// InsecureCrossOriginBypassPatterns are http.ServeMux patterns (e.g.
+	// "POST /saml/acs", "/oidc/callback") for which the cross-origin check
+	// is skipped, as http.CrossOriginProtection.AddInsecureBypassPattern
+	// does. It is for endpoints that an identity provider's page posts to
+	// from another origin: a SAML assertion consumer service, an OpenID
+	// Connect response_mode=form_post redirect URI. Such a handler must
+	// authenticate the request itself (a signed assertion, the state and
+	// nonce it issued); the SameSite=Lax session cookie is not sent with a
+	// cross-site POST, so the handler sees an anonymous session and starts
+	// a new one with Login. Default none.
+	InsecureCrossOriginBypassPatterns []string
 
 	// ErrorHandler is called when the middleware cannot serve the session:
 	// err is a *BackendError when the backend failed (the default handler
@@ -183,11 +216,13 @@ type Options struct {
 	// the session at the end of the request, such as ErrTooLarge (500). The
 	// handler must write a response or abort the context. It is never
 	// called for a missing, expired or tampered cookie: those are anonymous
-	// sessions. Default: c.Error(err) and AbortWithStatus with 503 or 500.
+	// sessions. Default: DefaultErrorHandler, which aborts with 503 or 500
+	// and a short HTML or JSON body that reveals nothing of err.
 	ErrorHandler func(c *gin.Context, err error)
 
 	// CrossOriginDenied is called for a request refused by the cross-origin
-	// check. Default: AbortWithStatus(403).
+	// check. Default: DefaultCrossOriginDenied, a 403 with a short HTML or
+	// JSON body.
 	CrossOriginDenied func(c *gin.Context, err error)
 
 	// OnEvent, if set, is called synchronously for every session event
@@ -221,7 +256,8 @@ type Options struct {
 
 // config is Options validated and compiled; it never changes after New.
 type config struct {
-	name             string
+	name             string // for a cookie sent with Secure
+	insecureName     string // for a cookie sent without Secure under InsecureAllowHTTP
 	domain           string
 	path             string
 	sameSite         http.SameSite
@@ -235,6 +271,8 @@ type config struct {
 	insecureHTTP     bool
 	bearer           bool
 	crossOrigin      *http.CrossOriginProtection
+	trustedProxies   []netip.Prefix
+	warnPlainHTTP    *sync.Once
 	errorHandler     func(*gin.Context, error)
 	crossOriginDeny  func(*gin.Context, error)
 	onEvent          func(Event)
@@ -271,13 +309,17 @@ func (o *Options) compile() (*config, error) {
 	c.name = o.CookieName
 	if c.name == "" {
 		switch {
-		case o.InsecureAllowHTTP:
-			c.name = DefaultInsecureCookieName
+		case o.InsecureAllowHTTP && o.Path != "" && o.Path != "/":
+			c.name = DefaultInsecureCookieName // no prefix fits a Path
 		case o.Domain != "":
 			c.name = DefaultDomainCookieName
 		default:
 			c.name = DefaultCookieName
 		}
+	}
+	c.insecureName = c.name
+	if o.InsecureAllowHTTP && o.CookieName == "" {
+		c.insecureName = DefaultInsecureCookieName
 	}
 	if !validCookieName(c.name) {
 		return nil, fmt.Errorf("securesession: Options.CookieName %q is not a valid cookie name (RFC 6265 token characters only)", c.name)
@@ -301,7 +343,7 @@ func (o *Options) compile() (*config, error) {
 	if c.hostPrefixed && c.path != "/" {
 		return nil, fmt.Errorf("securesession: Options.Path: cookie name %q has the __Host- prefix, which requires Path \"/\"", c.name)
 	}
-	if o.InsecureAllowHTTP && (c.hostPrefixed || c.securePrefixed) {
+	if o.InsecureAllowHTTP && o.CookieName != "" && (c.hostPrefixed || c.securePrefixed) {
 		return nil, fmt.Errorf("securesession: Options.CookieName: %q has a __Host-/__Secure- prefix, which browsers accept only with Secure; InsecureAllowHTTP omits Secure on loopback HTTP, so choose an unprefixed name", c.name)
 	}
 	switch c.sameSite {
@@ -352,15 +394,26 @@ func (o *Options) compile() (*config, error) {
 				return nil, fmt.Errorf("securesession: Options.TrustedOrigins: %w", err)
 			}
 		}
+		if err := addBypassPatterns(c.crossOrigin, o.InsecureCrossOriginBypassPatterns); err != nil {
+			return nil, err
+		}
 	} else if len(o.TrustedOrigins) > 0 {
 		return nil, errors.New("securesession: Options.TrustedOrigins is set but InsecureDisableCrossOriginProtection turns the check off")
+	} else if len(o.InsecureCrossOriginBypassPatterns) > 0 {
+		return nil, errors.New("securesession: Options.InsecureCrossOriginBypassPatterns is set but InsecureDisableCrossOriginProtection turns the check off")
 	}
+	tp, err := parseTrustedProxies(o.TrustedProxies)
+	if err != nil {
+		return nil, err
+	}
+	c.trustedProxies = tp
+	c.warnPlainHTTP = new(sync.Once)
 	if c.errorHandler == nil {
-		c.errorHandler = defaultErrorHandler
+		c.errorHandler = DefaultErrorHandler
 	}
 	c.crossOriginDeny = o.CrossOriginDenied
 	if c.crossOriginDeny == nil {
-		c.crossOriginDeny = func(c *gin.Context, err error) { c.AbortWithStatus(http.StatusForbidden) }
+		c.crossOriginDeny = DefaultCrossOriginDenied
 	}
 	if c.logger == nil {
 		c.logger = slog.Default()
@@ -371,21 +424,10 @@ func (o *Options) compile() (*config, error) {
 	if c.clearSiteData {
 		c.clearSiteDataHdr = `"cache", "storage"`
 	}
-	var err error
 	if c.bind, err = o.DeviceBinding.compile(c); err != nil {
 		return nil, err
 	}
 	return c, nil
-}
-
-func defaultErrorHandler(c *gin.Context, err error) {
-	_ = c.Error(err)
-	var be *BackendError
-	if errors.As(err, &be) {
-		c.AbortWithStatus(http.StatusServiceUnavailable)
-		return
-	}
-	c.AbortWithStatus(http.StatusInternalServerError)
 }
 
 // validCookieName reports whether s is an RFC 6265 token.

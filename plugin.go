@@ -72,7 +72,9 @@ func (m *middleware) handle(c *gin.Context) {
 	if cfg.recordClient {
 		m.proxyCheck.Do(func() { m.checkClientIPSource(c) })
 	}
-	cookieTok, hasCookie := cookiehdr.Get(c.Request.Header, cfg.name)
+	tr := cfg.transport(c.Request)
+	name := cfg.cookieName(tr)
+	cookieTok, hasCookie := cookiehdr.Get(c.Request.Header, name)
 	var bearerTok string
 	var hasBearer bool
 	if cfg.bearer {
@@ -82,21 +84,21 @@ func (m *middleware) handle(c *gin.Context) {
 		// Never merge two credentials: which one would win is exactly
 		// what an attacker who can set one of them wants to choose.
 		cfg.emit(ctx, Event{Kind: EventRejected, Reason: "both a session cookie and an Authorization header"})
-		c.AbortWithStatusJSON(http.StatusBadRequest, gin.H{"error": "send the session in the cookie or in the Authorization header, not both"})
+		writeErrorPage(c, errTwoCredentials)
 		return
 	}
 	// A browser attaches cookies to cross-site requests on its own but
 	// never an Authorization header, so only cookie-borne (or
 	// session-less) requests need the cross-origin check.
 	if cfg.crossOrigin != nil && !hasBearer {
-		if err := cfg.crossOrigin.Check(c.Request); err != nil {
+		if err := cfg.crossOrigin.Check(tr.forOriginCheck(c.Request)); err != nil {
 			cfg.emit(ctx, Event{Kind: EventCrossOriginDenied, Err: err})
 			cfg.crossOriginDeny(c, err)
 			c.Abort()
 			return
 		}
 	}
-	s := &session{m: m, c: c, viaHeader: hasBearer}
+	s := &session{m: m, c: c, tr: tr, name: name, viaHeader: hasBearer}
 	tok := cookieTok
 	if hasBearer {
 		tok = bearerTok
@@ -119,6 +121,7 @@ func (m *middleware) handle(c *gin.Context) {
 		return
 	}
 	c.Writer = &s.w
+	defer explainDefaultMany()
 	c.Next()
 	c.Writer = s.w.ResponseWriter
 	s.autoSave(!c.Writer.Written())

@@ -19,11 +19,11 @@ func (s *session) load(tok string) error {
 	if tok == "" {
 		return nil
 	}
-	if len(cfg.name)+1+len(tok) > MaxCookieSize {
+	if len(s.name)+1+len(tok) > MaxCookieSize {
 		cfg.emit(ctx, Event{Kind: EventRejected, Session: fingerprint(tok), Reason: string(RejectOversized)})
 		return nil
 	}
-	rec, found, err := m.b.Find(ctx, cfg.name, tok)
+	rec, found, err := m.b.Find(ctx, s.name, tok)
 	switch {
 	case errors.Is(err, ErrInvalidToken):
 		cfg.emit(ctx, Event{Kind: EventRejected, Session: fingerprint(tok), Reason: rejectReason(err)})

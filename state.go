@@ -17,6 +17,9 @@ type session struct {
 	w respWriter
 	t time.Time // the request's time, read once from the clock
 
+	tr   transport // how the browser reached the application
+	name string    // the cookie name for this request, also passed to the backend
+
 	token   string // the valid token this request presented or was issued; "" if none
 	rec     Record // the record token names, when token != ""
 	vals    map[any]any

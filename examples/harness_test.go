@@ -96,7 +96,9 @@ func startExample(t *testing.T, name string, env ...string) *exampleApp {
 	app.URL = "http://" + app.Addr
 	cmd := exec.Command(bin)
 	cmd.Dir = t.TempDir()
-	cmd.Env = append(os.Environ(), "ADDR="+app.Addr, "GIN_MODE=release")
+	// DEV=1: the examples run in development mode unless a test says
+	// otherwise (a later DEV= in env wins).
+	cmd.Env = append(os.Environ(), "ADDR="+app.Addr, "GIN_MODE=release", "DEV=1")
 	cmd.Env = append(cmd.Env, env...)
 	cmd.Stdout, cmd.Stderr = app.logs, app.logs
 	if err := cmd.Start(); err != nil {

@@ -2,7 +2,7 @@
 // single-page app on another origin) carry their session in an
 // Authorization header instead of a cookie.
 //
-//	go run ./examples/api
+//	DEV=1 go run ./examples/api
 //
 //	# log in: the token comes back in the JSON body
 //	TOKEN=$(curl -s -X POST localhost:8080/api/login \
@@ -20,21 +20,38 @@
 // read it. When the server rotates it, the new token arrives in the
 // Session-Token response header; a client must use it from then on.
 //
-// Environment: ADDR (default 127.0.0.1:8080), SESSION_KEYS (see
-// examples/basic).
+// A single-page app on another origin calls this API with fetch and an
+// Authorization header: each such request is preflighted, and the browser
+// hides the Session-Token response header from the page unless the API
+// lists it in Access-Control-Expose-Headers. CORS_ORIGINS turns on the
+// gin-contrib/cors configuration that does both (see the README, "CORS
+// for a single-page app on another origin"):
+//
+//	DEV=1 CORS_ORIGINS=https://app.example go run ./examples/api
+//
+// On the cookie backend a token that a re-seal superseded keeps working,
+// with the data it held then, until the session is logged out, rotated or
+// times out; and without a revocation store (SetRevocation below) not
+// even logout ends it. Always use the newest Session-Token.
+//
+// Environment: CORS_ORIGINS (comma-separated origins allowed to call the
+// API from a browser; default none), DEV, SESSION_KEYS, TRUSTED_PROXIES,
+// ADDR (see examples/basic).
 package main
 
 import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"errors"
-	"log/slog"
 	"net/http"
+	"time"
 
+	"github.com/gin-contrib/cors"
 	"github.com/gin-contrib/sessions"
 	"github.com/gin-gonic/gin"
 
 	"github.com/gin-securesession/securesession"
+	"github.com/gin-securesession/securesession/backends/config/sessionkeys"
 	"github.com/gin-securesession/securesession/backends/cookie"
 	"github.com/gin-securesession/securesession/examples/internal/demoapp"
 )
@@ -43,18 +60,52 @@ func main() {
 	// Any backend works: the token is the same credential the cookie would
 	// hold. The cookie backend needs no server; its revocation list makes
 	// a token dead on the server after logout (one process only).
-	store, err := cookie.NewStore(demoapp.Keys()...)
+	dev := demoapp.Dev()
+	keys, err := sessionkeys.FromEnv("SESSION_KEYS")
+	keys, err = demoapp.DevKeys(keys, err, dev) // DEV=1 only: a random key when unset
+	if err != nil {
+		demoapp.Fatal("reading the session keys", err)
+	}
+	store, err := cookie.NewStore(keys...)
 	if err != nil {
 		demoapp.Fatal("creating the cookie store", err)
 	}
 	store.SetRevocation(cookie.NewMemoryRevocation(securesession.DefaultAbsoluteTimeout))
 
-	mw, err := securesession.New(store, securesession.Options{AuthorizationHeader: true})
+	proxies := demoapp.List("TRUSTED_PROXIES")
+	origins := demoapp.List("CORS_ORIGINS")
+	mw, err := securesession.New(store, securesession.Options{
+		AuthorizationHeader: true,
+		TrustedProxies:      proxies,
+		// A request without a token (the login) from another origin is
+		// refused by the cross-origin check unless that origin is trusted:
+		// the origins allowed by CORS are the ones to trust.
+		TrustedOrigins: origins,
+	})
 	if err != nil {
 		demoapp.Fatal("configuring sessions", err)
 	}
 	r := gin.New()
-	r.Use(gin.Logger(), gin.Recovery(), mw)
+	if err := r.SetTrustedProxies(proxies); err != nil {
+		demoapp.Fatal("configuring trusted proxies", err)
+	}
+	r.Use(gin.Logger(), gin.Recovery())
+	if len(origins) > 0 {
+		// Before the session middleware, so that preflights are answered
+		// without touching the session.
+		r.Use(cors.New(cors.Config{
+			AllowOrigins: origins,
+			AllowMethods: []string{"GET", "POST"},
+			AllowHeaders: []string{"Authorization", "Content-Type"},
+			// Without this the page cannot read a rotated token.
+			ExposeHeaders: []string{securesession.TokenHeader},
+			// The token travels in a header, never in a cookie: no
+			// credentials mode, so no cookie of this API reaches the page.
+			AllowCredentials: false,
+			MaxAge:           10 * time.Minute,
+		}))
+	}
+	r.Use(mw)
 	api := r.Group("/api")
 	api.POST("/login", login)
 	authed := api.Group("", requireUser)
@@ -63,11 +114,12 @@ func main() {
 	authed.POST("/logout", logout)
 	authed.POST("/logout-everywhere", logoutEverywhere)
 
-	addr := demoapp.Getenv(demoapp.AddrEnv, demoapp.DefaultAddr)
-	slog.Info("API listening", "addr", "http://"+addr)
-	if err := r.Run(addr); err != nil {
-		demoapp.Fatal("serving", err)
-	}
+	demoapp.Serve(&http.Server{
+		Addr:              demoapp.Getenv("ADDR", demoapp.DefaultAddr),
+		Handler:           r,
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+	})
 }
 
 type credentials struct {

@@ -79,13 +79,82 @@ func Encode(dst []byte, m map[any]any) ([]byte, error) {
 	var err error
 	for k, v := range m {
 		if dst, err = appendValue(dst, k, 0); err != nil {
-			return nil, fmt.Errorf("key %v: %w", k, err)
+			return nil, &TypeError{Key: k, IsKey: true, Err: err}
 		}
 		if dst, err = appendValue(dst, v, 0); err != nil {
-			return nil, fmt.Errorf("value of key %v: %w", k, err)
+			return nil, &TypeError{Key: k, Err: err}
 		}
 	}
 	return dst, nil
+}
+
+// TypeError reports a session key or value that Encode cannot write. Its
+// message names the key and the Go type, never the value:
+//
+//	session value "cart" of type main.Cart: register it with gob.Register or use a supported type
+type TypeError struct {
+	Key   any   // the session key whose value (or the key itself) failed
+	IsKey bool  // the key itself is what failed
+	Err   error // a *GobError, or the reason a built-in type failed
+}
+
+// Error names the key and the type.
+func (e *TypeError) Error() string {
+	var ge *GobError
+	what := "value " + keyString(e.Key)
+	if e.IsKey {
+		what = "key " + keyString(e.Key)
+	}
+	if !errors.As(e.Err, &ge) {
+		return "session " + what + ": " + e.Err.Error()
+	}
+	of := "of type"
+	if ge.Nested {
+		of = "holds a"
+	}
+	return fmt.Sprintf("session %s %s %s: register it with gob.Register or use a supported type (%v)", what, of, ge.Type, ge.Err)
+}
+
+// Unwrap returns the cause.
+func (e *TypeError) Unwrap() error { return e.Err }
+
+// GobError is the failure to encode, with encoding/gob, a value of a type
+// that is not built in: most often a type never passed to gob.Register.
+type GobError struct {
+	Type   string // the value's Go type, as %T prints it
+	Nested bool   // the value sits inside a slice or map
+	Err    error  // gob's error
+}
+
+// Error returns the type and gob's error.
+func (e *GobError) Error() string {
+	return fmt.Sprintf("type %s is not one of the built-in session value types and gob cannot encode it (call gob.Register): %v", e.Type, e.Err)
+}
+
+// Unwrap returns gob's error.
+func (e *GobError) Unwrap() error { return e.Err }
+
+func keyString(k any) string {
+	if s, ok := k.(string); ok {
+		return fmt.Sprintf("%q", s)
+	}
+	return fmt.Sprintf("%v (a %T)", k, k)
+}
+
+// Largest returns the key of m whose value takes the most bytes encoded,
+// and that size, for an error about a session that does not fit. It
+// returns (nil, 0) for an empty map or one it cannot encode.
+func Largest(m map[any]any) (key any, size int) {
+	for k, v := range m {
+		b, err := appendValue(nil, v, 0)
+		if err != nil {
+			return nil, 0
+		}
+		if len(b) > size {
+			key, size = k, len(b)
+		}
+	}
+	return key, size
 }
 
 // Decode decodes an encoding made by Encode. Empty input yields an empty,
@@ -256,7 +325,7 @@ func appendValue(b []byte, v any, depth int) ([]byte, error) {
 	default:
 		var buf bytes.Buffer
 		if err := gob.NewEncoder(&buf).Encode(&v); err != nil {
-			return nil, fmt.Errorf("type %T is not one of the built-in session value types and gob cannot encode it (call gob.Register): %w", v, err)
+			return nil, &GobError{Type: fmt.Sprintf("%T", v), Nested: depth > 0, Err: err}
 		}
 		return wire.AppendBytes(append(b, tGob), buf.Bytes()), nil
 	}

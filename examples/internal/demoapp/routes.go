@@ -225,6 +225,17 @@ func serverError(c *gin.Context, err error) {
 	c.Abort()
 }
 
+// ErrorPage renders the demo's error page with status, for the
+// securesession.Options.ErrorHandler and CrossOriginDenied of the
+// examples. It shows the status text only; the error stays in the log.
+func ErrorPage(c *gin.Context, status int) {
+	// The handler may have set a redirect before its save failed.
+	c.Writer.Header().Del("Location")
+	c.Writer.Header().Set("Content-Type", "text/html; charset=utf-8")
+	c.HTML(status, "error.html", page{Data: http.StatusText(status)})
+	c.Abort()
+}
+
 // securityHeaders sets the response headers any HTML app should send. The
 // Content-Security-Policy allows no scripts at all and forms that post to
 // this origin only.

@@ -2,7 +2,6 @@ package demoapp
 
 import (
 	"context"
-	"crypto/tls"
 	"errors"
 	"log/slog"
 	"net"
@@ -23,85 +22,66 @@ const (
 	// AddrEnv is the listen address; default DefaultAddr.
 	AddrEnv = "ADDR"
 	// TLSCertEnv and TLSKeyEnv name a certificate and key file. When both
-	// are set the example serves HTTPS and never enables the plain-HTTP
-	// development mode.
+	// are set the example serves HTTPS.
 	TLSCertEnv = "TLS_CERT_FILE"
 	TLSKeyEnv  = "TLS_KEY_FILE"
+	// DevEnv set to 1 turns on the plain-HTTP development mode
+	// (securesession.Options.InsecureAllowHTTP). Nothing else does: not a
+	// loopback listen address, not a missing certificate.
+	DevEnv = "DEV"
+	// TrustedProxiesEnv is a comma-separated list of the addresses or CIDRs
+	// of the reverse proxies in front of the example, for both gin's
+	// SetTrustedProxies and securesession.Options.TrustedProxies.
+	TrustedProxiesEnv = "TRUSTED_PROXIES"
+	// KeysEnv holds comma-separated base64 32-byte session keys, the first
+	// of which seals new sessions (`openssl rand -base64 32`).
+	KeysEnv = "SESSION_KEYS"
 )
 
 // DefaultAddr is the listen address when $ADDR is unset: loopback only.
 const DefaultAddr = "127.0.0.1:8080"
 
-// Config is what an example's main chooses: the backend and anything
-// backend-specific. Run does the rest.
-type Config struct {
-	// Backend is the session store, e.g. a *cookie.Store.
-	Backend securesession.Backend
-
-	// BackendName is shown on the pages ("cookie", "memcache", ...).
-	BackendName string
-
-	// Options are the middleware options; leave them zero for the secure
-	// defaults. Run sets InsecureAllowHTTP itself, and only for a plain
-	// HTTP server on a loopback address.
-	Options securesession.Options
-
-	// Close, if set, runs after the server has shut down (to stop a
-	// store's sweeper or close its database).
-	Close func() error
-
-	// TLS, if set, serves HTTPS with this configuration (its
-	// certificate), as TLSCertEnv and TLSKeyEnv do with files.
-	TLS *tls.Config
+// Dev reports whether $DEV is 1, and says loudly what that means.
+func Dev() bool {
+	if os.Getenv(DevEnv) != "1" {
+		return false
+	}
+	slog.Warn("!!! DEV=1: DEVELOPMENT MODE. securesession.Options.InsecureAllowHTTP is on: over plain HTTP " +
+		"to localhost or 127.0.0.1 the session cookie is sent WITHOUT Secure and named \"session\". " +
+		"Never set DEV=1 in production; there, serve HTTPS or run behind a TLS-terminating proxy listed in " + TrustedProxiesEnv + ".")
+	return true
 }
 
-// Run serves the demo app on $ADDR until SIGINT or SIGTERM, then shuts
-// down gracefully. It exits the process on a startup error.
-func Run(cfg Config) {
-	addr := os.Getenv(AddrEnv)
-	if addr == "" {
-		addr = DefaultAddr
+// List splits a comma-separated environment variable; nil when unset.
+func List(name string) []string {
+	var out []string
+	for _, s := range strings.Split(os.Getenv(name), ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			out = append(out, s)
+		}
 	}
+	return out
+}
+
+// Serve runs srv until SIGINT or SIGTERM, over HTTPS when $TLS_CERT_FILE
+// and $TLS_KEY_FILE are set or srv.TLSConfig holds a certificate, then
+// shuts it down gracefully and runs closers (to stop a store's sweeper or
+// close its database). It is srv.ListenAndServe with a graceful shutdown;
+// nothing in it concerns sessions.
+func Serve(srv *http.Server, closers ...func() error) {
 	certFile, keyFile := os.Getenv(TLSCertEnv), os.Getenv(TLSKeyEnv)
-	useTLS := certFile != "" && keyFile != "" || cfg.TLS != nil
-
-	opts := cfg.Options
-	switch {
-	case useTLS:
-		// HTTPS: the secure defaults apply unchanged (__Host-session, Secure).
-	case isLoopback(addr):
-		// Browsers refuse Secure cookies over http://localhost (Safari) or
-		// over http:// at all, so local development over plain HTTP needs
-		// this. It only drops Secure for plain-HTTP requests to a loopback
-		// host; never copy it into a production configuration.
-		opts.InsecureAllowHTTP = true
-		slog.Warn("!!! DEVELOPMENT MODE: serving plain HTTP on a loopback address with InsecureAllowHTTP " +
-			"(session cookie without Secure, named \"session\"). In production serve HTTPS (set " +
-			TLSCertEnv + " and " + TLSKeyEnv + ") or run behind a TLS-terminating proxy.")
-	default:
-		// Plain HTTP on a public address is only sensible behind a proxy
-		// that terminates TLS: the cookies stay Secure, so a browser
-		// talking plain HTTP to this port directly will not keep a session.
-		slog.Warn("serving plain HTTP on a non-loopback address: cookies stay Secure, so put this behind a TLS-terminating proxy", "addr", addr)
-	}
-
-	r, err := NewEngine(cfg.Backend, cfg.BackendName, opts, gin.Logger())
-	if err != nil {
-		Fatal("configuring sessions", err)
-	}
-
-	srv := &http.Server{
-		TLSConfig:         cfg.TLS,
-		Addr:              addr,
-		Handler:           r,
-		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       2 * time.Minute,
+	useTLS := certFile != "" && keyFile != "" || srv.TLSConfig != nil
+	if !useTLS && os.Getenv(DevEnv) != "1" && len(List(TrustedProxiesEnv)) == 0 {
+		slog.Warn("serving plain HTTP without DEV=1 or a trusted proxy: session cookies are Secure and " +
+			"named __Host-session, so a browser talking http:// to this server may drop them (Chromium and " +
+			"Firefox keep them only for localhost). Serve HTTPS (" + TLSCertEnv + ", " + TLSKeyEnv + "), put a " +
+			"TLS-terminating proxy in front (" + TrustedProxiesEnv + "), or set DEV=1 for local development.")
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	errc := make(chan error, 1)
 	go func() {
-		ln, err := net.Listen("tcp", addr)
+		ln, err := net.Listen("tcp", srv.Addr)
 		if err != nil {
 			errc <- err
 			return
@@ -110,9 +90,9 @@ func Run(cfg Config) {
 		if useTLS {
 			scheme = "https"
 		}
-		slog.Info("listening", "url", scheme+"://"+ln.Addr().String()+"/", "backend", cfg.BackendName)
+		slog.Info("listening", "url", scheme+"://"+ln.Addr().String()+"/")
 		if useTLS {
-			errc <- srv.ServeTLS(ln, certFile, keyFile) // files "" with cfg.TLS
+			errc <- srv.ServeTLS(ln, certFile, keyFile) // files "" with srv.TLSConfig
 		} else {
 			errc <- srv.Serve(ln)
 		}
@@ -130,30 +110,17 @@ func Run(cfg Config) {
 			slog.Error("shutdown", "error", err)
 		}
 	}
-	if cfg.Close != nil {
-		if err := cfg.Close(); err != nil {
+	for _, c := range closers {
+		if err := c(); err != nil {
 			slog.Error("closing the session store", "error", err)
 		}
 	}
 }
 
-// isLoopback reports whether the listen address addr accepts connections
-// from this machine only. An empty host (":8080") listens everywhere.
-func isLoopback(addr string) bool {
-	host, _, err := net.SplitHostPort(addr)
-	if err != nil {
-		return false
-	}
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
-}
-
 // NewEngine returns the demo app on backend with the middleware configured
-// by opts, without serving it (Run serves it; tests serve it in-process).
-// The handlers in first run before everything else (Run logs requests).
+// by opts and no trusted proxies, without serving it, for tests that serve
+// it in-process. The examples' main.go files spell the same wiring out.
+// The handlers in first run before everything else.
 func NewEngine(backend securesession.Backend, backendName string, opts securesession.Options, first ...gin.HandlerFunc) (*gin.Engine, error) {
 	mw, err := securesession.New(backend, opts)
 	if err != nil {
@@ -162,9 +129,6 @@ func NewEngine(backend securesession.Backend, backendName string, opts secureses
 	r := gin.New()
 	r.Use(first...)
 	r.Use(gin.Recovery())
-	// ClientIP (recorded with each session on the "active sessions" page)
-	// must not trust X-Forwarded-For from anyone. Behind a reverse proxy,
-	// list its address here instead.
 	if err := r.SetTrustedProxies(nil); err != nil {
 		return nil, err
 	}
