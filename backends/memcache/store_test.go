@@ -683,3 +683,82 @@ func TestErrorsNeverContainTokensOrKeys(t *testing.T) {
 		}
 	}
 }
+
+// TestHandleNamesTheSessionAcrossRotations: the Handle is drawn at Create
+// and kept by Update, Touch and Rotate (the login of a new user over the
+// session included), so that it names the device's session and not one
+// token; two sessions never share one, and it is not part of any token or
+// memcached key.
+func TestHandleNamesTheSessionAcrossRotations(t *testing.T) {
+	m := testServer(t)
+	s := newTestStore(t, newClient(t, m.Addr()), Options{})
+	now := time.Now()
+	rec := newRecord(now, "", "cart")
+	tok := mustCreate(t, s, cookie, rec)
+	h := rec.Handle
+	if len(h) != 32 || h == mustCreate(t, s, cookie, newRecord(now, "", "")) {
+		t.Fatalf("Handle %q: want 32 hex characters, distinct per session", h)
+	}
+	if strings.Contains(tok, h) || strings.Contains(keysOf(s, cookie, tok).session, h) {
+		t.Fatal("the Handle appears in the token or its key")
+	}
+	check := func(step string, got string) {
+		t.Helper()
+		if got != h {
+			t.Fatalf("%s: Handle %q, want %q", step, got, h)
+		}
+	}
+	got := mustFind(t, s, cookie, tok)
+	check("Find", got.Handle)
+	got.Values = []byte("cart2")
+	if _, err := s.Update(bg, cookie, tok, &got); err != nil {
+		t.Fatal(err)
+	}
+	check("Update", got.Handle)
+	got = mustFind(t, s, cookie, tok)
+	got.LastSeen = now.Add(time.Minute)
+	if _, err := s.Touch(bg, cookie, tok, &got); err != nil {
+		t.Fatal(err)
+	}
+	check("Touch", got.Handle)
+	got = mustFind(t, s, cookie, tok)
+	login := newRecord(now, "alice", "cart2")
+	login.Opaque = got.Opaque
+	tok2, err := s.Rotate(bg, cookie, tok, login)
+	if err != nil {
+		t.Fatal(err)
+	}
+	check("Rotate (login)", login.Handle)
+	check("Find after the login", mustFind(t, s, cookie, tok2).Handle)
+	again := newRecord(now, "alice", "")
+	tok3, err := s.Rotate(bg, cookie, tok2, again) // no Opaque: read first
+	if err != nil {
+		t.Fatal(err)
+	}
+	check("Rotate (same user, no Find)", again.Handle)
+	check("Find after the rotation", mustFind(t, s, cookie, tok3).Handle)
+}
+
+// TestCloseClosesIdleConnectionsAndLeavesTheClientUsable: after Close
+// the next command dials a new connection, and it works.
+func TestCloseClosesIdleConnectionsAndLeavesTheClientUsable(t *testing.T) {
+	s, p, _ := proxied(t, Options{})
+	tok := mustCreate(t, s, cookie, newRecord(time.Now(), "alice", "v"))
+	conns := func() int {
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		return len(p.conns) / 2 // each accepted connection and its upstream
+	}
+	before := conns()
+	mustFind(t, s, cookie, tok)
+	if got := conns(); got != before {
+		t.Fatalf("a read dialled %d new connections before Close; want the pooled one", got-before)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	mustFind(t, s, cookie, tok)
+	if got := conns(); got != before+1 {
+		t.Fatalf("after Close a read dialled %d new connections; want 1 (the idle one was closed)", got-before)
+	}
+}
