@@ -116,10 +116,14 @@ var Contenders = []Contender{
 
 	{Name: "ours-memcache", Label: "securesession memcache", Family: FamilyMemcached, Role: RoleOurs, Kinds: serverSide, NeedsMemcached: true, New: newOursMemcache},
 	{Name: "gincontrib-memcached", Label: "gin-contrib memcached", Family: FamilyMemcached, Role: RoleTheirs, Kinds: theirsSS, NeedsMemcached: true, New: newGinContribMemcached},
-	{Name: "floor-gin+getmulti", Label: "floor: bare Gin + one GetMulti of the 3 items our read fetches", Family: FamilyMemcached, Role: RoleFloor,
+	{Name: "floor-gin+get+add", Label: "floor: bare Gin + one get of the generation item and one add of a session-sized item", Family: FamilyMemcached, Role: RoleFloor,
+		Kinds: []string{KindLogin}, NeedsMemcached: true, New: newFloorLogin},
+	{Name: "floor-gin+getmulti", Label: "floor: bare Gin + one GetMulti of the items our read fetches", Family: FamilyMemcached, Role: RoleFloor,
 		Kinds: []string{KindRead}, NeedsMemcached: true, New: newFloorGetMulti},
 	{Name: "floor-gin+gets+cas", Label: "floor: bare Gin + that GetMulti and one CAS of the session item", Family: FamilyMemcached, Role: RoleFloor,
 		Kinds: []string{KindWrite}, NeedsMemcached: true, New: newFloorCAS},
+	{Name: "floor-gin+gets+delete", Label: "floor: bare Gin + that GetMulti and one delete", Family: FamilyMemcached, Role: RoleFloor,
+		Kinds: []string{KindLogout}, NeedsMemcached: true, New: newFloorLogout},
 
 	{Name: "ours-gorm-sqlite", Label: "securesession GORM + SQLite", Family: FamilyGORM, Role: RoleOurs, Kinds: serverSide, New: newOursGORM},
 	{Name: "gincontrib-gorm-sqlite", Label: "gin-contrib GORM + SQLite", Family: FamilyGORM, Role: RoleTheirs, Kinds: theirsSS, New: newGinContribGORM},

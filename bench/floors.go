@@ -117,6 +117,9 @@ type GetMultiFloor struct {
 	Client  *gomemcache.Client
 	Keys    []string
 	Session string // the key of the session item (the largest), which a write replaces
+	Gen     string // the key of the user's generation item, which a login reads
+	value   []byte // the session item's value, which a login floor adds anew
+	prefix  string
 }
 
 // NewGetMultiFloor logs in through our memcache backend and returns the
@@ -149,7 +152,7 @@ func NewGetMultiFloor(env *Env) (*GetMultiFloor, func(), error) {
 	if len(keys) == 0 {
 		return fail(fmt.Errorf("getmulti floor: no items under %q", prefix))
 	}
-	f := &GetMultiFloor{Client: c, Keys: keys}
+	f := &GetMultiFloor{Client: c, Keys: keys, prefix: prefix}
 	items, err := c.GetMulti(keys)
 	if err != nil || len(items) != len(keys) {
 		return fail(fmt.Errorf("getmulti floor: GetMulti found %d of %d items: %v", len(items), len(keys), err))
@@ -158,7 +161,14 @@ func NewGetMultiFloor(env *Env) (*GetMultiFloor, func(), error) {
 		if f.Session == "" || len(it.Value) > len(items[f.Session].Value) {
 			f.Session = k
 		}
+		if strings.HasPrefix(k, prefix+"u") {
+			f.Gen = k
+		}
 	}
+	if f.Gen == "" {
+		return fail(fmt.Errorf("getmulti floor: no generation item under %q", prefix))
+	}
+	f.value = items[f.Session].Value
 	return f, func() { c.Close() }, nil
 }
 
@@ -178,6 +188,50 @@ func (f *GetMultiFloor) CAS() bool {
 	it := m[f.Session]
 	it.Expiration = int32(30 * time.Minute / time.Second)
 	return f.Client.CompareAndSwap(it) == nil
+}
+
+// freshKey is a key of the session key's length that was never written.
+func (f *GetMultiFloor) freshKey() string {
+	b := make([]byte, b64.DecodedLen(len(f.Session)-len(f.prefix)-1))
+	rand.Read(b)
+	return (f.prefix + "s" + b64.EncodeToString(b))[:len(f.Session)]
+}
+
+// Login does a get of the user's generation item and an add of an item
+// the size of the session item under a fresh key: the two round trips of
+// our login of a returning user.
+func (f *GetMultiFloor) Login() bool {
+	if _, err := f.Client.Get(f.Gen); err != nil {
+		return false
+	}
+	return f.Client.Add(&gomemcache.Item{Key: f.freshKey(), Value: f.value, Expiration: int32(30 * time.Minute / time.Second)}) == nil
+}
+
+// Logout does the GetMulti and a delete: the two round trips of our
+// logout (the delete is of a key never written, which costs memcached the
+// same lookup).
+func (f *GetMultiFloor) Logout() bool {
+	if _, ok := f.Get(); !ok {
+		return false
+	}
+	err := f.Client.Delete(f.freshKey())
+	return err == nil || errors.Is(err, gomemcache.ErrCacheMiss)
+}
+
+func newFloorLogin(env *Env) (*App, error) {
+	f, closeFn, err := NewGetMultiFloor(env)
+	if err != nil {
+		return nil, err
+	}
+	return floorApp("floor-gin+get+add", "POST /login", func(*gin.Context) bool { return f.Login() }, closeFn), nil
+}
+
+func newFloorLogout(env *Env) (*App, error) {
+	f, closeFn, err := NewGetMultiFloor(env)
+	if err != nil {
+		return nil, err
+	}
+	return floorApp("floor-gin+gets+delete", "POST /logout", func(*gin.Context) bool { return f.Logout() }, closeFn), nil
 }
 
 func newFloorGetMulti(env *Env) (*App, error) {

@@ -20,8 +20,15 @@ import (
 // session call answers 503 for a backend error, 500 otherwise.
 func stateApp(t *testing.T, b securesession.Backend) *httptest.Server {
 	t.Helper()
+	return stateAppWith(t, b, securesession.Options{})
+}
+
+// stateAppWith is stateApp with middleware options (a clock, say).
+func stateAppWith(t *testing.T, b securesession.Backend, opts securesession.Options) *httptest.Server {
+	t.Helper()
 	gin.SetMode(gin.TestMode)
-	mw, err := securesession.New(b, securesession.Options{Logger: slog.New(slog.DiscardHandler)})
+	opts.Logger = slog.New(slog.DiscardHandler)
+	mw, err := securesession.New(b, opts)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,32 +1,39 @@
 package memcache
 
 import (
+	"crypto/cipher"
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
 	"errors"
+	"fmt"
+	"hash"
 	"hash/crc32"
 	"math"
+	"sync"
 	"time"
 
 	"golang.org/x/crypto/chacha20poly1305"
+
+	"github.com/gin-securesession/securesession"
 )
+
+// This file holds the token, the keyed hashes that name items, the sealing
+// of item values and the expirations; items.go holds what the sealed
+// values contain.
 
 // Token layout: base64url(random[32] || ref[16] XOR pad(random)).
 const (
-	randomLen   = 32
-	refLen      = 16
-	tokenBytes  = randomLen + refLen
-	tokenLen    = tokenBytes / 3 * 4 // 64 characters, no padding bits
-	genLen      = 16
-	blobVersion = 1
+	randomLen  = 32
+	refLen     = 16
+	tokenBytes = randomLen + refLen
+	tokenLen   = tokenBytes / 3 * 4 // 64 characters, no padding bits
 )
 
 // Key tags, after the prefix.
 const (
 	tagSession = "s"
-	tagSeen    = "t"
 	tagUser    = "u"
 )
 
@@ -34,60 +41,40 @@ type ref [refLen]byte
 
 func (r *ref) zero() bool { return *r == ref{} }
 
-type gen [genLen]byte
+// Token rejections. They never carry the token.
+var (
+	errMalformed = fmt.Errorf("%s%w", errPrefix, securesession.InvalidToken(securesession.RejectMalformed))
+	errOversized = fmt.Errorf("%s%w", errPrefix, securesession.InvalidToken(securesession.RejectOversized))
+)
 
-func (g *gen) zero() bool { return *g == gen{} }
-
-func newGen() gen {
-	var g gen
-	for g.zero() {
-		rand.Read(g[:])
-	}
-	return g
-}
-
-var errOpen = errors.New("value failed authentication")
-
-// validToken reports whether tok has the exact shape of a token this store
-// issues: tokenLen characters of the base64url alphabet. It does not
-// allocate.
-func validToken(tok string) bool {
-	if len(tok) != tokenLen {
-		return false
+// parseToken checks tok's shape, before any store access, and returns the
+// user reference it carries. A token longer than any this store issues is
+// oversized; any other wrong length or a byte outside the base64url
+// alphabet is malformed. It allocates nothing.
+func (s *Store) parseToken(tok string) (ref, error) {
+	var r ref
+	switch {
+	case len(tok) > tokenLen:
+		return r, errOversized
+	case len(tok) != tokenLen:
+		return r, errMalformed
 	}
 	for i := 0; i < len(tok); i++ {
 		c := tok[i]
 		if !('A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-' || c == '_') {
-			return false
+			return r, errMalformed
 		}
 	}
-	return true
-}
-
-// userRef is the 16-byte keyed hash that names userID in tokens and in the
-// generation key. It is never all zeros, which marks an anonymous token.
-func (s *Store) userRef(userID string) ref {
-	var r ref
-	if userID == "" {
-		return r
+	// 64 characters carry exactly 48 bytes: every spelling is canonical.
+	var b [tokenBytes]byte
+	if n, err := base64.RawURLEncoding.Decode(b[:], []byte(tok)); err != nil || n != tokenBytes {
+		return r, errMalformed
 	}
-	m := hmac.New(sha256.New, s.refKey)
-	m.Write([]byte(userID))
-	var sum [32]byte
-	copy(r[:], m.Sum(sum[:0]))
-	if r.zero() {
-		r[refLen-1] = 1
+	p := s.pad(b[:randomLen])
+	for i := range refLen {
+		r[i] = b[randomLen+i] ^ p[i]
 	}
-	return r
-}
-
-func (s *Store) pad(random []byte) ref {
-	m := hmac.New(sha256.New, s.maskKey)
-	m.Write(random)
-	var sum [32]byte
-	var p ref
-	copy(p[:], m.Sum(sum[:0]))
-	return p
+	return r, nil
 }
 
 // newToken returns a fresh token carrying r (the zero ref for an anonymous
@@ -102,40 +89,89 @@ func (s *Store) newToken(r ref) string {
 	return base64.RawURLEncoding.EncodeToString(b[:])
 }
 
-// tokenRef checks tok's shape and returns the user reference it carries.
-func (s *Store) tokenRef(tok string) (ref, bool) {
+// userRef is the 16-byte keyed hash that names userID in tokens and in the
+// generation key. It is never all zeros, which marks an anonymous token.
+func (s *Store) userRef(userID string) ref {
 	var r ref
-	if !validToken(tok) {
-		return r, false
+	if userID == "" {
+		return r
 	}
-	var b [tokenBytes]byte
-	if n, err := base64.RawURLEncoding.Decode(b[:], []byte(tok)); err != nil || n != tokenBytes {
-		return r, false
+	var sum [sha256.Size]byte
+	m := s.refHash.get()
+	m.Write([]byte(userID))
+	s.refHash.done(m, &sum)
+	copy(r[:], sum[:])
+	if r.zero() {
+		r[refLen-1] = 1
 	}
-	p := s.pad(b[:randomLen])
-	for i := range refLen {
-		r[i] = b[randomLen+i] ^ p[i]
-	}
-	return r, true
+	return r
 }
 
-// keyset holds the memcached keys of one session.
+// pad is the mask of the user reference in a token: a keyed hash of the
+// token's random part.
+func (s *Store) pad(random []byte) ref {
+	var sum [sha256.Size]byte
+	m := s.maskHash.get()
+	m.Write(random)
+	s.maskHash.done(m, &sum)
+	var p ref
+	copy(p[:], sum[:])
+	return p
+}
+
+// keyedHash is HMAC-SHA256 under one key, with the keyed states
+// precomputed: a pool of HMACs made once each by hmac.New, whose Reset
+// restores the saved inner and outer pads instead of hashing the key
+// again. Safe for concurrent use.
+type keyedHash struct{ pool sync.Pool }
+
+func newKeyedHash(key []byte) *keyedHash {
+	k := append([]byte(nil), key...)
+	h := new(keyedHash)
+	h.pool.New = func() any { return hmac.New(sha256.New, k) }
+	return h
+}
+
+// get returns an HMAC in its keyed initial state; done writes its sum to
+// out and returns it to the pool.
+func (h *keyedHash) get() hash.Hash {
+	m := h.pool.Get().(hash.Hash)
+	m.Reset()
+	return m
+}
+
+func (h *keyedHash) done(m hash.Hash, out *[sha256.Size]byte) {
+	m.Sum(out[:0])
+	h.pool.Put(m)
+}
+
+// keyset holds the memcached keys of one session: its item and, when
+// logged in, the user's generation item, on the same server.
 type keyset struct {
-	session, seen, user string
+	session, user string
 }
 
+// keys names the items of the session tok names under the cookie name:
+// the session key is a keyed hash of (name, token), so the raw token never
+// reaches memcached, followed by the co-location suffix.
 func (s *Store) keys(name, tok string, r ref) keyset {
-	sum := s.idHash.Sum(name, tok)
-	h := base64.RawURLEncoding.EncodeToString(sum[:])
+	var sum [sha256.Size]byte
+	m := s.idHash.get()
+	m.Write([]byte(name))
+	m.Write([]byte{0})
+	m.Write([]byte(tok))
+	s.idHash.done(m, &sum)
+	var b [len(tagSession) + 43]byte
+	copy(b[:], tagSession)
+	base64.RawURLEncoding.Encode(b[len(tagSession):], sum[:])
+	base := s.cfg.prefix + string(b[:])
 	var ks keyset
-	base := s.cfg.prefix + tagSession + h
 	want := crc32.ChecksumIEEE([]byte(base))
 	if !r.zero() {
 		ks.user = s.genKey(r)
 		want = crc32.ChecksumIEEE([]byte(ks.user))
 	}
 	ks.session = colocator.key(base, want)
-	ks.seen = colocator.key(s.cfg.prefix+tagSeen+h, want)
 	return ks
 }
 
@@ -143,34 +179,49 @@ func (s *Store) genKey(r ref) string {
 	return s.cfg.prefix + tagUser + base64.RawURLEncoding.EncodeToString(r[:])
 }
 
-func (s *Store) handle(name, tok string) string {
-	return s.handleHash.Hex(name, tok)[:32]
-}
+// Sealed values: version || nonce[24] || XChaCha20-Poly1305(plaintext),
+// with version || the item's key as associated data, so that a value
+// copied under another key does not open.
+const (
+	blobVersion = 2
+	sealHeader  = 1 + chacha20poly1305.NonceSizeX
+	sealedExtra = sealHeader + chacha20poly1305.Overhead
+)
 
-// seal encrypts plaintext for the item named key: version || nonce ||
-// ciphertext, with version || key as associated data.
-func (s *Store) seal(plaintext []byte, key string) []byte {
-	out := make([]byte, 1+chacha20poly1305.NonceSizeX, 1+chacha20poly1305.NonceSizeX+len(plaintext)+chacha20poly1305.Overhead)
+var (
+	errOpen    = errors.New("value failed authentication")
+	errVersion = errors.New("value of another format version")
+)
+
+// seal encrypts plaintext for the item named key, in one allocation.
+func seal(aead cipher.AEAD, plaintext []byte, key string) []byte {
+	n := sealedExtra + len(plaintext)
+	buf := make([]byte, n+1+len(key))
+	ad := buf[n:]
+	ad[0] = blobVersion
+	copy(ad[1:], key)
+	out := buf[:sealHeader]
 	out[0] = blobVersion
 	rand.Read(out[1:])
-	return s.aead.Seal(out, out[1:1+chacha20poly1305.NonceSizeX], plaintext, s.ad(key))
+	return aead.Seal(out, out[1:], plaintext, ad)[:n:n]
 }
 
-func (s *Store) open(blob []byte, key string) ([]byte, error) {
-	if len(blob) < 1+chacha20poly1305.NonceSizeX+chacha20poly1305.Overhead || blob[0] != blobVersion {
+// open decrypts blob, a value of the item named key, in place: blob is
+// overwritten and the plaintext aliases it.
+func open(aead cipher.AEAD, blob []byte, key string) ([]byte, error) {
+	if len(blob) > 0 && blob[0] != blobVersion {
+		return nil, errVersion
+	}
+	if len(blob) < sealedExtra {
 		return nil, errOpen
 	}
-	pt, err := s.aead.Open(nil, blob[1:1+chacha20poly1305.NonceSizeX], blob[1+chacha20poly1305.NonceSizeX:], s.ad(key))
+	var adBuf [1 + 256]byte
+	ad := append(append(adBuf[:0], blobVersion), key...)
+	pt, err := aead.Open(blob[sealHeader:sealHeader], blob[1:sealHeader], blob[sealHeader:], ad)
 	if err != nil {
 		return nil, errOpen
 	}
 	return pt, nil
-}
-
-func (s *Store) ad(key string) []byte {
-	ad := make([]byte, 0, 1+len(key))
-	ad = append(ad, blobVersion)
-	return append(ad, key...)
 }
 
 // maxRelative is the largest expiration memcached reads as relative

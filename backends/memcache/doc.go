@@ -13,37 +13,51 @@
 //
 // # What is stored
 //
-// A session is kept as up to three items, all under Options.Prefix:
+// A session is kept as one item, and a logged-in session relies on a
+// second, shared by all the sessions of its user; both are under
+// Options.Prefix:
 //
 //   - the session item "<prefix>s<hash><suffix>", where hash is an HMAC
 //     of the cookie name and the token, so the raw token never reaches
 //     memcached and a listing of the keys (lru_crawler metadump) reveals
-//     nothing usable. Its value is the record sealed with
+//     nothing usable. Its value is the record (times, user, client info,
+//     values) with the session's random Handle, sealed with
 //     XChaCha20-Poly1305, with the item's key as associated data: a value
-//     copied under another key does not open. It expires at the session's
-//     absolute deadline (Record.Deadline).
-//   - the activity item "<prefix>t<hash><suffix>", holding the sealed time
-//     of the last recorded activity. Touch rewrites only this small item,
-//     never the session data. It expires with the idle timeout
-//     (Record.Expires).
+//     copied under another key does not open. It expires with the idle
+//     timeout (Record.Expires, never later than Record.Deadline); recording
+//     activity (Touch) rewrites it by compare-and-swap, with the values it
+//     holds, so memcached itself drops an idle session.
 //   - for a logged-in session, the user's generation item "<prefix>u<ref>",
 //     where ref is a keyed hash of the user ID. It holds a random
 //     generation; a session is valid only while the generation it was
-//     stamped with is current. RevokeUser replaces (or deletes) it, which
-//     ends every session of the user at once without enumerating memcached.
+//     stamped with is current. RevokeUser replaces it, which ends every
+//     session of the user at once without enumerating memcached.
 //
 // The token the client holds is 64 base64url characters: 32 random bytes
 // followed by the user's 16-byte reference masked with a pad derived from
 // the random part, so Find can compute the generation key from the token
-// alone while two tokens of one user share no visible bytes.
+// alone while two tokens of one user share no visible bytes. The Handle is
+// 16 random bytes drawn at Create and carried by Rotate, so it names the
+// session (a device's login), not one token, and no token can be derived
+// from it.
 //
-// With gomemcache's default ServerList, the session and activity keys end
-// with a short suffix chosen so that they hash to the same server as the
-// user's generation key: all of a session's items, and all of a user's
-// sessions, live on one server, so an authenticated read (Find) is one
-// GetMulti answered by one server in one round trip, and a dead server
-// fails only the sessions that live on it. An Update is one
-// compare-and-swap; a Touch is one replace.
+// With gomemcache's default ServerList, the session key ends with a short
+// suffix chosen so that it hashes to the same server as the user's
+// generation key: a session's items, and all of a user's sessions, live on
+// one server, so an authenticated read (Find) is one GetMulti answered by
+// one server in one round trip, and a dead server fails only the sessions
+// that live on it.
+//
+// # Round trips
+//
+// Through the middleware, each kind of request costs (and a test pins):
+// a read, one GetMulti; a write or an activity refresh, that and one
+// compare-and-swap; a logout, that and one delete; a login of a user whose
+// generation item exists, one get and one add (a user with none, or
+// whose item would lapse before the new session's deadline, one command
+// more); a login over an existing session, the read, the delete of the old
+// session and the login's two; "log out everywhere", the read, one set of
+// a fresh generation and one delete.
 //
 // # Expiry
 //
@@ -64,11 +78,12 @@
 // victim's cookie as well (memcached holds only a keyed hash of the
 // token), such a writer can:
 //
-//   - after a logout (Delete), write the session's items back and use the
-//     session again, until its absolute deadline, sealed in the item;
+//   - after a logout (Delete), write the session item back and use the
+//     session again, until the idle expiry sealed in the item (which
+//     further activity moves on, up to its absolute deadline);
 //   - after RevokeUser (log out everywhere), do the same only by also
 //     writing back the user's generation item as it was before. The
-//     session items alone stay dead, then and after any later login,
+//     session item alone stays dead, then and after any later login,
 //     which draws a new random generation. Writing the old generation item
 //     back revives every session of the user still in memcached that
 //     carried it, and ends the newer ones;
@@ -96,10 +111,16 @@
 // are gone). The idle connections gomemcache pooled to a server that
 // restarted are dead; a command that meets one goes out again on the next
 // connection, so no request fails once the server is back: reads, sets,
-// replaces and deletes are sent again, and an add or a compare-and-swap,
+// and deletes are sent again, and an add or a compare-and-swap,
 // which must not be applied twice, is settled by reading the item back.
 //
 // gomemcache does not take a context: the client's fields (Timeout,
 // MaxIdleConns) bound each call, and a context that is already done stops
 // the store before the next network call.
+//
+// # Lifecycle
+//
+// The client's connections are gomemcache's. Store.Close closes its idle
+// ones (gomemcache's Client.Close, after which the client stays usable);
+// call it once the server has stopped serving.
 package memcache

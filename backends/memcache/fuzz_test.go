@@ -15,9 +15,9 @@ import (
 )
 
 // A fixed key, a token it issued for user alice under the cookie name
-// "__Host-session", and the three sealed items of that session (session
-// record with generation {9,9,9}, activity, user generation), so that every
-// fuzz worker agrees on the only values that may open.
+// "__Host-session", and the two sealed items of that session (session
+// record with generation {9,9,9}, user generation), so that every fuzz
+// worker agrees on the only values that may open.
 var (
 	fuzzKey = func() []byte {
 		k := make([]byte, 32)
@@ -31,9 +31,8 @@ var (
 
 const (
 	fuzzToken   = "Ad7W2bFSkJ3p_H_rpUN8Mt2IBZ3temDFMCKUXg-VKMjSkBI_g-tL7DgZgQLAO5fM"
-	fuzzSession = "01173b49785771320368663b73afc3ec444657d6d945928e113fd15aa1a204896064ad92550cae4cfdbc3a59320036f5be21f7c7241dec3b00a53ab036e8389de809464e8bf907fe64f4aa802a02e65d739e8cd047011e78009115a7ffacaf1f4aa02e017dcedfe88359f62b6f8531c77d86ccc8aa647b92bcfb43bbe7655cb5e645ad5f495797a684f3e50566160e12be"
-	fuzzSeen    = "019aebd897f1a8feb688d4f70d06a02acb06828f14c2dc9396b6d0120eb44778056c2da86e892f53365386fe25a9b82920392ab8451b9267e77c3bcf"
-	fuzzGenItem = "01eaf67d5f27e20bf4df8bab4e3a507d9d87a01b1d7b25e704df246a7d9acf9a5ae4d604e796f4c426da835ccd0631e5aa4a4f3a1dc7a4d186ed827696c6b0553f8b4d"
+	fuzzSession = "02d9df680f0219458e02532c52a5d362be1ed6fbdaa4d35990026548c656438f410de9e73d793c12c0b01d89a63d2ed80416758cb9727658ea35306168f452db1d02caf15b6d7915ea51c75257abdcb6cc86507679857f137005a9a16873a1f9226f9e48865954de6f69f66d1fdb3344b0efcf54e08ecbd81ad9e4260e7c3fba1c25ebee5efff3389ae77d18c8cb015c1caa5b90f46dbd7b267abbdeee74701cce"
+	fuzzGenItem = "02146a7f580193be43d6f02b1dbedef4c7dc05f886d5140c7f4f23b095b7d3dcefd3878865c2e41283d3320b65f8a0a4b3f72dc1fd2178a52d226eb47bbad32bd682af"
 )
 
 func unhex(s string) []byte {
@@ -55,13 +54,28 @@ func fuzzStore(tb testing.TB) *Store {
 	return s
 }
 
-// FuzzTokenRef: the token parser accepts exactly the 64-character
-// base64url shape, never panics, and costs a bounded allocation whatever
-// the input length.
-func FuzzTokenRef(f *testing.F) {
+// wellFormed is the shape of a token, written out independently of the
+// parser: 64 characters of the base64url alphabet.
+func wellFormed(tok string) bool {
+	if len(tok) != tokenLen {
+		return false
+	}
+	for _, c := range []byte(tok) {
+		if !strings.ContainsRune("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_", rune(c)) {
+			return false
+		}
+	}
+	return true
+}
+
+// FuzzParseToken: the token parser accepts exactly the 64-character
+// base64url shape, rejects anything longer as oversized and anything else
+// as malformed, never panics, and costs a bounded allocation whatever the
+// input length.
+func FuzzParseToken(f *testing.F) {
 	s := fuzzStore(f)
-	r, ok := s.tokenRef(fuzzToken)
-	if !ok || r != s.userRef("alice") {
+	r, err := s.parseToken(fuzzToken)
+	if err != nil || r != s.userRef("alice") {
 		f.Fatal("the genuine token does not carry alice's reference")
 	}
 	f.Add(fuzzToken)
@@ -74,12 +88,20 @@ func FuzzTokenRef(f *testing.F) {
 		f.Add(tok)
 	}
 	f.Fuzz(func(t *testing.T, tok string) {
-		var ok bool
-		if n := fuzzalloc.Bytes(func() { _, ok = s.tokenRef(tok) }); n > 4096 {
+		var err error
+		if n := fuzzalloc.Bytes(func() { _, err = s.parseToken(tok) }); n > 4096 {
 			t.Fatalf("parsing a %d-byte token allocated %d bytes", len(tok), n)
 		}
-		if ok != validToken(tok) {
-			t.Fatalf("tokenRef ok=%v but validToken=%v for %q", ok, validToken(tok), tok)
+		want := securesession.RejectMalformed
+		if len(tok) > tokenLen {
+			want = securesession.RejectOversized
+		}
+		var inv *securesession.InvalidTokenError
+		switch {
+		case wellFormed(tok) && err != nil:
+			t.Fatalf("a well-formed token was refused: %v", err)
+		case !wellFormed(tok) && (!errors.As(err, &inv) || inv.Reason != want):
+			t.Fatalf("parseToken(%q): %v; want InvalidToken(%s)", tok, err, want)
 		}
 	})
 }
@@ -107,14 +129,11 @@ func controlSeeds(tok string) []string {
 func FuzzOpenItems(f *testing.F) {
 	s := fuzzStore(f)
 	ks := keysOf(s, cookie, fuzzToken)
-	genuine := [3][]byte{unhex(fuzzSession), unhex(fuzzSeen), unhex(fuzzGenItem)}
-	if v, err := s.openSession(genuine[0], ks.session); err != nil || v.rec.UserID != "alice" || v.gen != fuzzGen {
+	genuine := [2][]byte{unhex(fuzzSession), unhex(fuzzGenItem)}
+	if v, err := s.openSession(bytes.Clone(genuine[0]), ks.session); err != nil || v.rec.UserID != "alice" || v.gen != fuzzGen {
 		f.Fatalf("the genuine session item does not open: %v", err)
 	}
-	if _, _, err := s.openSeen(genuine[1], ks.seen); err != nil {
-		f.Fatalf("the genuine activity item does not open: %v", err)
-	}
-	if g, _, err := s.openGen(genuine[2], ks.user); err != nil || g != fuzzGen {
+	if g, _, err := s.openGen(bytes.Clone(genuine[1]), ks.user); err != nil || g != fuzzGen {
 		f.Fatalf("the genuine generation item does not open: %v", err)
 	}
 	for i, g := range genuine {
@@ -125,16 +144,15 @@ func FuzzOpenItems(f *testing.F) {
 	f.Add(uint8(0), []byte{1})
 	f.Add(uint8(0), []byte{})
 	f.Fuzz(func(t *testing.T, kind uint8, blob []byte) {
-		kind %= 3
+		kind %= 2
 		var err error
+		opened := bytes.Clone(blob) // the store opens in place
 		n := fuzzalloc.Bytes(func() {
 			switch kind {
 			case 0:
-				_, err = s.openSession(blob, ks.session)
+				_, err = s.openSession(opened, ks.session)
 			case 1:
-				_, _, err = s.openSeen(blob, ks.seen)
-			case 2:
-				_, _, err = s.openGen(blob, ks.user)
+				_, _, err = s.openGen(opened, ks.user)
 			}
 		})
 		if limit := uint64(2*len(blob)) + 4096; n > limit {
@@ -153,7 +171,7 @@ func FuzzOpenItems(f *testing.F) {
 func FuzzSessionPlaintext(f *testing.F) {
 	s := fuzzStore(f)
 	ks := keysOf(s, cookie, fuzzToken)
-	pt, err := s.open(unhex(fuzzSession), ks.session)
+	pt, err := open(s.aead, unhex(fuzzSession), ks.session)
 	if err != nil {
 		f.Fatal(err)
 	}
@@ -162,7 +180,7 @@ func FuzzSessionPlaintext(f *testing.F) {
 	f.Add(append([]byte{blobVersion}, bytes.Repeat([]byte{0xff}, 40)...))
 	f.Add([]byte{blobVersion})
 	f.Fuzz(func(t *testing.T, pt []byte) {
-		blob := s.seal(pt, ks.session)
+		blob := seal(s.aead, pt, ks.session)
 		var v *session
 		n := fuzzalloc.Bytes(func() { v, err = s.openSession(blob, ks.session) })
 		if limit := uint64(6*len(blob)) + 4096; n > limit {
@@ -176,7 +194,7 @@ func FuzzSessionPlaintext(f *testing.F) {
 			t.Fatalf("a decoded session does not re-encode: %v", err)
 		}
 		a, b := record.Append(nil, &v.rec), record.Append(nil, &again.rec)
-		if v.ref != again.ref || v.gen != again.gen || v.alt != again.alt || !bytes.Equal(a, b) {
+		if v.ref != again.ref || v.gen != again.gen || v.alt != again.alt || v.handle != again.handle || !bytes.Equal(a, b) {
 			t.Fatal("round trip changed the session")
 		}
 	})
@@ -194,7 +212,7 @@ func FuzzFind(f *testing.F) {
 		f.Fatal(err)
 	}
 	ks := keysOf(s, cookie, fuzzToken)
-	for k, v := range map[string]string{ks.session: fuzzSession, ks.seen: fuzzSeen, ks.user: fuzzGenItem} {
+	for k, v := range map[string]string{ks.session: fuzzSession, ks.user: fuzzGenItem} {
 		if err := c.Set(&gomemcache.Item{Key: k, Value: unhex(v), Expiration: 3600}); err != nil {
 			f.Fatal(err)
 		}

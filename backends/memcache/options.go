@@ -31,8 +31,8 @@ type Options struct {
 	// Key is the secret from which the store derives, with HKDF, the key
 	// that hashes tokens and user IDs into memcached keys, the key that
 	// seals values and the key that masks tokens. It must be exactly 32
-	// bytes from a CSPRNG (openssl rand -base64 32). Required. Changing it
-	// ends every session.
+	// bytes from a CSPRNG (openssl rand -base64 32). Required: there is
+	// no default. Changing it ends every session.
 	Key []byte
 
 	// Prefix starts every memcached key the store writes, so that several
@@ -47,10 +47,12 @@ type Options struct {
 	// the servers' -I if they were started with another.
 	MaxItemSize int
 
-	// Now is the clock from which expirations are computed. Default
-	// time.Now. It must agree with the memcached servers' clocks to within
-	// a few seconds for expirations of more than 30 days, which are sent as
-	// absolute times.
+	// Now is the clock from which the store computes item expirations, as
+	// Options.Now of the middleware and of the other backends is theirs;
+	// give both the same clock. Default time.Now. It is called
+	// concurrently and must be safe for that. It must agree with the
+	// memcached servers' clocks to within a few seconds for expirations of
+	// more than 30 days, which are sent as absolute times.
 	Now func() time.Time
 }
 

@@ -8,7 +8,7 @@ import (
 )
 
 // snapshot is what a memcached writer copied of one session: the raw
-// session, activity and generation items.
+// session and generation items.
 type snapshot map[string][]byte
 
 func takeSnapshot(t *testing.T, c *gomemcache.Client, keys ...string) snapshot {
@@ -40,15 +40,15 @@ func (snap snapshot) restore(t *testing.T, c *gomemcache.Client, keys ...string)
 // by copying the session's items with a raw client and writing them back
 // after the victim logs out. Values are sealed, so nothing can be forged,
 // but old ones can be replayed:
-//   - after "log out everywhere", the session and activity items written
-//     back are dead: the user's generation they are stamped with is gone,
+//   - after "log out everywhere", the session item written back is
+//     dead: the user's generation they are stamped with is gone,
 //     and a later login mints a new random one, never the old;
-//   - written back together with the old generation item, they live again
+//   - written back together with the old generation item, it lives again
 //     (and the user's newer sessions stop working): memcached holds every
 //     piece of state, so a full rollback cannot be told apart from the
 //     real thing;
-//   - after a plain logout the generation is unchanged, so the session and
-//     activity items written back live again.
+//   - after a plain logout the generation is unchanged, so the session
+//     item written back lives again.
 //
 // The last two are the documented limits (SECURITY.md): keep memcached
 // where only the application can write to it. This pins what an attacker
@@ -66,7 +66,7 @@ func TestReplayedSessionItemsStayDeadAfterLogoutEverywhere(t *testing.T) {
 	}
 	stolen := *laptop // the attacker's copy of the cookie
 	ks := keysOf(s, cookie, laptop.cookie)
-	snap := takeSnapshot(t, c, ks.session, ks.seen, ks.user)
+	snap := takeSnapshot(t, c, ks.session, ks.user)
 	replay := func() string {
 		t.Helper()
 		b := stolen
@@ -84,20 +84,20 @@ func TestReplayedSessionItemsStayDeadAfterLogoutEverywhere(t *testing.T) {
 		t.Fatalf("the stolen cookie after log out everywhere: %q; want anonymous", got)
 	}
 
-	snap.restore(t, c, ks.session, ks.seen)
+	snap.restore(t, c, ks.session)
 	if got := replay(); got != "user=;val=" {
-		t.Fatalf("session items written back after log out everywhere: the stolen cookie reads %q; want anonymous", got)
+		t.Fatalf("the session item written back after log out everywhere: the stolen cookie reads %q; want anonymous", got)
 	}
 
 	phone := &browser{url: app.URL, user: "alice"}
 	phone.login(t)
-	snap.restore(t, c, ks.session, ks.seen)
+	snap.restore(t, c, ks.session)
 	if got := replay(); got != "user=;val=" {
-		t.Fatalf("session items written back after a new login: the stolen cookie reads %q; want anonymous", got)
+		t.Fatalf("the session item written back after a new login: the stolen cookie reads %q; want anonymous", got)
 	}
 
 	// The limits.
-	snap.restore(t, c, ks.session, ks.seen, ks.user)
+	snap.restore(t, c, ks.session, ks.user)
 	if got := replay(); got != "user=alice;val=secret" {
 		t.Fatalf("with the generation item written back too, the stolen cookie reads %q; the documented limit says the session lives again", got)
 	}
@@ -109,15 +109,15 @@ func TestReplayedSessionItemsStayDeadAfterLogoutEverywhere(t *testing.T) {
 	tablet.login(t)
 	stolen = *tablet
 	ks = keysOf(s, cookie, tablet.cookie)
-	snap = takeSnapshot(t, c, ks.session, ks.seen)
+	snap = takeSnapshot(t, c, ks.session)
 	if code, body := tablet.send(t, "POST", "/logout"); code != http.StatusOK || body != "user=;val=" {
 		t.Fatalf("logout: %d %q", code, body)
 	}
 	if got := replay(); got != "user=;val=" {
 		t.Fatalf("the stolen cookie after logout: %q; want anonymous", got)
 	}
-	snap.restore(t, c, ks.session, ks.seen)
+	snap.restore(t, c, ks.session)
 	if got := replay(); got != "user=bob;val=" {
-		t.Fatalf("session items written back after a plain logout: the stolen cookie reads %q; the documented limit says the session lives again", got)
+		t.Fatalf("the session item written back after a plain logout: the stolen cookie reads %q; the documented limit says the session lives again", got)
 	}
 }

@@ -35,15 +35,15 @@ import (
 // connection) before answering.
 //
 //   - get and gets only read: always safe.
-//   - set and replace of a value computed before the first attempt are
-//     idempotent: applying one twice leaves what applying it once does. A
-//     replace still needs the item to exist, so it never re-creates an item
-//     deleted in between. The only set the store sends is of the activity
-//     item, which never makes a session live on its own.
+//   - a set of a value computed before the first attempt is idempotent:
+//     applying it twice leaves what applying it once does. The
+//     only set the store sends is RevokeUser's fresh generation item,
+//     which revokes: sent twice, it leaves the same generation.
 //   - delete is idempotent: the item is gone either way. A repeated delete
 //     may answer "not found" because its first attempt did delete; where
 //     the store reads "not found" as "someone else ended the session"
-//     (deleteLive), it then stops and creates nothing, which is the safe
+//     (a rotation's delete of the old session), it then stops and creates
+//     nothing, which is the safe
 //     reading.
 //   - add and cas are never sent again blindly: if the first attempt was
 //     applied, a second add answers NOT_STORED and a second cas EXISTS, and
@@ -104,10 +104,6 @@ func (s *Store) getMulti(keys []string) (items map[string]*gomemcache.Item, err 
 
 func (s *Store) set(it *gomemcache.Item) error {
 	return s.resend(func() error { return s.client.Set(it) })
-}
-
-func (s *Store) replace(it *gomemcache.Item) error {
-	return s.resend(func() error { return s.client.Replace(it) })
 }
 
 func (s *Store) delete(key string) error {

@@ -3,7 +3,6 @@ package memcache
 import (
 	"context"
 	"crypto/cipher"
-	"crypto/subtle"
 	"errors"
 	"fmt"
 	"time"
@@ -13,9 +12,6 @@ import (
 
 	"github.com/gin-securesession/securesession"
 	"github.com/gin-securesession/securesession/internal/keys"
-	"github.com/gin-securesession/securesession/internal/record"
-	"github.com/gin-securesession/securesession/internal/token"
-	"github.com/gin-securesession/securesession/internal/wire"
 )
 
 const errPrefix = "securesession/memcache: "
@@ -23,8 +19,11 @@ const errPrefix = "securesession/memcache: "
 // casAttempts bounds the compare-and-swap retries of one operation.
 const casAttempts = 4
 
-// genSlack is how far past the latest session deadline a user's generation
-// item is kept, so that consecutive logins need not extend it each time.
+// genSlack is the least time a user's generation item is kept past the
+// deadline of the session that last extended it. A login extends it to
+// the new session's deadline plus the longer of genSlack and the
+// session's lifetime, so that the logins of the following lifetime need
+// not extend it again.
 const genSlack = time.Hour
 
 // HKDF purposes of the sub-keys derived from Options.Key.
@@ -33,29 +32,25 @@ const (
 	purposeSeal   = "securesession/v1 memcache seal"
 	purposeRef    = "securesession/v1 memcache user-ref"
 	purposeMask   = "securesession/v1 memcache token-mask"
-	purposeHandle = "securesession/v1 memcache handle"
 )
 
-// Store is a securesession.Backend on memcached. It is also a gin-contrib
-// sessions.Store, for sessions.Sessions(name, store). It does not implement
-// securesession.Lister: memcached cannot enumerate a user's sessions.
+// Store is a securesession.Backend on memcached. It does not implement
+// securesession.Lister: memcached cannot enumerate a user's sessions. Any
+// Store also serves gin-contrib's sessions.Sessions through
+// securesession.NewGinContribStore.
 //
-// A Store is safe for concurrent use. It starts no goroutines and owns no
-// connections: the gomemcache client does, and closing it is the caller's
-// business.
+// A Store is safe for concurrent use. It starts no goroutines; the
+// connections are the gomemcache client's (see Close).
 type Store struct {
-	client     *gomemcache.Client
-	cfg        *config
-	aead       cipher.AEAD
-	idHash     *token.Hasher
-	handleHash *token.Hasher
-	refKey     []byte
-	maskKey    []byte
+	client   *gomemcache.Client
+	cfg      *config
+	aead     cipher.AEAD
+	idHash   *keyedHash
+	refHash  *keyedHash
+	maskHash *keyedHash
 }
 
-var (
-	_ securesession.Backend = (*Store)(nil)
-)
+var _ securesession.Backend = (*Store)(nil)
 
 // NewStore returns a Store that keeps sessions on client's servers. It
 // fails if client is nil or opts is invalid; it does not contact the
@@ -72,50 +67,51 @@ func NewStore(client *gomemcache.Client, opts Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%sOptions.Key: %w", errPrefix, err)
 	}
-	s := &Store{
-		client:     client,
-		cfg:        cfg,
-		aead:       aead,
-		idHash:     token.NewHasher(keys.Derive(opts.Key, purposeIDHash)),
-		handleHash: token.NewHasher(keys.Derive(opts.Key, purposeHandle)),
-		refKey:     keys.Derive(opts.Key, purposeRef),
-		maskKey:    keys.Derive(opts.Key, purposeMask),
-	}
-	return s, nil
+	return &Store{
+		client:   client,
+		cfg:      cfg,
+		aead:     aead,
+		idHash:   newKeyedHash(keys.Derive(opts.Key, purposeIDHash)),
+		refHash:  newKeyedHash(keys.Derive(opts.Key, purposeRef)),
+		maskHash: newKeyedHash(keys.Derive(opts.Key, purposeMask)),
+	}, nil
 }
 
-// state is what Find leaves in Record.Opaque for Update.
+// Close closes the idle connections the gomemcache client holds (its
+// Client.Close). gomemcache documents that a client stays usable after
+// Close, so a client shared with other code is not broken: it dials
+// again when next used. Call it after the server has stopped serving.
+func (s *Store) Close() error {
+	if err := s.client.Close(); err != nil {
+		return errBackend("close", err)
+	}
+	return nil
+}
+
+// state is what Find leaves in Record.Opaque for the writes that follow
+// in the same request: the session item as read, and its CAS ID.
 type state struct {
 	store *Store
 	key   string
 	cas   uint64
-	ref   ref
-	gen   gen
-	alt   gen
+	v     *session
 }
 
-// session is the decoded session item.
-type session struct {
-	ref ref
-	gen gen // generation the session was stamped with (logged in only)
-	alt gen // a second accepted generation, set by RevokeUser for keep
-	rec securesession.Record
-}
-
-// current reports whether the session's stamp matches the user's current
-// generation g.
-func (v *session) current(g gen) bool {
-	if g.zero() {
-		return false
+// stateFor returns the state in opaque if Find left it for this session.
+func (s *Store) stateFor(opaque any, ks keyset) *state {
+	if st, _ := opaque.(*state); st != nil && st.store == s && st.key == ks.session {
+		return st
 	}
-	return (!v.gen.zero() && subtle.ConstantTimeCompare(v.gen[:], g[:]) == 1) ||
-		(!v.alt.zero() && subtle.ConstantTimeCompare(v.alt[:], g[:]) == 1)
+	return nil
 }
 
-var errMalformed = fmt.Errorf("%smalformed token: %w", errPrefix, securesession.ErrInvalidToken)
-
-func errAuth(op, what string) error {
-	return fmt.Errorf("%s%s: %s item failed authentication (tampered, or copied from another key): %w", errPrefix, op, what, securesession.ErrInvalidToken)
+func errStored(op, what string, err error) error {
+	if errors.Is(err, errVersion) {
+		return fmt.Errorf("%s%s: stored %s item has another format version: %w", errPrefix, op, what,
+			securesession.InvalidToken(securesession.RejectUnknownVersion))
+	}
+	return fmt.Errorf("%s%s: stored %s item failed authentication (tampered, or copied from another key): %w", errPrefix, op, what,
+		securesession.InvalidToken(securesession.RejectTampered))
 }
 
 func errNoRecord(op string) error {
@@ -134,111 +130,34 @@ func isMiss(err error) bool {
 	return errors.Is(err, gomemcache.ErrCacheMiss) || errors.Is(err, gomemcache.ErrNotStored)
 }
 
-func (s *Store) sealSession(key string, v *session) []byte {
-	b := make([]byte, 0, 1+refLen+2*genLen+64+len(v.rec.Values)+len(v.rec.UserID)+len(v.rec.UserAgent)+len(v.rec.IP))
-	b = append(b, blobVersion)
-	b = append(b, v.ref[:]...)
-	b = append(b, v.gen[:]...)
-	b = append(b, v.alt[:]...)
-	b = record.Append(b, &v.rec)
-	return s.seal(b, key)
-}
-
-func (s *Store) openSession(blob []byte, key string) (*session, error) {
-	pt, err := s.open(blob, key)
-	if err != nil {
-		return nil, err
-	}
-	r := wire.NewReader(pt)
-	v := new(session)
-	if r.Byte() != blobVersion {
-		return nil, errOpen
-	}
-	copy(v.ref[:], r.Next(refLen))
-	copy(v.gen[:], r.Next(genLen))
-	copy(v.alt[:], r.Next(genLen))
-	record.Read(r, &v.rec)
-	if r.Err() != nil || r.Len() != 0 {
-		return nil, errOpen
-	}
-	return v, nil
-}
-
-func (s *Store) sealSeen(key string, lastSeen, expires time.Time) []byte {
-	b := make([]byte, 0, 24)
-	b = append(b, blobVersion)
-	b = wire.AppendTime(b, lastSeen)
-	b = wire.AppendTime(b, expires)
-	return s.seal(b, key)
-}
-
-func (s *Store) openSeen(blob []byte, key string) (lastSeen, expires time.Time, err error) {
-	pt, err := s.open(blob, key)
-	if err != nil {
-		return
-	}
-	r := wire.NewReader(pt)
-	if r.Byte() != blobVersion {
-		return time.Time{}, time.Time{}, errOpen
-	}
-	lastSeen, expires = r.Time(), r.Time()
-	if r.Err() != nil || r.Len() != 0 {
-		return time.Time{}, time.Time{}, errOpen
-	}
-	return lastSeen, expires, nil
-}
-
-func (s *Store) sealGen(key string, g gen, expires time.Time) []byte {
-	b := make([]byte, 0, 1+genLen+10)
-	b = append(b, blobVersion)
-	b = append(b, g[:]...)
-	b = wire.AppendTime(b, expires)
-	return s.seal(b, key)
-}
-
-func (s *Store) openGen(blob []byte, key string) (g gen, expires time.Time, err error) {
-	pt, err := s.open(blob, key)
-	if err != nil {
-		return
-	}
-	r := wire.NewReader(pt)
-	if r.Byte() != blobVersion {
-		return gen{}, time.Time{}, errOpen
-	}
-	copy(g[:], r.Next(genLen))
-	expires = r.Time()
-	if r.Err() != nil || r.Len() != 0 || g.zero() {
-		return gen{}, time.Time{}, errOpen
-	}
-	return g, expires, nil
-}
-
-func (s *Store) checkSize(op, key string, value []byte) error {
-	if n := len(key) + len(value) + itemOverhead; n > s.cfg.maxItemSize {
+// checkSize refuses a session item over Options.MaxItemSize, before it is
+// sealed or anything is sent.
+func (s *Store) checkSize(op, key string, plaintextLen int) error {
+	if n := len(key) + sealedExtra + plaintextLen + itemOverhead; n > s.cfg.maxItemSize {
 		return fmt.Errorf("%s%s: session item would be %d bytes, over Options.MaxItemSize (%d): %w", errPrefix, op, n, s.cfg.maxItemSize, securesession.ErrTooLarge)
 	}
 	return nil
 }
 
 // Find returns the record token names under the cookie name, in one
-// GetMulti of the session, activity and (for a logged-in session)
-// generation items. A malformed token fails with an error wrapping
-// securesession.ErrInvalidToken before any network call; so does a stored
-// value that fails authentication. An unknown, deleted, expired or revoked
-// session is not found; a missing generation item (revoked, or evicted)
-// means revoked. Any memcached error is returned as is, wrapped. Find
-// writes nothing. Safe for concurrent use.
+// GetMulti of the session item and, for a logged-in session, the user's
+// generation item, which live on one server. A malformed token fails with
+// an error wrapping securesession.ErrInvalidToken before any network call;
+// so does a stored value that fails authentication. An unknown, deleted,
+// expired or revoked session is not found; a missing generation item
+// (revoked, or evicted) means revoked. Any memcached error is returned,
+// wrapped. Find writes nothing. Safe for concurrent use.
 func (s *Store) Find(ctx context.Context, name, tok string) (securesession.Record, bool, error) {
-	r, ok := s.tokenRef(tok)
-	if !ok {
-		return securesession.Record{}, false, errMalformed
+	r, err := s.parseToken(tok)
+	if err != nil {
+		return securesession.Record{}, false, err
 	}
 	if err := ctx.Err(); err != nil {
 		return securesession.Record{}, false, errBackend("find", err)
 	}
 	ks := s.keys(name, tok, r)
-	var arr [3]string
-	list := append(arr[:0], ks.session, ks.seen)
+	var arr [2]string
+	list := append(arr[:0], ks.session)
 	if ks.user != "" {
 		list = append(list, ks.user)
 	}
@@ -246,72 +165,53 @@ func (s *Store) Find(ctx context.Context, name, tok string) (securesession.Recor
 	if err != nil {
 		return securesession.Record{}, false, errBackend("find", err)
 	}
-	v, found, err := s.check(ks, r, items, "find")
-	if err != nil || !found {
-		return securesession.Record{}, false, err
-	}
-	rec := v.rec
-	if it := items[ks.seen]; it != nil {
-		last, exp, err := s.openSeen(it.Value, ks.seen)
-		if err != nil {
-			return securesession.Record{}, false, errAuth("find", "activity")
-		}
-		if last.After(rec.LastSeen) {
-			rec.LastSeen = last
-		}
-		if exp.After(rec.Expires) {
-			rec.Expires = exp
-		}
-		if !rec.Deadline.IsZero() && rec.Expires.After(rec.Deadline) {
-			rec.Expires = rec.Deadline
-		}
-	}
-	rec.Handle = s.handle(name, tok)
-	rec.Opaque = &state{store: s, key: ks.session, cas: items[ks.session].CasID, ref: r, gen: v.gen, alt: v.alt}
-	return rec, true, nil
-}
-
-// check decodes the session item in items and checks it against the
-// token's user reference and, when logged in, the user's generation.
-func (s *Store) check(ks keyset, r ref, items map[string]*gomemcache.Item, op string) (*session, bool, error) {
 	it := items[ks.session]
 	if it == nil {
-		return nil, false, nil
+		return securesession.Record{}, false, nil
 	}
 	v, err := s.openSession(it.Value, ks.session)
-	if err != nil || v.ref != r {
-		return nil, false, errAuth(op, "session")
+	if err != nil {
+		return securesession.Record{}, false, errStored("find", "session", err)
+	}
+	if v.ref != r {
+		return securesession.Record{}, false, errStored("find", "session", errOpen)
 	}
 	if !r.zero() {
 		gi := items[ks.user]
 		if gi == nil {
-			return nil, false, nil // revoked, or evicted: fail closed
+			return securesession.Record{}, false, nil // revoked, or evicted: fail closed
 		}
 		g, _, err := s.openGen(gi.Value, ks.user)
 		if err != nil {
-			return nil, false, errAuth(op, "generation")
+			return securesession.Record{}, false, errStored("find", "generation", err)
 		}
 		if !v.current(g) {
-			return nil, false, nil
+			return securesession.Record{}, false, nil
 		}
 	}
-	return v, true, nil
+	rec := v.rec
+	rec.Handle = v.handle.String()
+	rec.Opaque = &state{store: s, key: ks.session, cas: it.CasID, v: v}
+	return rec, true, nil
 }
 
-// Create stores rec as a new session under a fresh token and returns it.
-// For a logged-in record it first makes sure the user's generation item
-// exists and outlives rec.Deadline. It also writes the activity item. A
-// record whose Deadline has already passed is not stored: the token finds
-// nothing. Safe for concurrent use.
+// Create stores rec as a new session under a fresh token and returns it,
+// with a fresh random rec.Handle. For a logged-in record it reads the
+// user's generation to stamp the session with (one get; creating the item
+// for a user who has none, or extending it past rec.Deadline, costs one
+// more command), then adds the session item: two round trips for a
+// returning user. A record whose Deadline has already passed is not
+// stored: the token finds nothing. Safe for concurrent use.
 func (s *Store) Create(ctx context.Context, name string, rec *securesession.Record) (string, error) {
-	return s.create(ctx, "create", name, rec, nil)
+	return s.create(ctx, "create", name, rec, newHandle(), nil)
 }
 
-// create stores rec under a fresh token. stamp, when not nil, is the old
-// session of a same-user rotation: the new session is stamped with the
-// user's current generation only if the old stamp accepts it, so a
-// rotation that races a revocation cannot outlive it.
-func (s *Store) create(ctx context.Context, op, name string, rec *securesession.Record, stamp *session) (string, error) {
+// create stores rec under a fresh token, with Handle h. stamp, when not
+// nil, is the old session of a same-user rotation: the new session is
+// stamped with the user's current generation only if the old stamp
+// accepts it, so a rotation that races a revocation cannot outlive it.
+// The session is encoded and sealed once.
+func (s *Store) create(ctx context.Context, op, name string, rec *securesession.Record, h handle, stamp *session) (string, error) {
 	if rec.Deadline.IsZero() {
 		return "", errDeadline(op)
 	}
@@ -321,19 +221,16 @@ func (s *Store) create(ctx context.Context, op, name string, rec *securesession.
 	r := s.userRef(rec.UserID)
 	tok := s.newToken(r)
 	ks := s.keys(name, tok, r)
-	rec.Handle = s.handle(name, tok)
-	rec.Opaque = nil
+	rec.Handle, rec.Opaque = h.String(), nil
 	now := s.cfg.now()
-	exp, ok := expiration(rec.Deadline, now)
+	exp, ok := expiration(sessionExpires(rec), now)
 	if !ok {
 		return tok, nil
 	}
-	v := &session{ref: r, rec: *rec}
-	v.rec.Handle, v.rec.Opaque = "", nil
-	if !r.zero() {
-		v.gen = gen{1} // placeholder of the right size for the size check
-	}
-	if err := s.checkSize(op, ks.session, s.sealSession(ks.session, v)); err != nil {
+	v := &session{ref: r, handle: h, rec: *rec}
+	v.rec.Handle, v.rec.Opaque, v.rec.Reissue = "", nil, false
+	pt := v.plaintext() // gen is zero until stamped below
+	if err := s.checkSize(op, ks.session, len(pt)); err != nil {
 		return "", err
 	}
 	if !r.zero() {
@@ -344,50 +241,28 @@ func (s *Store) create(ctx context.Context, op, name string, rec *securesession.
 		if stamp != nil && !stamp.current(g) {
 			return "", errNoRecord(op) // revoked since the old session was read
 		}
-		v.gen = g
+		copy(pt[genOff:], g[:])
 	}
-	if err := s.add(&gomemcache.Item{Key: ks.session, Value: s.sealSession(ks.session, v), Expiration: exp}); err != nil {
+	if err := s.add(&gomemcache.Item{Key: ks.session, Value: seal(s.aead, pt, ks.session), Expiration: exp}); err != nil {
 		return "", errBackend(op, err)
-	}
-	if err := s.writeSeen(op, ks.seen, rec, now, s.set); err != nil {
-		return "", err
 	}
 	return tok, nil
 }
 
-// seenExpires is when the activity item lapses: rec.Expires, capped by
-// rec.Deadline.
-func seenExpires(rec *securesession.Record) time.Time {
-	e := rec.Expires
-	if e.IsZero() || (!rec.Deadline.IsZero() && e.After(rec.Deadline)) {
-		e = rec.Deadline
-	}
-	return e
-}
-
-// writeSeen writes the activity item with write (Set, Add or Replace). An
-// activity item whose expiry has passed is not written.
-func (s *Store) writeSeen(op, key string, rec *securesession.Record, now time.Time, write func(*gomemcache.Item) error) error {
-	e := seenExpires(rec)
-	exp, ok := expiration(e, now)
-	if !ok {
-		return nil
-	}
-	err := write(&gomemcache.Item{Key: key, Value: s.sealSeen(key, rec.LastSeen, e), Expiration: exp})
-	if err != nil && !isMiss(err) {
-		return errBackend(op, err)
-	}
-	return err
+// genUntil is how long a login keeps the user's generation item: past
+// deadline by the longer of genSlack and the session's lifetime.
+func genUntil(deadline, now time.Time) time.Time {
+	return deadline.Add(max(genSlack, deadline.Sub(now)))
 }
 
 // ensureGen returns the user's current generation, creating the item if
-// it is missing and extending it to deadline if it would lapse earlier.
+// it is missing and extending it if it would lapse before deadline.
 func (s *Store) ensureGen(op, key string, deadline, now time.Time) (gen, error) {
 	for range casAttempts {
 		it, err := s.get(key)
 		if errors.Is(err, gomemcache.ErrCacheMiss) {
 			g := newGen()
-			ext := deadline.Add(genSlack)
+			ext := genUntil(deadline, now)
 			exp, _ := expiration(ext, now)
 			err := s.add(&gomemcache.Item{Key: key, Value: s.sealGen(key, g, ext), Expiration: exp})
 			if err == nil {
@@ -411,9 +286,7 @@ func (s *Store) ensureGen(op, key string, deadline, now time.Time) (gen, error) 
 		if !gexp.Before(deadline) {
 			return g, nil
 		}
-		// Extend with some slack, so that the logins of the next hour do
-		// not each rewrite the item.
-		ext := deadline.Add(genSlack)
+		ext := genUntil(deadline, now)
 		it.Value = s.sealGen(key, g, ext)
 		it.Expiration, _ = expiration(ext, now)
 		err = s.cas(it)
@@ -428,248 +301,236 @@ func (s *Store) ensureGen(op, key string, deadline, now time.Time) (gen, error) 
 }
 
 // load reads the session item for a write, with its CAS ID.
-func (s *Store) load(op string, ks keyset, r ref) (*state, *session, error) {
+func (s *Store) load(op string, ks keyset, r ref) (*state, error) {
 	it, err := s.get(ks.session)
 	if errors.Is(err, gomemcache.ErrCacheMiss) {
-		return nil, nil, errNoRecord(op)
+		return nil, errNoRecord(op)
 	}
 	if err != nil {
-		return nil, nil, errBackend(op, err)
+		return nil, errBackend(op, err)
 	}
 	v, err := s.openSession(it.Value, ks.session)
-	if err != nil || v.ref != r {
-		return nil, nil, errAuth(op, "session")
+	if err != nil {
+		return nil, errStored(op, "session", err)
 	}
-	return &state{store: s, key: ks.session, cas: it.CasID, ref: r, gen: v.gen, alt: v.alt}, v, nil
+	if v.ref != r {
+		return nil, errStored(op, "session", errOpen)
+	}
+	return &state{store: s, key: ks.session, cas: it.CasID, v: v}, nil
+}
+
+// rewrite replaces the session item by compare-and-swap with what next
+// makes of the stored session, starting from the CAS ID Find left in st
+// (or reading the item first when st is nil). If the session is gone it
+// returns an error wrapping securesession.ErrNoRecord and writes nothing;
+// after a conflicting write it re-reads and tries again, a bounded number
+// of times.
+func (s *Store) rewrite(ctx context.Context, op string, ks keyset, r ref, st *state, next func(stored *session) *session) (*session, error) {
+	for attempt := 1; ; attempt++ {
+		if st == nil {
+			var err error
+			if st, err = s.load(op, ks, r); err != nil {
+				return nil, err
+			}
+		}
+		v := next(st.v)
+		exp, ok := expiration(sessionExpires(&v.rec), s.cfg.now())
+		if !ok {
+			return nil, s.expire(op, ks)
+		}
+		pt := v.plaintext()
+		if err := s.checkSize(op, ks.session, len(pt)); err != nil {
+			return nil, err
+		}
+		err := s.cas(&gomemcache.Item{Key: ks.session, Value: seal(s.aead, pt, ks.session), Expiration: exp, CasID: st.cas})
+		switch {
+		case err == nil:
+			return v, nil
+		case isMiss(err):
+			return nil, errNoRecord(op)
+		case errors.Is(err, gomemcache.ErrCASConflict):
+			if attempt >= casAttempts {
+				return nil, fmt.Errorf("%s%s: gave up after %d compare-and-swap conflicts: %w", errPrefix, op, casAttempts, err)
+			}
+			st = nil
+			if err := ctx.Err(); err != nil {
+				return nil, errBackend(op, err)
+			}
+		default:
+			return nil, errBackend(op, err)
+		}
+	}
+}
+
+// expire deletes a session whose new expiry has already passed and
+// returns ErrNoRecord: it ended.
+func (s *Store) expire(op string, ks keyset) error {
+	if err := s.delete(ks.session); err != nil && !errors.Is(err, gomemcache.ErrCacheMiss) {
+		return errBackend(op, err)
+	}
+	return errNoRecord(op)
 }
 
 // Update replaces the record token names with rec by compare-and-swap,
 // using the CAS ID Find left in rec.Opaque (or reading it first when
-// Opaque is not from Find). If the session is gone it returns an error
-// wrapping securesession.ErrNoRecord and writes nothing, so a write that
-// races a logout never brings the session back; if another request wrote
-// in between, it re-reads and retries a bounded number of times (the last
-// write wins). It does not rewrite the activity item: Find reports the
-// later of the two times. If rec.UserID names another user than the one
-// the token was issued for, Update ends the old session and returns a new
-// token, as Rotate would. Safe for concurrent use.
+// Opaque is not from Find): one round trip after Find. If the session is
+// gone it returns an error wrapping securesession.ErrNoRecord and writes
+// nothing, so a write that races a logout never brings the session back;
+// if another request wrote in between, it re-reads and retries a bounded
+// number of times (the last write wins). If rec.UserID names another user
+// than the one the token was issued for, Update moves the session to a
+// new token, as Rotate does. Safe for concurrent use.
 func (s *Store) Update(ctx context.Context, name, tok string, rec *securesession.Record) (string, error) {
 	const op = "update"
-	r, ok := s.tokenRef(tok)
-	if !ok {
-		return "", errMalformed
+	r, err := s.parseToken(tok)
+	if err != nil {
+		return "", err
 	}
 	if rec.Deadline.IsZero() {
 		return "", errDeadline(op)
 	}
-	if s.userRef(rec.UserID) != r {
-		return s.switchUser(ctx, name, tok, rec)
-	}
 	if err := ctx.Err(); err != nil {
 		return "", errBackend(op, err)
 	}
 	ks := s.keys(name, tok, r)
-	now := s.cfg.now()
-	exp, ok := expiration(rec.Deadline, now)
-	if !ok {
-		if err := s.deleteKeys(op, ks); err != nil {
-			return "", err
-		}
-		return "", errNoRecord(op)
+	if s.userRef(rec.UserID) != r {
+		return s.move(ctx, op, name, ks, r, rec)
 	}
-	v := &session{ref: r, rec: *rec}
-	v.rec.Handle, v.rec.Opaque = "", nil
-	st, _ := rec.Opaque.(*state)
-	if st == nil || st.store != s || st.key != ks.session || st.ref != r {
-		st = nil
+	if _, ok := expiration(sessionExpires(rec), s.cfg.now()); !ok {
+		return "", s.expire(op, ks)
 	}
-	for attempt := 1; ; attempt++ {
-		if st == nil {
-			var err error
-			if st, _, err = s.load(op, ks, r); err != nil {
-				return "", err
-			}
-		}
-		v.gen, v.alt = st.gen, st.alt
-		val := s.sealSession(ks.session, v)
-		if err := s.checkSize(op, ks.session, val); err != nil {
-			return "", err
-		}
-		err := s.cas(&gomemcache.Item{Key: ks.session, Value: val, Expiration: exp, CasID: st.cas})
-		switch {
-		case err == nil:
-			rec.Handle = s.handle(name, tok)
-			rec.Opaque = nil // the CAS ID changed; a later write re-reads it
-			return tok, nil
-		case isMiss(err):
-			return "", errNoRecord(op)
-		case errors.Is(err, gomemcache.ErrCASConflict):
-			if attempt >= casAttempts {
-				return "", fmt.Errorf("%s%s: gave up after %d compare-and-swap conflicts: %w", errPrefix, op, casAttempts, err)
-			}
-			st = nil
-			if err := ctx.Err(); err != nil {
-				return "", errBackend(op, err)
-			}
-		default:
-			return "", errBackend(op, err)
-		}
-	}
-}
-
-// switchUser handles an Update that changes the user: the token carries
-// the user reference, so the record moves to a new token. Deleting the old
-// session item is the claim: if it is already gone, the session ended and
-// nothing is created.
-func (s *Store) switchUser(ctx context.Context, name, tok string, rec *securesession.Record) (string, error) {
-	const op = "update"
-	if _, found, err := s.Find(ctx, name, tok); err != nil {
-		return "", err
-	} else if !found {
-		return "", errNoRecord(op)
-	}
-	r, _ := s.tokenRef(tok)
-	ks := s.keys(name, tok, r)
-	if err := s.deleteLive(op, ks); err != nil {
+	v, err := s.rewrite(ctx, op, ks, r, s.stateFor(rec.Opaque, ks), func(stored *session) *session {
+		v := &session{ref: r, gen: stored.gen, alt: stored.alt, handle: stored.handle, rec: *rec}
+		v.rec.Handle, v.rec.Opaque, v.rec.Reissue = "", nil, false
+		return v
+	})
+	if err != nil {
 		return "", err
 	}
-	return s.create(ctx, op, name, rec, nil)
+	rec.Handle = v.handle.String()
+	rec.Opaque = nil // the CAS ID changed; a later write re-reads it
+	return tok, nil
 }
 
-// Touch records activity by rewriting only the small activity item (a
-// memcached replace) with rec.LastSeen and rec.Expires; the session data is
-// not rewritten. If the activity item is missing, it checks the session as
-// Find does and returns an error wrapping securesession.ErrNoRecord if it
-// ended. An Expires already past ends the session. On its fast path Touch
-// does not read the user's generation, so a Touch that races RevokeUser
-// may succeed; the session is still gone for the next Find, which checks
-// the generation. Safe for concurrent use.
+// Touch records activity: it rewrites the stored session item with the
+// later of its times and rec.LastSeen and rec.Expires, by one
+// compare-and-swap with the CAS ID Find left in rec.Opaque; the item's
+// memcached expiry moves with the idle timeout. The values written are
+// the stored ones, never rec's, so a Touch that races an Update re-reads
+// and cannot undo it. If the session is gone (logged out, revoked by
+// RevokeHandle's delete, expired) it returns an error wrapping
+// securesession.ErrNoRecord and writes nothing. An Expires already past
+// ends the session. Touch does not read the user's generation: a Touch
+// that races RevokeUser may succeed, and the session is still gone for
+// the next Find, which checks it. Safe for concurrent use.
 func (s *Store) Touch(ctx context.Context, name, tok string, rec *securesession.Record) (string, error) {
 	const op = "touch"
-	r, ok := s.tokenRef(tok)
-	if !ok {
-		return "", errMalformed
+	r, err := s.parseToken(tok)
+	if err != nil {
+		return "", err
 	}
 	if err := ctx.Err(); err != nil {
 		return "", errBackend(op, err)
 	}
 	ks := s.keys(name, tok, r)
-	now := s.cfg.now()
-	if _, ok := expiration(seenExpires(rec), now); !ok {
-		if err := s.deleteKeys(op, ks); err != nil {
-			return "", err
+	if rec.Deadline.IsZero() {
+		return "", errDeadline(op)
+	}
+	if _, ok := expiration(sessionExpires(rec), s.cfg.now()); !ok {
+		return "", s.expire(op, ks)
+	}
+	v, err := s.rewrite(ctx, op, ks, r, s.stateFor(rec.Opaque, ks), func(stored *session) *session {
+		v := *stored
+		if rec.LastSeen.After(v.rec.LastSeen) {
+			v.rec.LastSeen = rec.LastSeen
 		}
-		return "", errNoRecord(op)
-	}
-	err := s.writeSeen(op, ks.seen, rec, now, s.replace)
-	if err == nil {
-		return tok, nil
-	}
-	if !isMiss(err) {
+		if rec.Expires.After(v.rec.Expires) {
+			v.rec.Expires = rec.Expires
+		}
+		v.rec.Expires = sessionExpires(&v.rec)
+		return &v
+	})
+	if err != nil {
 		return "", err
 	}
-	// No activity item: logged out, idle-expired, or evicted. Ask the
-	// session item, then recreate the activity item if it is alive.
-	if _, found, err := s.Find(ctx, name, tok); err != nil {
-		return "", err
-	} else if !found {
-		return "", errNoRecord(op)
-	}
-	if err := s.writeSeen(op, ks.seen, rec, now, s.set); err != nil {
-		return "", err
-	}
+	rec.Handle = v.handle.String()
+	rec.Opaque = nil
 	return tok, nil
 }
 
 // Rotate deletes the session oldToken names and then stores rec under a
-// fresh token, which it returns. If the old session is already gone
-// (logged out, expired) or, for a same-user rotation, was revoked since it
-// was read, it returns an error wrapping securesession.ErrNoRecord and
-// stores nothing. Deleting first means a failure leaves no session rather
-// than two. A malformed oldToken is rejected with ErrInvalidToken. Safe for
-// concurrent use.
+// fresh token, which it returns, with the same Handle. If the old session
+// is already gone (logged out, expired) or, for a same-user rotation, was
+// revoked since it was read, it returns an error wrapping
+// securesession.ErrNoRecord and stores nothing. Deleting first means a
+// failure leaves no session rather than two. After Find it costs the
+// delete and what Create costs. A malformed oldToken is rejected with
+// securesession.ErrInvalidToken. Safe for concurrent use.
 func (s *Store) Rotate(ctx context.Context, name, oldToken string, rec *securesession.Record) (string, error) {
 	const op = "rotate"
-	r, ok := s.tokenRef(oldToken)
-	if !ok {
-		return "", errMalformed
+	r, err := s.parseToken(oldToken)
+	if err != nil {
+		return "", err
 	}
 	if err := ctx.Err(); err != nil {
 		return "", errBackend(op, err)
 	}
-	ks := s.keys(name, oldToken, r)
-	// A same-user rotation keeps the old session's generation stamp, so
-	// that a LogoutEverywhere that ran after this request read the
-	// session is not undone by the new token.
+	return s.move(ctx, op, name, s.keys(name, oldToken, r), r, rec)
+}
+
+// move ends the session ks names and stores rec under a fresh token with
+// the same Handle. A same-user move keeps the old session's generation
+// stamp, so that a RevokeUser that ran after this request read the
+// session is not undone by the new token.
+func (s *Store) move(ctx context.Context, op, name string, ks keyset, r ref, rec *securesession.Record) (string, error) {
+	st := s.stateFor(rec.Opaque, ks)
+	if st == nil {
+		var err error
+		if st, err = s.load(op, ks, r); err != nil {
+			return "", err
+		}
+	}
 	var stamp *session
 	if !r.zero() && s.userRef(rec.UserID) == r {
-		if st, _ := rec.Opaque.(*state); st != nil && st.store == s && st.key == ks.session && st.ref == r {
-			stamp = &session{gen: st.gen, alt: st.alt}
-		} else {
-			_, v, err := s.load(op, ks, r)
-			if err != nil {
-				return "", err
-			}
-			stamp = v
-		}
+		stamp = st.v
 	}
 	// Deleting the old session item is the commit point: a miss means it
 	// was logged out or expired since it was read, and nothing is created.
-	if err := s.deleteLive(op, ks); err != nil {
-		return "", err
+	if err := s.delete(ks.session); errors.Is(err, gomemcache.ErrCacheMiss) {
+		return "", errNoRecord(op)
+	} else if err != nil {
+		return "", errBackend(op, err)
 	}
 	rec.Opaque = nil
-	return s.create(ctx, op, name, rec, stamp)
+	return s.create(ctx, op, name, rec, st.v.handle, stamp)
 }
 
-// Delete removes the session token names (session and activity items) with
-// explicit memcached deletes. A session that does not exist is not an
-// error; a malformed token is (securesession.ErrInvalidToken), before any
-// network call. Safe for concurrent use.
+// Delete removes the session token names: one memcached delete of its
+// item. A session that does not exist is not an error; a malformed token
+// is (securesession.ErrInvalidToken), before any network call. Safe for
+// concurrent use.
 func (s *Store) Delete(ctx context.Context, name, tok string) error {
 	const op = "delete"
-	r, ok := s.tokenRef(tok)
-	if !ok {
-		return errMalformed
+	r, err := s.parseToken(tok)
+	if err != nil {
+		return err
 	}
 	if err := ctx.Err(); err != nil {
 		return errBackend(op, err)
 	}
-	return s.deleteKeys(op, s.keys(name, tok, r))
-}
-
-func (s *Store) deleteKeys(op string, ks keyset) error {
-	if err := s.delete(ks.session); err != nil && !errors.Is(err, gomemcache.ErrCacheMiss) {
-		return errBackend(op, err)
-	}
-	if err := s.delete(ks.seen); err != nil && !errors.Is(err, gomemcache.ErrCacheMiss) {
-		return errBackend(op, err)
-	}
-	return nil
-}
-
-// deleteLive deletes a session's items, as the commit point of replacing
-// it: a miss on the session item means it was logged out or expired since
-// it was read, reported as ErrNoRecord so that nothing replaces it.
-func (s *Store) deleteLive(op string, ks keyset) error {
-	if err := s.delete(ks.session); errors.Is(err, gomemcache.ErrCacheMiss) {
-		return errNoRecord(op)
-	} else if err != nil {
-		return errBackend(op, err)
-	}
-	if err := s.delete(ks.seen); err != nil && !errors.Is(err, gomemcache.ErrCacheMiss) {
+	if err := s.delete(s.keys(name, tok, r).session); err != nil && !errors.Is(err, gomemcache.ErrCacheMiss) {
 		return errBackend(op, err)
 	}
 	return nil
 }
 
 // RevokeUser ends every session of userID, under every cookie name, by
-// replacing the user's generation item; without a session to keep it
-// simply deletes it. The session keep names, if it is a live session of
-// userID, is first re-stamped so that it is valid under both the old and
-// the new generation, and so survives; a well-formed keep token of
-// another user or of no live session keeps nothing. A malformed keep
-// token (any but the zero Ref's empty one) is rejected with
+// replacing the user's generation item with a fresh one: one memcached
+// set. The session keep names, if it is a live session of userID, is
+// first re-stamped so that it is valid under both the old and the new
+// generation, and so survives; a well-formed keep token of another user
+// or of no live session keeps nothing. A malformed keep token (any but
+// the zero Ref's empty one) is rejected with
 // securesession.ErrInvalidToken before any network call, and nothing is
 // revoked. Safe for concurrent use.
 func (s *Store) RevokeUser(ctx context.Context, userID string, keep securesession.Ref) error {
@@ -677,9 +538,12 @@ func (s *Store) RevokeUser(ctx context.Context, userID string, keep securesessio
 	if userID == "" {
 		return errors.New(errPrefix + op + ": userID is empty")
 	}
-	kr, ok := s.tokenRef(keep.Token)
-	if !ok && keep.Token != "" {
-		return fmt.Errorf("%s%s: session to keep: malformed token: %w", errPrefix, op, securesession.ErrInvalidToken)
+	var kr ref
+	if keep.Token != "" {
+		var err error
+		if kr, err = s.parseToken(keep.Token); err != nil {
+			return fmt.Errorf("%s%s: session to keep: %w", errPrefix, op, err)
+		}
 	}
 	if err := ctx.Err(); err != nil {
 		return errBackend(op, err)
@@ -687,12 +551,20 @@ func (s *Store) RevokeUser(ctx context.Context, userID string, keep securesessio
 	r := s.userRef(userID)
 	gk := s.genKey(r)
 	revokeAll := func() error {
-		if err := s.delete(gk); err != nil && !errors.Is(err, gomemcache.ErrCacheMiss) {
+		// A fresh generation rather than a delete, so that the user's
+		// next login finds the item and need not extend it (one round
+		// trip fewer). Nothing is stamped with it yet, so its expiry only
+		// bounds that saving: it is what a login with the default
+		// absolute timeout would give it.
+		now := s.cfg.now()
+		until := genUntil(now.Add(securesession.DefaultAbsoluteTimeout), now)
+		exp, _ := expiration(until, now)
+		if err := s.set(&gomemcache.Item{Key: gk, Value: s.sealGen(gk, newGen(), until), Expiration: exp}); err != nil {
 			return errBackend(op, err)
 		}
 		return nil
 	}
-	if !ok || kr != r {
+	if keep.Token == "" || kr != r {
 		return revokeAll()
 	}
 	ks := s.keys(keep.Name, keep.Token, r)
@@ -717,7 +589,7 @@ func (s *Store) RevokeUser(ctx context.Context, userID string, keep securesessio
 			return revokeAll()
 		}
 		now := s.cfg.now()
-		kexp, ok := expiration(v.rec.Deadline, now)
+		kexp, ok := expiration(sessionExpires(&v.rec), now)
 		if !ok {
 			return revokeAll()
 		}

@@ -54,8 +54,8 @@ func mustNotFind(t *testing.T, s *Store, name, tok string) {
 }
 
 func keysOf(s *Store, name, tok string) keyset {
-	r, ok := s.tokenRef(tok)
-	if !ok {
+	r, err := s.parseToken(tok)
+	if err != nil {
 		panic("bad token")
 	}
 	return s.keys(name, tok, r)
@@ -90,8 +90,8 @@ func TestKeysAndValuesNeverContainRawTokenOrUser(t *testing.T) {
 			keys = append(keys, k)
 		}
 	}
-	if len(keys) != 5 { // 2 sessions, 2 activity items, 1 generation
-		t.Fatalf("metadump lists %d keys, want 5: %q", len(keys), keys)
+	if len(keys) != 3 { // 2 sessions, 1 generation
+		t.Fatalf("metadump lists %d keys, want 3: %q", len(keys), keys)
 	}
 	for _, k := range keys {
 		if !strings.HasPrefix(k, DefaultPrefix) {
@@ -128,7 +128,7 @@ func TestTokensOfOneUserShareNoVisibleBytes(t *testing.T) {
 		t.Fatalf("two tokens of one user share a visible part")
 	}
 	for _, tok := range []string{a, b} {
-		if got, ok := s.tokenRef(tok); !ok || got != r {
+		if got, err := s.parseToken(tok); err != nil || got != r {
 			t.Fatalf("tokenRef does not recover the user reference")
 		}
 	}
@@ -143,7 +143,11 @@ func TestBlobMovedToAnotherKeyIsRejected(t *testing.T) {
 		a := mustCreate(t, s, cookie, newRecord(now, user, "a"))
 		b := mustCreate(t, s, cookie, newRecord(now, user, "b"))
 		ka, kb := keysOf(s, cookie, a), keysOf(s, cookie, b)
-		for _, pair := range [][2]string{{ka.session, kb.session}, {ka.seen, kb.seen}, {ka.seen, kb.session}} {
+		pairs := [][2]string{{ka.session, kb.session}}
+		if user != "" {
+			pairs = append(pairs, [2]string{ka.user, kb.session})
+		}
+		for _, pair := range pairs {
 			it, err := c.Get(pair[0])
 			if err != nil {
 				t.Fatal(err)
@@ -193,28 +197,31 @@ func TestMalformedTokensCostNoRoundTrip(t *testing.T) {
 		strings.Repeat("A", 1<<12),
 	}
 	for _, tok := range bad {
+		want := securesession.RejectMalformed
+		if len(tok) > len(good) {
+			want = securesession.RejectOversized
+		}
+		check := func(method string, found bool, err error) {
+			t.Helper()
+			var inv *securesession.InvalidTokenError
+			if found || !errors.As(err, &inv) || inv.Reason != want || !strings.HasPrefix(err.Error(), errPrefix) {
+				t.Errorf("%s(%.70q): found=%v err=%v; want InvalidToken(%s)", method, tok, found, err, want)
+			}
+		}
 		rec := newRecord(time.Now(), "alice", "")
-		if _, found, err := s.Find(bg, cookie, tok); found || !errors.Is(err, securesession.ErrInvalidToken) {
-			t.Errorf("Find(%.70q): found=%v err=%v", tok, found, err)
-		}
-		if _, err := s.Update(bg, cookie, tok, rec); !errors.Is(err, securesession.ErrInvalidToken) {
-			t.Errorf("Update(%.70q): %v", tok, err)
-		}
-		if _, err := s.Touch(bg, cookie, tok, rec); !errors.Is(err, securesession.ErrInvalidToken) {
-			t.Errorf("Touch(%.70q): %v", tok, err)
-		}
-		if _, err := s.Rotate(bg, cookie, tok, rec); !errors.Is(err, securesession.ErrInvalidToken) {
-			t.Errorf("Rotate(%.70q): %v", tok, err)
-		}
-		if err := s.Delete(bg, cookie, tok); !errors.Is(err, securesession.ErrInvalidToken) {
-			t.Errorf("Delete(%.70q): %v", tok, err)
-		}
+		_, found, err := s.Find(bg, cookie, tok)
+		check("Find", found, err)
+		_, err = s.Update(bg, cookie, tok, rec)
+		check("Update", false, err)
+		_, err = s.Touch(bg, cookie, tok, rec)
+		check("Touch", false, err)
+		_, err = s.Rotate(bg, cookie, tok, rec)
+		check("Rotate", false, err)
+		check("Delete", false, s.Delete(bg, cookie, tok))
 		if tok == "" {
 			continue // the zero Ref: keep nothing
 		}
-		if err := s.RevokeUser(bg, "alice", securesession.Ref{Name: cookie, Token: tok}); !errors.Is(err, securesession.ErrInvalidToken) {
-			t.Errorf("RevokeUser(keep %.70q): %v", tok, err)
-		}
+		check("RevokeUser(keep)", false, s.RevokeUser(bg, "alice", securesession.Ref{Name: cookie, Token: tok}))
 	}
 	if cmds := p.Take(); len(cmds) != 0 {
 		t.Fatalf("malformed tokens reached memcached: %q", verbs(cmds))
@@ -254,6 +261,7 @@ func TestExpirationOver30DaysIsSentAsAbsoluteTime(t *testing.T) {
 	wall := time.Now()
 	rec := newRecord(wall, "alice", "v")
 	rec.Deadline = wall.Add(40 * 24 * time.Hour)
+	rec.Expires = rec.Deadline // an idle timeout as long as the deadline
 	tok := mustCreate(t, s, cookie, rec)
 	ks := keysOf(s, cookie, tok)
 	sent := map[string]int64{}
@@ -267,11 +275,9 @@ func TestExpirationOver30DaysIsSentAsAbsoluteTime(t *testing.T) {
 	if got := sent[ks.session]; got < want || got > want+1 {
 		t.Fatalf("session item sent with exptime %d; want the absolute time %d", got, want)
 	}
-	if got, want := sent[ks.user], want+int64(genSlack/time.Second); got < want || got > want+1 {
+	// The generation item outlives the deadline by the session's lifetime.
+	if got, want := sent[ks.user], want+40*24*3600; got < want || got > want+1 {
 		t.Fatalf("generation item sent with exptime %d; want the absolute time %d", got, want)
-	}
-	if got := sent[ks.seen]; got < 1 || got > int64(securesession.DefaultIdleTimeout/time.Second) {
-		t.Fatalf("activity item sent with exptime %d; want the idle timeout in seconds", got)
 	}
 	// memcached agrees: the item is there and expires in 40 days.
 	mustFind(t, s, cookie, tok)
@@ -298,7 +304,6 @@ func TestPastExpiryIsNeverStored(t *testing.T) {
 		t.Fatalf("Update past the deadline: %v; want ErrNoRecord", err)
 	}
 	rawMiss(t, c, ks.session)
-	rawMiss(t, c, ks.seen)
 }
 
 func TestLogoutDeletesTheItems(t *testing.T) {
@@ -309,11 +314,10 @@ func TestLogoutDeletesTheItems(t *testing.T) {
 	if err := s.Delete(bg, cookie, tok); err != nil {
 		t.Fatal(err)
 	}
-	if got := verbs(p.Take()); strings.Join(got, " ") != "delete delete" {
-		t.Fatalf("logout sent %q; want two explicit deletes", got)
+	if got := verbs(p.Take()); strings.Join(got, " ") != "delete" {
+		t.Fatalf("logout sent %q; want one explicit delete", got)
 	}
 	rawMiss(t, c, ks.session)
-	rawMiss(t, c, ks.seen)
 	mustNotFind(t, s, cookie, tok)
 	if err := s.Delete(bg, cookie, tok); err != nil {
 		t.Fatalf("deleting a deleted session: %v; want nil", err)
@@ -345,7 +349,6 @@ func TestWriteRacingLogoutDoesNotResurrect(t *testing.T) {
 		t.Fatalf("Touch after logout: %v; want ErrNoRecord", err)
 	}
 	rawMiss(t, c, ks.session)
-	rawMiss(t, c, ks.seen)
 	mustNotFind(t, s, cookie, tok)
 
 	// Many times, truly concurrently.
@@ -399,9 +402,9 @@ func TestAuthenticatedReadIsOneRoundTrip(t *testing.T) {
 		p.Take()
 		rec := mustFind(t, s, cookie, tok)
 		cmds := p.Take()
-		wantKeys := 3
+		wantKeys := 2 // the session and the user's generation
 		if user == "" {
-			wantKeys = 2
+			wantKeys = 1
 		}
 		if len(cmds) != 1 || !strings.HasPrefix(cmds[0], "gets ") || len(strings.Fields(cmds[0])) != 1+wantKeys {
 			t.Fatalf("user %q: Find sent %d commands %q; want one gets of %d keys", user, len(cmds), verbs(cmds), wantKeys)
@@ -413,61 +416,65 @@ func TestAuthenticatedReadIsOneRoundTrip(t *testing.T) {
 		if cmds := p.Take(); len(cmds) != 1 || verbs(cmds)[0] != "cas" {
 			t.Fatalf("user %q: Update after Find sent %q; want one cas", user, verbs(cmds))
 		}
+		rec = mustFind(t, s, cookie, tok)
+		p.Take()
 		rec.LastSeen = now.Add(time.Minute)
 		rec.Expires = rec.LastSeen.Add(securesession.DefaultIdleTimeout)
 		if _, err := s.Touch(bg, cookie, tok, &rec); err != nil {
 			t.Fatal(err)
 		}
-		if cmds := p.Take(); len(cmds) != 1 || verbs(cmds)[0] != "replace" {
-			t.Fatalf("user %q: Touch sent %q; want one replace", user, verbs(cmds))
+		if cmds := p.Take(); len(cmds) != 1 || verbs(cmds)[0] != "cas" {
+			t.Fatalf("user %q: Touch after Find sent %q; want one cas", user, verbs(cmds))
 		}
 	}
 }
 
-func TestTouchRecordsActivityWithoutRewritingData(t *testing.T) {
+// TestTouchMovesTheTimesAndKeepsTheStoredValues: Touch rewrites the
+// session item with the new activity times and memcached expiry, but with
+// the values it holds, never the caller's: a Touch whose read predates a
+// concurrent Update re-reads and keeps the Update's values. After a
+// logout, Touch reports ErrNoRecord and writes nothing.
+func TestTouchMovesTheTimesAndKeepsTheStoredValues(t *testing.T) {
 	s, p, c := proxied(t, Options{})
 	now := time.Now()
 	tok := mustCreate(t, s, cookie, newRecord(now, "alice", "data"))
 	ks := keysOf(s, cookie, tok)
-	before, err := c.Get(ks.session)
-	if err != nil {
+	stale := mustFind(t, s, cookie, tok) // the touching request's read
+	other := mustFind(t, s, cookie, tok) // another request writes meanwhile
+	other.Values = []byte("written meanwhile")
+	if _, err := s.Update(bg, cookie, tok, &other); err != nil {
 		t.Fatal(err)
 	}
-	rec := mustFind(t, s, cookie, tok)
 	later := now.Add(20 * time.Minute)
-	rec.LastSeen, rec.Expires = later, later.Add(securesession.DefaultIdleTimeout)
+	stale.LastSeen, stale.Expires = later, later.Add(securesession.DefaultIdleTimeout)
+	stale.Values = []byte("the caller's stale copy")
 	p.Take()
-	if _, err := s.Touch(bg, cookie, tok, &rec); err != nil {
+	if _, err := s.Touch(bg, cookie, tok, &stale); err != nil {
 		t.Fatal(err)
 	}
-	for _, cmd := range p.Take() {
-		if strings.Contains(cmd, ks.session) {
-			t.Fatalf("Touch sent %q to the session item", cmd)
-		}
+	cmds := p.Take()
+	if got := strings.Join(verbs(cmds), " "); got != "cas gets cas" {
+		t.Fatalf("Touch after a concurrent write sent %q; want cas, re-read, cas", got)
 	}
-	after, err := c.Get(ks.session)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if after.CasID != before.CasID {
-		t.Fatal("Touch rewrote the session item")
+	f := strings.Fields(cmds[len(cmds)-1])
+	if exp, _ := strconv.Atoi(f[3]); f[1] != ks.session || exp < int(40*time.Minute/time.Second) || exp > int(50*time.Minute/time.Second) {
+		t.Fatalf("Touch wrote %q; want the session item with the idle expiry (20+30 minutes from now)", f[:4])
 	}
 	got := mustFind(t, s, cookie, tok)
 	if !got.LastSeen.Equal(later) || !got.Expires.Equal(later.Add(securesession.DefaultIdleTimeout)) {
 		t.Fatalf("after Touch Find reports LastSeen %v Expires %v; want %v and %v", got.LastSeen, got.Expires, later, later.Add(securesession.DefaultIdleTimeout))
 	}
-	if string(got.Values) != "data" {
-		t.Fatalf("values %q", got.Values)
+	if string(got.Values) != "written meanwhile" {
+		t.Fatalf("values %q after Touch; want the concurrent Update's", got.Values)
 	}
-	// An evicted activity item is recreated.
-	c.Delete(ks.seen)
-	rec.LastSeen = later.Add(time.Minute)
-	if _, err := s.Touch(bg, cookie, tok, &rec); err != nil {
-		t.Fatalf("Touch with the activity item evicted: %v", err)
+	if err := s.Delete(bg, cookie, tok); err != nil {
+		t.Fatal(err)
 	}
-	if got := mustFind(t, s, cookie, tok); !got.LastSeen.Equal(rec.LastSeen) {
-		t.Fatalf("LastSeen %v; want %v", got.LastSeen, rec.LastSeen)
+	got.LastSeen = later.Add(time.Minute)
+	if _, err := s.Touch(bg, cookie, tok, &got); !errors.Is(err, securesession.ErrNoRecord) {
+		t.Fatalf("Touch after logout: %v; want ErrNoRecord", err)
 	}
+	rawMiss(t, c, ks.session)
 }
 
 func TestRevokeUserEndsOtherSessionsInOneGetMulti(t *testing.T) {
@@ -568,7 +575,6 @@ func TestRotateDeletesTheOldSession(t *testing.T) {
 	}
 	mustNotFind(t, s, cookie, old)
 	rawMiss(t, c, ks.session)
-	rawMiss(t, c, ks.seen)
 	mustFind(t, s, cookie, nt)
 	// Rotating away from a token that is already gone stores nothing: a
 	// rotation racing a logout must not bring the session back.
@@ -629,7 +635,7 @@ func TestOptionsAreValidated(t *testing.T) {
 		t.Fatal(err)
 	}
 	ks := s.keys(strings.Repeat("n", 4000), s.newToken(s.userRef("u")), s.userRef("u"))
-	for _, k := range []string{ks.session, ks.seen, ks.user} {
+	for _, k := range []string{ks.session, ks.user} {
 		if len(k) > 250 {
 			t.Errorf("key of %d bytes with the longest prefix", len(k))
 		}
@@ -675,5 +681,84 @@ func TestErrorsNeverContainTokensOrKeys(t *testing.T) {
 		if strings.Contains(msg, tok) || strings.Contains(msg, ks.session[len(DefaultPrefix)+1:]) {
 			t.Fatalf("error text %q reveals the token or its key", msg)
 		}
+	}
+}
+
+// TestHandleNamesTheSessionAcrossRotations: the Handle is drawn at Create
+// and kept by Update, Touch and Rotate (the login of a new user over the
+// session included), so that it names the device's session and not one
+// token; two sessions never share one, and it is not part of any token or
+// memcached key.
+func TestHandleNamesTheSessionAcrossRotations(t *testing.T) {
+	m := testServer(t)
+	s := newTestStore(t, newClient(t, m.Addr()), Options{})
+	now := time.Now()
+	rec := newRecord(now, "", "cart")
+	tok := mustCreate(t, s, cookie, rec)
+	h := rec.Handle
+	if len(h) != 32 || h == mustCreate(t, s, cookie, newRecord(now, "", "")) {
+		t.Fatalf("Handle %q: want 32 hex characters, distinct per session", h)
+	}
+	if strings.Contains(tok, h) || strings.Contains(keysOf(s, cookie, tok).session, h) {
+		t.Fatal("the Handle appears in the token or its key")
+	}
+	check := func(step string, got string) {
+		t.Helper()
+		if got != h {
+			t.Fatalf("%s: Handle %q, want %q", step, got, h)
+		}
+	}
+	got := mustFind(t, s, cookie, tok)
+	check("Find", got.Handle)
+	got.Values = []byte("cart2")
+	if _, err := s.Update(bg, cookie, tok, &got); err != nil {
+		t.Fatal(err)
+	}
+	check("Update", got.Handle)
+	got = mustFind(t, s, cookie, tok)
+	got.LastSeen = now.Add(time.Minute)
+	if _, err := s.Touch(bg, cookie, tok, &got); err != nil {
+		t.Fatal(err)
+	}
+	check("Touch", got.Handle)
+	got = mustFind(t, s, cookie, tok)
+	login := newRecord(now, "alice", "cart2")
+	login.Opaque = got.Opaque
+	tok2, err := s.Rotate(bg, cookie, tok, login)
+	if err != nil {
+		t.Fatal(err)
+	}
+	check("Rotate (login)", login.Handle)
+	check("Find after the login", mustFind(t, s, cookie, tok2).Handle)
+	again := newRecord(now, "alice", "")
+	tok3, err := s.Rotate(bg, cookie, tok2, again) // no Opaque: read first
+	if err != nil {
+		t.Fatal(err)
+	}
+	check("Rotate (same user, no Find)", again.Handle)
+	check("Find after the rotation", mustFind(t, s, cookie, tok3).Handle)
+}
+
+// TestCloseClosesIdleConnectionsAndLeavesTheClientUsable: after Close
+// the next command dials a new connection, and it works.
+func TestCloseClosesIdleConnectionsAndLeavesTheClientUsable(t *testing.T) {
+	s, p, _ := proxied(t, Options{})
+	tok := mustCreate(t, s, cookie, newRecord(time.Now(), "alice", "v"))
+	conns := func() int {
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		return len(p.conns) / 2 // each accepted connection and its upstream
+	}
+	before := conns()
+	mustFind(t, s, cookie, tok)
+	if got := conns(); got != before {
+		t.Fatalf("a read dialled %d new connections before Close; want the pooled one", got-before)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	mustFind(t, s, cookie, tok)
+	if got := conns(); got != before+1 {
+		t.Fatalf("after Close a read dialled %d new connections; want 1 (the idle one was closed)", got-before)
 	}
 }
