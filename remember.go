@@ -2,6 +2,7 @@ package securesession
 
 import (
 	"fmt"
+	"log/slog"
 	"math"
 	"time"
 
@@ -138,8 +139,29 @@ func (s *session) cookieMaxAge(now time.Time) int {
 	switch {
 	case s.maxAge > 0:
 		life = time.Duration(s.maxAge) * time.Second
+		if _, abs := cfg.timeouts(&s.rec); life > abs {
+			s.m.maxAgeWarn.Do(func() { s.warnMaxAge(life, abs) })
+		}
 	case s.rec.UserID != "" && cfg.remembered(&s.rec):
 		life = MaxCookieLifetime // capped at the deadline below
 	}
 	return cfg.cookieMaxAge(life, &s.rec, now)
+}
+
+// warnMaxAge logs, once per middleware, that a Session.Options MaxAge
+// asked for more than a session of this class can live.
+func (s *session) warnMaxAge(asked, abs time.Duration) {
+	cfg := s.m.cfg
+	field := "AbsoluteTimeout"
+	switch {
+	case cfg.remembered(&s.rec):
+		field = "RememberAbsoluteTimeout"
+	case abs != cfg.absolute:
+		field = "DeviceBinding.BoundAbsoluteTimeout"
+	}
+	cfg.logger.LogAttrs(s.c.Request.Context(), slog.LevelWarn,
+		"securesession: Session.Options MaxAge is longer than the session's absolute timeout, Options."+field+
+			"; the cookie's Max-Age stops at the session's deadline, where the server ends the session. "+
+			"Only a Login given securesession.RememberMe() makes a session outlive Options.AbsoluteTimeout",
+		slog.Duration("max_age", asked), slog.Duration("absolute_timeout", abs))
 }

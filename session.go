@@ -171,8 +171,10 @@ func (s *session) Flashes(vars ...string) []any {
 // Max-Age never exceeds the time left before the session's own deadline
 // (Options.AbsoluteTimeout after login, or Options.RememberAbsoluteTimeout
 // after a Login given RememberMe), since the cookie would outlive the
-// session; use RememberMe at Login for a session that lasts longer. The
-// setting holds for the cookies sent in this request.
+// session. A MaxAge longer than the session's absolute timeout, which
+// could never be honoured, is logged as a warning, once; use RememberMe at
+// Login for a session that lasts longer. The setting holds for the cookies
+// sent in this request.
 func (s *session) Options(o sessions.Options) {
 	s.accessed = true
 	switch {
