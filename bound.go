@@ -287,8 +287,8 @@ func (s *session) writeBinding(b *binding) error {
 	m := s.m
 	rec := s.rec
 	rec.Binding = b.encode()
-	if b.isRegistered() && m.cfg.bind.absolute != m.cfg.absolute {
-		rec.Deadline = rec.Created.Add(m.cfg.bind.absolute)
+	if b.isRegistered() && m.cfg.bind.absolute != m.cfg.absolute && !m.cfg.remembered(&rec) {
+		rec.Deadline = rec.Created.Add(m.cfg.bind.absolute) // a remembered session keeps its own (lifecycle.go)
 	}
 	m.cfg.seen(&rec, s.now())
 	rec.Reissue = false

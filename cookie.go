@@ -50,11 +50,7 @@ func (s *session) setCookie(tok string, now time.Time) {
 	}
 	a := s.m.cfg.attrs(s.tr)
 	s.m.cfg.checkPlainHTTP(s.c.Request.Context(), s.tr, a.Secure)
-	life := s.m.cfg.rememberFor
-	if s.maxAge > 0 {
-		life = time.Duration(s.maxAge) * time.Second
-	}
-	a.MaxAge = cookieMaxAge(life, &s.rec, now)
+	a.MaxAge = s.cookieMaxAge(now) // remember.go
 	cookiehdr.Replace(h, a.Name, cookiehdr.String(&a, tok, now))
 	cachehdr.NoStore(h)
 }

@@ -239,7 +239,7 @@ func (s *GinContribStore) Save(r *http.Request, w http.ResponseWriter, sess *gse
 		return fmt.Errorf("securesession: save session %q: %w", name, classify("save", err))
 	}
 	if attrs.MaxAge > 0 {
-		attrs.MaxAge = cookieMaxAge(time.Duration(attrs.MaxAge)*time.Second, &rec, now)
+		attrs.MaxAge = cfg.cookieMaxAge(time.Duration(attrs.MaxAge)*time.Second, &rec, now)
 	}
 	if size := len(name) + 1 + len(tok); size > MaxCookieSize {
 		return fmt.Errorf("securesession: session %q: cookie is %d bytes, over the %d-byte limit: %w", name, size, MaxCookieSize, ErrTooLarge)

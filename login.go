@@ -22,7 +22,11 @@ import (
 // user is not logged in; call sessions.Default(c).Save() right after Login
 // to handle the error in the handler instead. Login itself returns
 // ErrHeadersWritten if the response headers are already out.
-func Login(c *gin.Context, userID string) error {
+//
+// By default the session gets a browser-session cookie and the normal
+// timeouts (Options.IdleTimeout, Options.AbsoluteTimeout); with
+// RememberMe() it gets a persistent cookie and the remembered ones.
+func Login(c *gin.Context, userID string, opts ...LoginOption) error {
 	if userID == "" {
 		return errors.New("securesession: Login: empty user ID")
 	}
@@ -30,7 +34,7 @@ func Login(c *gin.Context, userID string) error {
 	if err != nil {
 		return err
 	}
-	return s.rotate(userID, "login")
+	return s.rotate(userID, "login", loginOpts(opts).remember)
 }
 
 // LoginToken is Login for an API client that carries its session in an
@@ -39,8 +43,9 @@ func Login(c *gin.Context, userID string) error {
 // response body (it is also sent in the TokenHeader response header). The
 // backend write happens at once, so a failure is returned as a
 // *BackendError. The response is marked Cache-Control: no-store. It
-// returns an error if Options.AuthorizationHeader is off.
-func LoginToken(c *gin.Context, userID string) (string, error) {
+// returns an error if Options.AuthorizationHeader is off. RememberMe()
+// gives the session the remembered timeouts, as for Login.
+func LoginToken(c *gin.Context, userID string, opts ...LoginOption) (string, error) {
 	s, err := current(c)
 	if err != nil {
 		return "", err
@@ -55,7 +60,7 @@ func LoginToken(c *gin.Context, userID string) (string, error) {
 		return "", errors.New("securesession: LoginToken: the request carries a session cookie; use Login for browser sessions")
 	}
 	s.viaHeader = true
-	if err := s.rotate(userID, "login"); err != nil {
+	if err := s.rotate(userID, "login", loginOpts(opts).remember); err != nil {
 		return "", err
 	}
 	if err := s.settle(); err != nil {
@@ -67,7 +72,8 @@ func LoginToken(c *gin.Context, userID string) (string, error) {
 // Rotate gives the session a new token, carrying its values, user and
 // auth time over and deleting the record under the old token. Call it on a
 // privilege change other than login (a role switch, a step-up
-// authentication). The absolute timeout is not restarted. A request
+// authentication). The absolute timeout is not restarted, and a remembered
+// session stays remembered, with its Max-Age and timeouts. A request
 // without a session is left alone. The write happens at once: a backend
 // failure is returned as a *BackendError and the session is unchanged.
 func Rotate(c *gin.Context) error {
@@ -79,16 +85,17 @@ func Rotate(c *gin.Context) error {
 		s.accessed = true
 		return nil
 	}
-	if err := s.rotate("", "rotate"); err != nil {
+	if err := s.rotate("", "rotate", false); err != nil {
 		return err
 	}
 	return s.report(s.settle())
 }
 
-// rotate prepares a new record for the session (for userID, or for the
-// same user when userID is "") and marks it to replace the current token
-// at the next save.
-func (s *session) rotate(userID, op string) error {
+// rotate prepares a new record for the session (for userID, with the
+// remembered timeouts if remember, or for the same user and timeouts when
+// userID is "") and marks it to replace the current token at the next
+// save.
+func (s *session) rotate(userID, op string, remember bool) error {
 	s.accessed = true
 	if s.w.Written() {
 		return ErrHeadersWritten
@@ -108,7 +115,7 @@ func (s *session) rotate(userID, op string) error {
 		if s.rec.UserID != "" && s.rec.UserID != userID {
 			clear(vals) // another user's data never leaks into this login
 		}
-		rec = m.cfg.newRecord(userID, now)
+		rec = m.cfg.newSession(userID, now, remember)
 		p.op = op
 	}
 	rec.Handle, rec.Opaque, rec.Values = "", nil, nil

@@ -39,7 +39,8 @@ const (
 	DefaultAbsoluteTimeout = 12 * time.Hour
 
 	// MaxCookieLifetime is the longest Max-Age browsers honour (RFC 6265bis
-	// caps it at 400 days) and so the longest Options.RememberFor.
+	// caps it at 400 days) and so the longest
+	// Options.RememberAbsoluteTimeout.
 	MaxCookieLifetime = 400 * 24 * time.Hour
 
 	// MaxCookieSize is the most bytes a cookie's name plus value may have:
@@ -88,13 +89,6 @@ type Options struct {
 	// that lives inside a third-party iframe. Default false.
 	Partitioned bool
 
-	// RememberFor makes the cookie persistent: it gets a Max-Age of
-	// RememberFor, or of the time left before the absolute timeout if that
-	// is shorter. Default 0: a browser-session cookie with no Max-Age, which
-	// the browser drops when it closes. At most MaxCookieLifetime. The
-	// server enforces the timeouts either way.
-	RememberFor time.Duration
-
 	// IdleTimeout ends a session after this long without a request.
 	// Default 30 minutes. It is enforced on the server from the time of
 	// the last request, never left to the browser. Must not exceed
@@ -104,6 +98,19 @@ type Options struct {
 	// AbsoluteTimeout ends a session this long after it was created or
 	// last rotated by Login, whatever the activity. Default 12 hours.
 	AbsoluteTimeout time.Duration
+
+	// RememberIdleTimeout is IdleTimeout for a session whose Login was
+	// given RememberMe. Default 7 days. Must not exceed
+	// RememberAbsoluteTimeout, and must exceed TouchInterval.
+	RememberIdleTimeout time.Duration
+
+	// RememberAbsoluteTimeout is AbsoluteTimeout for a session whose Login
+	// was given RememberMe, and the longest Max-Age of its persistent
+	// cookie. Default 30 days. Must be longer than AbsoluteTimeout and at
+	// most MaxCookieLifetime. Sessions without RememberMe always get a
+	// browser-session cookie (no Max-Age), which the browser drops when it
+	// closes; the server enforces the timeouts either way.
+	RememberAbsoluteTimeout time.Duration
 
 	// TouchInterval throttles idle-timeout refreshes: a request that does
 	// not change the session records its activity only if the last
@@ -262,7 +269,9 @@ type config struct {
 	path             string
 	sameSite         http.SameSite
 	partitioned      bool
-	rememberFor      time.Duration
+	rememberIdle     time.Duration // RememberIdleTimeout
+	rememberAbs      time.Duration // RememberAbsoluteTimeout
+	rememberSplit    time.Duration // lifetimes longer than this are remembered; see lifecycle.go
 	idle             time.Duration
 	absolute         time.Duration
 	touch            time.Duration
@@ -292,7 +301,6 @@ func (o *Options) compile() (*config, error) {
 		path:          o.Path,
 		sameSite:      o.SameSite,
 		partitioned:   o.Partitioned,
-		rememberFor:   o.RememberFor,
 		idle:          o.IdleTimeout,
 		absolute:      o.AbsoluteTimeout,
 		touch:         o.TouchInterval,
@@ -375,12 +383,6 @@ func (o *Options) compile() (*config, error) {
 	if c.idle > c.absolute {
 		return nil, fmt.Errorf("securesession: Options.IdleTimeout (%v) exceeds Options.AbsoluteTimeout (%v)", c.idle, c.absolute)
 	}
-	if c.rememberFor < 0 {
-		return nil, fmt.Errorf("securesession: Options.RememberFor: %v is negative", c.rememberFor)
-	}
-	if c.rememberFor > MaxCookieLifetime {
-		return nil, fmt.Errorf("securesession: Options.RememberFor: %v exceeds the 400-day cookie lifetime browsers enforce (RFC 6265bis)", c.rememberFor)
-	}
 	if c.touch == 0 {
 		c.touch = min(c.idle/20, time.Minute)
 	}
@@ -425,6 +427,9 @@ func (o *Options) compile() (*config, error) {
 		c.clearSiteDataHdr = `"cache", "storage"`
 	}
 	if c.bind, err = o.DeviceBinding.compile(c); err != nil {
+		return nil, err
+	}
+	if err := c.compileRemember(o); err != nil {
 		return nil, err
 	}
 	return c, nil

@@ -62,6 +62,7 @@ type middleware struct {
 	cfg    *config
 
 	proxyCheck sync.Once // the RecordClientInfo check of the engine
+	maxAgeWarn sync.Once // the Session.Options MaxAge warning (remember.go)
 }
 
 // handle is the request entry: it picks the credential, checks the origin,

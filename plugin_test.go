@@ -117,8 +117,8 @@ func TestNewRejectsUnsafeOrContradictoryOptions(t *testing.T) {
 		{"path without slash", securesession.Options{CookieName: "sid", Path: "app"}, "Options.Path"},
 		{"path with semicolon", securesession.Options{CookieName: "sid", Path: "/a;Domain=evil"}, "Options.Path"},
 		{"domain with semicolon", securesession.Options{Domain: "example.com;Secure"}, "Options.Domain"},
-		{"RememberFor over 400 days", securesession.Options{RememberFor: 401 * 24 * time.Hour}, "Options.RememberFor"},
-		{"negative RememberFor", securesession.Options{RememberFor: -time.Hour}, "Options.RememberFor"},
+		{"RememberAbsoluteTimeout over 400 days", securesession.Options{RememberAbsoluteTimeout: 401 * 24 * time.Hour}, "Options.RememberAbsoluteTimeout"},
+		{"negative RememberAbsoluteTimeout", securesession.Options{RememberAbsoluteTimeout: -time.Hour}, "Options.RememberAbsoluteTimeout"},
 		{"idle longer than absolute", securesession.Options{IdleTimeout: 2 * time.Hour, AbsoluteTimeout: time.Hour}, "Options.IdleTimeout"},
 		{"negative idle", securesession.Options{IdleTimeout: -time.Second}, "Options.IdleTimeout"},
 		{"negative absolute", securesession.Options{AbsoluteTimeout: -time.Second}, "Options.AbsoluteTimeout"},
@@ -228,14 +228,6 @@ func TestDomainSwitchesToSecurePrefix(t *testing.T) {
 	c := sessionCookie(t, serve(r, "POST", "/set?key=k&val=v", nil), securesession.DefaultDomainCookieName)
 	if c.Domain != "example.com" || !c.Secure {
 		t.Errorf("Domain=%q Secure=%v", c.Domain, c.Secure)
-	}
-}
-
-func TestRememberForIsCappedByTheAbsoluteTimeout(t *testing.T) {
-	r := router(t, newCookieStore(t), securesession.Options{RememberFor: 30 * 24 * time.Hour, AbsoluteTimeout: 7 * 24 * time.Hour})
-	c := sessionCookie(t, serve(r, "POST", "/login?user=alice", nil), securesession.DefaultCookieName)
-	if want := 7 * 24 * 3600; c.MaxAge != want {
-		t.Errorf("Max-Age=%d, want %d (the absolute timeout)", c.MaxAge, want)
 	}
 }
 

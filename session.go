@@ -161,9 +161,20 @@ func (s *session) Flashes(vars ...string) []any {
 // gin-contrib means them, without weakening the cookie: MaxAge < 0 logs
 // the session out at Save (server record deleted, cookie expired with its
 // full attributes), MaxAge > 0 makes this session's cookie persistent for
-// that many seconds (capped by the absolute timeout and 400 days), and
-// MaxAge 0 restores Options.RememberFor. Path, Domain, Secure, HttpOnly
-// and SameSite are fixed by securesession.Options and ignored here.
+// that many seconds, and MaxAge 0 restores the default (a persistent
+// cookie for a session logged in with RememberMe, a browser-session
+// cookie otherwise). Path, Domain, Secure, HttpOnly and SameSite are fixed
+// by securesession.Options and ignored here.
+//
+// MaxAge only sets how long the browser keeps the cookie; it never
+// lengthens the session, whose timeouts the server enforces. The rule:
+// Max-Age never exceeds the time left before the session's own deadline
+// (Options.AbsoluteTimeout after login, or Options.RememberAbsoluteTimeout
+// after a Login given RememberMe), since the cookie would outlive the
+// session. A MaxAge longer than the session's absolute timeout, which
+// could never be honoured, is logged as a warning, once; use RememberMe at
+// Login for a session that lasts longer. The setting holds for the cookies
+// sent in this request.
 func (s *session) Options(o sessions.Options) {
 	s.accessed = true
 	switch {

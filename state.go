@@ -23,7 +23,7 @@ type session struct {
 	token   string // the valid token this request presented or was issued; "" if none
 	rec     Record // the record token names, when token != ""
 	vals    map[any]any
-	maxAge  int              // from Session.Options; 0 = Options.RememberFor
+	maxAge  int              // from Session.Options; 0 = the session's default (remember.go)
 	pending *pendingRotation // a Login or Rotate to write at the next save
 	want    want             // what the next save must do besides the values
 	phase   phase            // where the automatic save stands
