@@ -94,7 +94,7 @@ type rmBrowser struct {
 
 func (b *rmBrowser) do(method, target string, hdr ...string) string {
 	b.t.Helper()
-	req := httptest.NewRequest(method, target, nil)
+	req := httptest.NewRequest(method, "https://example.com"+target, nil) // over TLS, as a browser keeps Secure cookies
 	for i := 0; i+1 < len(hdr); i += 2 {
 		req.Header.Set(hdr[i], hdr[i+1])
 	}
