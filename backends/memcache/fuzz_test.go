@@ -68,11 +68,11 @@ func wellFormed(tok string) bool {
 	return true
 }
 
-// FuzzParseToken: the token parser accepts exactly the 64-character
+// FuzzTokenRef: the token parser accepts exactly the 64-character
 // base64url shape, rejects anything longer as oversized and anything else
 // as malformed, never panics, and costs a bounded allocation whatever the
 // input length.
-func FuzzParseToken(f *testing.F) {
+func FuzzTokenRef(f *testing.F) {
 	s := fuzzStore(f)
 	r, err := s.parseToken(fuzzToken)
 	if err != nil || r != s.userRef("alice") {
