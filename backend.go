@@ -74,7 +74,9 @@ type Backend interface {
 
 	// Touch records activity for the idle timeout: rec.LastSeen and
 	// rec.Expires have moved forward and nothing else has changed. A server
-	// backend should not rewrite the values to do it. Like Update it returns
+	// backend need not rewrite the values; one that does writes the values
+	// it holds, never rec's, so that a Touch racing an Update cannot undo
+	// it. Binding is kept as stored. Like Update it returns
 	// the token to present from now on and an error wrapping ErrNoRecord
 	// if the record is gone. The middleware throttles Touch; a backend need not.
 	Touch(ctx context.Context, name, token string, rec *Record) (newToken string, err error)

@@ -235,13 +235,18 @@ func (s *session) fail(err error) {
 
 // logout deletes the session's records (the current one and the one a
 // pending rotation replaces) and expires the cookie.
-func (s *session) logout() error {
+func (s *session) logout() error { return s.end(false) }
+
+// end is logout; revoked says the backend's RevokeUser has just ended
+// every session of the user, this one included (the Backend contract),
+// so there is no record left to delete and no round trip is spent on it.
+func (s *session) end(revoked bool) error {
 	m := s.m
 	cfg := m.cfg
 	ctx := s.c.Request.Context()
 	old := s.rec
 	for _, tok := range []string{s.token, s.pendingOldToken()} {
-		if tok == "" {
+		if tok == "" || revoked {
 			continue
 		}
 		err := m.b.Delete(ctx, s.name, tok)

@@ -74,7 +74,7 @@ func LogoutEverywhere(c *gin.Context) error {
 	if rerr != nil && !errors.Is(rerr, ErrCannotRevoke) {
 		return s.report(backendErr("revoke user", rerr))
 	}
-	if err := s.logout(); err != nil {
+	if err := s.end(rerr == nil); err != nil {
 		return s.report(err)
 	}
 	if rerr != nil {
