@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"math"
 	"strings"
 	"sync"
 	"time"
@@ -722,54 +721,6 @@ func retryable(err error) bool {
 		strings.Contains(msg, "Error 1213") || // ER_LOCK_DEADLOCK
 		strings.Contains(msg, "(SQLSTATE 40P01)")
 }
-
-// Times are stored as Unix nanoseconds in BIGINT columns: exact to the
-// nanosecond on every database (PostgreSQL timestamps keep microseconds),
-// compared as integers (SQLite stores DATETIME as text, whose comparison
-// breaks across time zones), and free of time-zone conversion. 0 is the
-// zero time. Times outside 1678..2262 are clamped.
-
-func encTime(t time.Time) int64 {
-	if t.IsZero() {
-		return 0
-	}
-	if t.Before(minTime) {
-		return math.MinInt64 + 1
-	}
-	if t.After(maxTime) {
-		return math.MaxInt64 - 1
-	}
-	return t.UnixNano()
-}
-
-func decTime(n int64) time.Time {
-	if n == 0 {
-		return time.Time{}
-	}
-	return time.Unix(0, n).UTC()
-}
-
-// A zero Record.Expires means the session never lapses on its own; it is
-// stored as the largest value so that the row is never filtered out or
-// swept.
-func encExpires(t time.Time) int64 {
-	if t.IsZero() {
-		return math.MaxInt64
-	}
-	return encTime(t)
-}
-
-func decExpires(n int64) time.Time {
-	if n == math.MaxInt64 {
-		return time.Time{}
-	}
-	return decTime(n)
-}
-
-var (
-	minTime = time.Unix(0, math.MinInt64+1)
-	maxTime = time.Unix(0, math.MaxInt64-1)
-)
 
 var (
 	_ securesession.Backend = (*Store)(nil)
