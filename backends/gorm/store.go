@@ -56,7 +56,8 @@ type Options struct {
 	// derived (HKDF purpose "securesession/v1 gorm id-hash"): the table
 	// holds HMAC-SHA256(sub-key, cookie name || token), never the token.
 	// It must be exactly 32 bytes from a CSPRNG. Changing it ends every
-	// session. Required.
+	// session. Required: there is no default, and NewStore refuses a
+	// missing, short or low-entropy key.
 	Key []byte
 
 	// TableName is the table the sessions are kept in. It must be a plain
@@ -87,8 +88,8 @@ type Options struct {
 	DisableAutoMigrate bool
 
 	// OnCleanupError receives the errors of the background sweeper, which
-	// has no caller to return them to. Default: logged with slog.Warn.
-	// Errors never contain a token or a key.
+	// has no caller to return them to. Default (nil): logged with
+	// slog.Warn on slog.Default(). Errors never contain a token or a key.
 	OnCleanupError func(error)
 }
 
@@ -204,9 +205,12 @@ func NewStore(db *gormdb.DB, opts Options) (*Store, error) {
 	return s, nil
 }
 
-// Close stops the background sweeper, cancelling a sweep in progress, and
-// waits for its goroutine to exit. It does not close the database. Close is
-// idempotent and safe to call concurrently; it always returns nil.
+// Close stops the background sweeper, cancelling a sweep in progress,
+// waits for its goroutine to exit and releases the Store's prepared
+// statements. As for every backend, the application calls it after the
+// server has stopped serving (the middleware never does). It does not
+// close the database, which stays the caller's. Close is idempotent and
+// safe to call concurrently; it always returns nil.
 func (s *Store) Close() error {
 	s.closeOnce.Do(func() {
 		s.cancel()
@@ -276,7 +280,13 @@ func (s *Store) ref(name, tok string, opaque any) (r *rowRef, ok bool) {
 	if !token.Valid(tok) {
 		return nil, false
 	}
-	return &rowRef{store: s, name: name, token: tok, id: s.hasher.Hex(name, tok)}, true
+	return &rowRef{store: s, name: name, token: tok, id: s.rowID(name, tok)}, true
+}
+
+// rowID returns the id column of tok under the cookie name: the keyed
+// hash (HMAC-SHA256) that the table holds instead of the token.
+func (s *Store) rowID(name, tok string) string {
+	return s.hasher.Hex(name, tok)
 }
 
 // newHandle returns a fresh session handle: 128 bits from crypto/rand in
@@ -322,7 +332,7 @@ func userKey(userID string) string {
 func (s *Store) Find(ctx context.Context, name, tok string) (securesession.Record, bool, error) {
 	r, ok := s.ref(name, tok, nil)
 	if !ok {
-		return securesession.Record{}, false, fmt.Errorf("securesession/gorm: find: %w", securesession.ErrInvalidToken)
+		return securesession.Record{}, false, rejected("find", tok)
 	}
 	row, found, err := s.find(ctx, r.id, encTime(s.now()))
 	if !found || err != nil {
@@ -372,7 +382,7 @@ func (s *Store) Create(ctx context.Context, name string, rec *securesession.Reco
 		return "", err
 	}
 	tok := token.New()
-	r := &rowRef{store: s, name: name, token: tok, id: s.hasher.Hex(name, tok), handle: newHandle(), userID: rec.UserID}
+	r := &rowRef{store: s, name: name, token: tok, id: s.rowID(name, tok), handle: newHandle(), userID: rec.UserID}
 	if err := s.retry(ctx, func() error {
 		return s.single.WithContext(ctx).Exec(s.sql.insert, r.handle, r.id, rec.UserID, userKey(rec.UserID), rec.Values,
 			encTime(rec.Created), encTime(rec.AuthTime), encTime(rec.LastSeen), encTime(rec.Deadline),
@@ -393,12 +403,12 @@ func (s *Store) Create(ctx context.Context, name string, rec *securesession.Reco
 // On MySQL, open the connection with clientFoundRows=true: without it an
 // UPDATE that changes no value reports no row and reads as ErrNoRecord.
 func (s *Store) Update(ctx context.Context, name, tok string, rec *securesession.Record) (string, error) {
-	if err := checkRecord(rec); err != nil {
-		return "", err
-	}
 	r, ok := s.ref(name, tok, rec.Opaque)
 	if !ok {
-		return "", fmt.Errorf("securesession/gorm: update: %w (%w)", securesession.ErrNoRecord, securesession.ErrInvalidToken)
+		return "", rejected("update", tok)
+	}
+	if err := checkRecord(rec); err != nil {
+		return "", err
 	}
 	form, where := r.where()
 	args := append([]any{rec.UserID, userKey(rec.UserID), rec.Values, encTime(rec.Created), encTime(rec.AuthTime),
@@ -420,7 +430,7 @@ func (s *Store) Update(ctx context.Context, name, tok string, rec *securesession
 func (s *Store) Touch(ctx context.Context, name, tok string, rec *securesession.Record) (string, error) {
 	r, ok := s.ref(name, tok, rec.Opaque)
 	if !ok {
-		return "", fmt.Errorf("securesession/gorm: touch: %w (%w)", securesession.ErrNoRecord, securesession.ErrInvalidToken)
+		return "", rejected("touch", tok)
 	}
 	form, where := r.where()
 	if err := s.updateLive(ctx, s.sql.touch[form], append([]any{encTime(rec.LastSeen), encExpires(rec.Expires)}, where...)...); err != nil {
@@ -516,12 +526,12 @@ func (r *rowRef) where() (int, []any) {
 // does not carry the Opaque of a Find of oldToken, Rotate first reads the
 // row's handle and user with a SELECT.
 func (s *Store) Rotate(ctx context.Context, name, oldToken string, rec *securesession.Record) (string, error) {
-	if err := checkRecord(rec); err != nil {
-		return "", err
-	}
 	old, ok := s.ref(name, oldToken, rec.Opaque)
 	if !ok {
-		return "", fmt.Errorf("securesession/gorm: rotate: %w (%w)", securesession.ErrNoRecord, securesession.ErrInvalidToken)
+		return "", rejected("rotate", oldToken)
+	}
+	if err := checkRecord(rec); err != nil {
+		return "", err
 	}
 	if old.handle == "" {
 		// Not read in this request: read the handle and user first.
@@ -535,7 +545,7 @@ func (s *Store) Rotate(ctx context.Context, name, oldToken string, rec *securese
 		old = &rowRef{store: s, name: name, token: oldToken, id: old.id, handle: row.Handle, userID: row.UserID}
 	}
 	tok := token.New()
-	next := &rowRef{store: s, name: name, token: tok, id: s.hasher.Hex(name, tok), handle: old.handle, userID: rec.UserID}
+	next := &rowRef{store: s, name: name, token: tok, id: s.rowID(name, tok), handle: old.handle, userID: rec.UserID}
 	form, where := old.where() // the handle is known: form 1
 	query := s.sql.rotate[form]
 	args := make([]any, 0, 15)
@@ -583,12 +593,12 @@ func (s *Store) rotateWithHook(ctx context.Context, query string, args []any) (n
 }
 
 // Delete implements securesession.Backend with one DELETE by the token's
-// keyed hash. Deleting a session that does not exist, or a malformed
-// token, is not an error.
+// keyed hash. Deleting a session that does not exist is not an error; a
+// malformed token is refused, as by Find, before any statement.
 func (s *Store) Delete(ctx context.Context, name, tok string) error {
 	r, ok := s.ref(name, tok, nil)
 	if !ok {
-		return nil
+		return rejected("delete", tok)
 	}
 	return s.retry(ctx, func() error {
 		return s.tx(ctx).Where("id = ?", r.id).Delete(&sessionRow{}).Error
@@ -599,14 +609,20 @@ func (s *Store) Delete(ctx context.Context, name, tok string) error {
 // of userID (exactly that user ID: see the package documentation), under
 // every cookie name, except the one keep names (the zero Ref keeps none).
 // Use it outside a request too, after a password change say. An empty
-// userID is rejected: it would end every anonymous session.
+// userID is rejected: it would end every anonymous session. A malformed
+// keep token is refused before anything is revoked, as Find refuses it:
+// revoking everything instead would log out the session meant to stay.
 func (s *Store) RevokeUser(ctx context.Context, userID string, keep securesession.Ref) error {
 	if userID == "" {
 		return errors.New("securesession/gorm: RevokeUser: empty user ID (anonymous sessions cannot be revoked as a user)")
 	}
 	q := "user_key = ?"
 	args := []any{userKey(userID)}
-	if k, ok := s.ref(keep.Name, keep.Token, nil); ok {
+	if keep.Token != "" {
+		k, ok := s.ref(keep.Name, keep.Token, nil)
+		if !ok {
+			return rejected("revoke user: session to keep", keep.Token)
+		}
 		q += " AND id <> ?"
 		args = append(args, k.id)
 	}
@@ -676,6 +692,19 @@ func (s *Store) RevokeHandle(ctx context.Context, userID, handle string) error {
 		return fmt.Errorf("securesession/gorm: RevokeHandle: %w", securesession.ErrNoRecord)
 	}
 	return nil
+}
+
+// rejected is the error for a token this Store could not have issued,
+// returned before any statement: securesession.InvalidToken with the
+// reason (oversized if it is longer than any token the Store issues,
+// malformed otherwise), wrapped with the operation. It never contains the
+// token.
+func rejected(op, tok string) error {
+	reason := securesession.RejectMalformed
+	if len(tok) > token.Len {
+		reason = securesession.RejectOversized
+	}
+	return fmt.Errorf("securesession/gorm: %s: %w", op, securesession.InvalidToken(reason))
 }
 
 func checkRecord(rec *securesession.Record) error {
