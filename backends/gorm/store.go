@@ -122,6 +122,8 @@ type Store struct {
 	// hookInRotation, set only by tests, runs inside Rotate after its
 	// writes and before they commit.
 	hookInRotation func()
+	// hookOnHash, set only by tests, runs at every keyed hash of a token.
+	hookOnHash func()
 }
 
 // NewStore returns a Store on db, creating or updating its table with
@@ -286,6 +288,9 @@ func (s *Store) ref(name, tok string, opaque any) (r *rowRef, ok bool) {
 // rowID returns the id column of tok under the cookie name: the keyed
 // hash (HMAC-SHA256) that the table holds instead of the token.
 func (s *Store) rowID(name, tok string) string {
+	if s.hookOnHash != nil {
+		s.hookOnHash()
+	}
 	return s.hasher.Hex(name, tok)
 }
 
