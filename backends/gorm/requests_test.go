@@ -135,14 +135,17 @@ func TestStatementsPerRequestKind(t *testing.T) {
 	_, sqls, h = a.do("GET", "/read", cookie)
 	check("read", sqls, h, want{[]string{"SELECT"}, 1})
 
-	// A write: the SELECT and one UPDATE, which reuses the SELECT's hash.
+	// A write: the SELECT and one UPDATE of the three columns that
+	// changed, by the handle and the hash the SELECT found.
 	_, sqls, h = a.do("POST", "/write", cookie)
 	check("write", sqls, h, want{[]string{"SELECT", "UPDATE"}, 1})
+	sets(t, "write", sqls, "data", "last_seen", "expires_at")
 
 	// A read after the touch interval records the activity: one UPDATE.
 	a.clock.Advance(2 * time.Minute)
 	_, sqls, h = a.do("GET", "/read", cookie)
 	check("touch", sqls, h, want{[]string{"SELECT", "UPDATE"}, 1})
+	sets(t, "touch", sqls, "last_seen", "expires_at")
 
 	// The session list: the SELECT of the session, one SELECT of the list.
 	_, sqls, h = a.do("GET", "/list", cookie)
@@ -177,5 +180,28 @@ func TestStatementsPerRequestKind(t *testing.T) {
 	a.router.ServeHTTP(w, req)
 	if w.Code != http.StatusUnauthorized {
 		t.Errorf("the phone's session survived log out everywhere: status %d", w.Code)
+	}
+}
+
+// sets checks that the request's last statement is an UPDATE, by handle,
+// of exactly cols.
+func sets(t *testing.T, kind string, sqls []string, cols ...string) {
+	t.Helper()
+	if len(sqls) == 0 {
+		return
+	}
+	q := sqls[len(sqls)-1]
+	_, set, _ := strings.Cut(q, " SET ")
+	set, where, _ := strings.Cut(set, " WHERE ")
+	var got []string
+	for _, a := range strings.Split(set, ",") {
+		col, _, _ := strings.Cut(strings.TrimSpace(a), " ")
+		got = append(got, col)
+	}
+	if !slices.Equal(got, cols) {
+		t.Errorf("%s: UPDATE sets %v, want only %v: %q", kind, got, cols, q)
+	}
+	if !strings.HasPrefix(where, "handle = ") {
+		t.Errorf("%s: UPDATE not by handle: %q", kind, q)
 	}
 }

@@ -62,6 +62,29 @@ func (s *Store) migrate() error {
 	return nil
 }
 
+// keptCols are the columns of a row that a write of values or activity
+// leaves as they were: everything but data, last_seen and expires_at (and
+// the handle and id, which only Create and Rotate set). Update compares
+// them with what the request read to rewrite only the columns that
+// changed.
+type keptCols struct {
+	userID                      string
+	created, authTime, deadline int64
+	userAgent, ip               string
+}
+
+// keptOf returns the kept columns of rec, encoded as stored.
+func keptOf(rec *securesession.Record) keptCols {
+	return keptCols{userID: rec.UserID, created: encTime(rec.Created), authTime: encTime(rec.AuthTime),
+		deadline: encTime(rec.Deadline), userAgent: rec.UserAgent, ip: rec.IP}
+}
+
+// kept returns the kept columns of r.
+func (r *sessionRow) kept() keptCols {
+	return keptCols{userID: r.UserID, created: r.Created, authTime: r.AuthTime, deadline: r.Deadline,
+		userAgent: r.UserAgent, ip: r.IP}
+}
+
 func (r *sessionRow) record() securesession.Record {
 	rec := securesession.Record{
 		Handle:    r.Handle,
