@@ -55,7 +55,7 @@
 // securesession.ErrNoRecord and never re-creates the row. Logout is a
 // DELETE; RevokeUser, RevokeHandle and ListUser are one statement each.
 // RevokeHandle returns an error wrapping securesession.ErrNoRecord when no
-// session of the user has that handle.
+// live session of the user has that handle.
 //
 // These per-request statements run as database/sql prepared statements on
 // the *sql.DB under the *gorm.DB, rendered once in its dialect by GORM:

@@ -65,7 +65,7 @@ func buildStmts(table string, render func(string) string) *stmts {
 		revokeUserKeep: set("DELETE FROM " + table + " WHERE user_key = ? AND id <> ?"),
 		listUser: set("SELECT handle, created, auth_time, last_seen, expires_at, user_agent, ip FROM " + table +
 			" WHERE user_key = ? AND expires_at > ? ORDER BY last_seen DESC"),
-		revokeHandle: set("DELETE FROM " + table + " WHERE handle = ? AND user_key = ?"),
+		revokeHandle: set("DELETE FROM " + table + " WHERE handle = ? AND user_key = ? AND expires_at > ?"),
 		updateValues: set("UPDATE " + table + " SET data = ?, last_seen = ?, expires_at = ?" + where[1]),
 	}
 	for i, live := range where {

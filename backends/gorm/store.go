@@ -631,12 +631,13 @@ func (s *Store) ListUser(ctx context.Context, userID string) ([]securesession.Se
 	return out, nil
 }
 
-// RevokeHandle implements securesession.Lister with one DELETE of the row
-// whose handle is handle, if and only if it belongs to userID. The handle
-// survives rotations, so a session rotated since it was listed is still
-// found. If no session of userID has that handle (it ended already, it is
-// another user's, or handle is malformed), RevokeHandle returns an error
-// wrapping securesession.ErrNoRecord. An empty userID is rejected.
+// RevokeHandle implements securesession.Lister with one DELETE of the live
+// row whose handle is handle, if and only if it belongs to userID. The
+// handle survives rotations, so a session rotated since it was listed is
+// still found. If no live session of userID has that handle (it ended
+// already, it is another user's, or handle is malformed), RevokeHandle
+// returns an error wrapping securesession.ErrNoRecord. An empty userID is
+// rejected.
 func (s *Store) RevokeHandle(ctx context.Context, userID, handle string) error {
 	if userID == "" {
 		return errors.New("securesession/gorm: RevokeHandle: empty user ID")
@@ -644,7 +645,7 @@ func (s *Store) RevokeHandle(ctx context.Context, userID, handle string) error {
 	var n int64
 	if validHandle(handle) {
 		var err error
-		if n, err = s.exec(ctx, &s.stmts.revokeHandle, handle, userKey(userID)); err != nil {
+		if n, err = s.exec(ctx, &s.stmts.revokeHandle, handle, userKey(userID), encTime(s.now())); err != nil {
 			return err
 		}
 	}
