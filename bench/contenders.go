@@ -128,7 +128,7 @@ var Contenders = []Contender{
 	{Name: "ours-gorm-sqlite", Label: "securesession GORM + SQLite", Family: FamilyGORM, Role: RoleOurs, Kinds: serverSide, New: newOursGORM},
 	{Name: "gincontrib-gorm-sqlite", Label: "gin-contrib GORM + SQLite", Family: FamilyGORM, Role: RoleTheirs, Kinds: theirsSS, New: newGinContribGORM},
 	{Name: "scs-sqlite3store", Label: "scs sqlite3store", Family: FamilyGORM, Role: RoleOther, Kinds: theirsSS, New: newSCSSQLite},
-	{Name: "floor-gin+select", Label: "floor: bare Gin + one SQLite SELECT by primary key of our row", Family: FamilyGORM, Role: RoleFloor,
+	{Name: "floor-gin+select", Label: "floor: bare Gin + our Find's SQLite SELECT (by the token-hash index)", Family: FamilyGORM, Role: RoleFloor,
 		Kinds: []string{KindRead}, New: newFloorSelect},
 }
 

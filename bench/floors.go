@@ -250,9 +250,10 @@ func newFloorCAS(env *Env) (*App, error) {
 	return floorApp("floor-gin+gets+cas", "POST /write", func(*gin.Context) bool { return f.CAS() }, closeFn), nil
 }
 
-// SelectFloor is one SELECT by primary key of a row of our GORM backend's
-// table, through a prepared database/sql statement on the same SQLite
-// file, scanning every column our backend reads.
+// SelectFloor is the SELECT our GORM backend's Find runs, through a
+// prepared database/sql statement on the same SQLite file: the row by its
+// token hash (the id column, under a unique index; the primary key is the
+// handle), live rows only, scanning every column Find reads.
 type SelectFloor struct {
 	stmt *sql.Stmt
 	id   string
@@ -285,8 +286,8 @@ func NewSelectFloor(env *Env) (*SelectFloor, func(), error) {
 		cleanup()
 		return nil, nil, err
 	}
-	stmt, err := sqlDB.Prepare("SELECT id, user_id, data, created, auth_time, last_seen, deadline, expires_at, user_agent, ip FROM " +
-		ssgorm.DefaultTableName + " WHERE id = ? AND expires_at > ?")
+	stmt, err := sqlDB.Prepare("SELECT handle, user_id, data, created, auth_time, last_seen, deadline, expires_at, user_agent, ip FROM " +
+		ssgorm.DefaultTableName + " WHERE id = ? AND expires_at > ? LIMIT 1")
 	if err != nil {
 		cleanup()
 		return nil, nil, err
@@ -303,11 +304,11 @@ func NewSelectFloor(env *Env) (*SelectFloor, func(), error) {
 // Select reads the row.
 func (f *SelectFloor) Select(ctx context.Context) bool {
 	var (
-		id, user, userAgent, ip string
-		data                    []byte
-		c, a, l, d, e           int64
+		handle, user, userAgent, ip string
+		data                        []byte
+		c, a, l, d, e               int64
 	)
-	err := f.stmt.QueryRowContext(ctx, f.id, time.Now().UnixNano()).Scan(&id, &user, &data, &c, &a, &l, &d, &e, &userAgent, &ip)
+	err := f.stmt.QueryRowContext(ctx, f.id, time.Now().UnixNano()).Scan(&handle, &user, &data, &c, &a, &l, &d, &e, &userAgent, &ip)
 	return err == nil
 }
 

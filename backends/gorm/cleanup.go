@@ -3,6 +3,8 @@ package gorm
 import (
 	"context"
 	"time"
+
+	gormdb "gorm.io/gorm"
 )
 
 // Cleanup deletes the rows that expired before Now(), in DELETEs of at most
@@ -20,14 +22,14 @@ func (s *Store) Cleanup(ctx context.Context) (deleted int64, err error) {
 		var handles []string
 		err := s.retry(ctx, func() error {
 			handles = handles[:0]
-			return s.tx(ctx).Model(&sessionRow{}).Where("expires_at <= ?", now).Limit(s.batch).Pluck("handle", &handles).Error
+			return s.sweepTx(ctx).Model(&sessionRow{}).Where("expires_at <= ?", now).Limit(s.batch).Pluck("handle", &handles).Error
 		})
 		if err != nil || len(handles) == 0 {
 			return deleted, err
 		}
 		var n int64
 		err = s.retry(ctx, func() error {
-			res := s.tx(ctx).Where("handle IN ? AND expires_at <= ?", handles, now).Delete(&sessionRow{})
+			res := s.sweepTx(ctx).Where("handle IN ? AND expires_at <= ?", handles, now).Delete(&sessionRow{})
 			n = res.RowsAffected
 			return res.Error
 		})
@@ -39,6 +41,13 @@ func (s *Store) Cleanup(ctx context.Context) (deleted int64, err error) {
 			return deleted, err
 		}
 	}
+}
+
+// sweepTx returns a fresh GORM statement on the sessions table, without
+// GORM's default transaction: each DELETE is one statement, atomic on its
+// own.
+func (s *Store) sweepTx(ctx context.Context) *gormdb.DB {
+	return s.single.WithContext(ctx).Table(s.table)
 }
 
 func (s *Store) sweeper(interval time.Duration) {

@@ -45,15 +45,24 @@
 // # Queries
 //
 // An authenticated read is one SELECT by id that also excludes expired
-// rows. It leaves the token's hash, the handle and the user in
-// Record.Opaque, so the writes of the same request compute no second HMAC
-// and address the row by its primary key. A write is one UPDATE of a live
-// row; if it matches no row (the session was logged out, revoked or
-// expired meanwhile) it returns securesession.ErrNoRecord and never
-// re-creates the row. Touch updates last_seen and expires_at only. Logout
-// is a DELETE; RevokeUser, RevokeHandle and ListUser are one statement
-// each. RevokeHandle returns an error wrapping securesession.ErrNoRecord
-// when no session of the user has that handle.
+// rows. It leaves the token's hash, the handle and the columns a write
+// leaves alone in Record.Opaque, so the writes of the same request
+// compute no second HMAC, address the row by its primary key and rewrite
+// only what changed: a write sets data, last_seen and expires_at, a touch
+// last_seen and expires_at, and neither rewrites the indexed user_key. A
+// write is one UPDATE of a live row; if it matches no row (the session was
+// logged out, revoked or expired meanwhile) it returns
+// securesession.ErrNoRecord and never re-creates the row. Logout is a
+// DELETE; RevokeUser, RevokeHandle and ListUser are one statement each.
+// RevokeHandle returns an error wrapping securesession.ErrNoRecord when no
+// live session of the user has that handle.
+//
+// These per-request statements run as database/sql prepared statements on
+// the *sql.DB under the *gorm.DB, rendered once in its dialect by GORM:
+// building each statement through GORM cost more than SQLite takes to run
+// it. GORM callbacks and plugins therefore do not see them; trace them at
+// the database/sql driver. GORM creates and migrates the table and runs
+// the sweeper.
 //
 // # Rotation and revocation
 //

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"strings"
 	"testing"
+	"time"
 
 	gormdb "gorm.io/gorm"
 
@@ -227,4 +228,20 @@ func TestNewStoreRefusesTheEarlierTableLayout(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestRevokeHandleOfAnExpiredSessionIsNoRecord: the sweeper has not yet
+// removed an expired row, but the session has ended; "end this session"
+// must say it had already ended, as for a row that is gone.
+func TestRevokeHandleOfAnExpiredSessionIsNoRecord(t *testing.T) {
+	c := newClock()
+	s := newStore(t, openSQLite(t), Options{Now: c.Now})
+	rec := newRecord(c.Now(), "alice", "x")
+	if _, err := s.Create(bg, "sid", rec); err != nil {
+		t.Fatal(err)
+	}
+	c.Advance(31 * time.Minute)
+	if err := s.RevokeHandle(bg, "alice", rec.Handle); !errors.Is(err, securesession.ErrNoRecord) {
+		t.Errorf("RevokeHandle of an expired session = %v, want ErrNoRecord", err)
+	}
 }

@@ -134,7 +134,7 @@ func TestRevocationWaitingOnARotationEndsTheRotatedSession(t *testing.T) {
 				s := newStore(t, db, Options{})
 				tr := newRotationTrial(t, s)
 				paused, resume := make(chan struct{}), make(chan struct{})
-				s.hookInRotation = func() { close(paused); <-resume }
+				s.hookInRotation = func() error { close(paused); <-resume; return nil }
 				var rotated string
 				var rotateErr error
 				done := make(chan struct{})

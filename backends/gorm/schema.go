@@ -2,6 +2,8 @@ package gorm
 
 import (
 	"fmt"
+	"math"
+	"time"
 
 	"github.com/gin-securesession/securesession"
 )
@@ -64,6 +66,38 @@ func (s *Store) migrate() error {
 	return nil
 }
 
+// keptCols are the columns of a row that a write of values or activity
+// leaves as they were: everything but data, last_seen and expires_at (and
+// the handle and id, which only Create and Rotate set). Update compares
+// them with what the request read to rewrite only the columns that
+// changed.
+type keptCols struct {
+	userID                      string
+	created, authTime, deadline int64
+	userAgent, ip               string
+	binding                     string // the bytes of the binding column; "" is NULL
+}
+
+// bindingArg returns the binding column's value: NULL when unbound.
+func (k *keptCols) bindingArg() any {
+	if k.binding == "" {
+		return nil
+	}
+	return []byte(k.binding)
+}
+
+// keptOf returns the kept columns of rec, encoded as stored.
+func keptOf(rec *securesession.Record) keptCols {
+	return keptCols{userID: rec.UserID, created: encTime(rec.Created), authTime: encTime(rec.AuthTime),
+		deadline: encTime(rec.Deadline), userAgent: rec.UserAgent, ip: rec.IP, binding: string(rec.Binding)}
+}
+
+// kept returns the kept columns of r.
+func (r *sessionRow) kept() keptCols {
+	return keptCols{userID: r.UserID, created: r.Created, authTime: r.AuthTime, deadline: r.Deadline,
+		userAgent: r.UserAgent, ip: r.IP, binding: string(r.Binding)}
+}
+
 func (r *sessionRow) record() securesession.Record {
 	rec := securesession.Record{
 		Handle:    r.Handle,
@@ -84,3 +118,51 @@ func (r *sessionRow) record() securesession.Record {
 	}
 	return rec
 }
+
+// Times are stored as Unix nanoseconds in BIGINT columns: exact to the
+// nanosecond on every database (PostgreSQL timestamps keep microseconds),
+// compared as integers (SQLite stores DATETIME as text, whose comparison
+// breaks across time zones), and free of time-zone conversion. 0 is the
+// zero time. Times outside 1678..2262 are clamped.
+
+func encTime(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	if t.Before(minTime) {
+		return math.MinInt64 + 1
+	}
+	if t.After(maxTime) {
+		return math.MaxInt64 - 1
+	}
+	return t.UnixNano()
+}
+
+func decTime(n int64) time.Time {
+	if n == 0 {
+		return time.Time{}
+	}
+	return time.Unix(0, n).UTC()
+}
+
+// A zero Record.Expires means the session never lapses on its own; it is
+// stored as the largest value so that the row is never filtered out or
+// swept.
+func encExpires(t time.Time) int64 {
+	if t.IsZero() {
+		return math.MaxInt64
+	}
+	return encTime(t)
+}
+
+func decExpires(n int64) time.Time {
+	if n == math.MaxInt64 {
+		return time.Time{}
+	}
+	return decTime(n)
+}
+
+var (
+	minTime = time.Unix(0, math.MinInt64+1)
+	maxTime = time.Unix(0, math.MaxInt64-1)
+)

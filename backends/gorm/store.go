@@ -10,9 +10,9 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"math"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	gormdb "gorm.io/gorm"
@@ -57,7 +57,8 @@ type Options struct {
 	// derived (HKDF purpose "securesession/v1 gorm id-hash"): the table
 	// holds HMAC-SHA256(sub-key, cookie name || token), never the token.
 	// It must be exactly 32 bytes from a CSPRNG. Changing it ends every
-	// session. Required.
+	// session. Required: there is no default, and NewStore refuses a
+	// missing, short or low-entropy key.
 	Key []byte
 
 	// TableName is the table the sessions are kept in. It must be a plain
@@ -88,15 +89,10 @@ type Options struct {
 	DisableAutoMigrate bool
 
 	// OnCleanupError receives the errors of the background sweeper, which
-	// has no caller to return them to. Default: logged with slog.Warn.
-	// Errors never contain a token or a key.
+	// has no caller to return them to. Default (nil): logged with
+	// slog.Warn on slog.Default(). Errors never contain a token or a key.
 	OnCleanupError func(error)
 }
-
-// noEvictionTTL is the statement TTL at which GORM's statement cache starts
-// no expiry goroutine (gorm.io/gorm/internal/lru); a test checks that none
-// is left behind.
-const noEvictionTTL = 10 * 365 * 24 * time.Hour
 
 // Store keeps sessions in a table of a database opened with GORM (tested
 // on SQLite, PostgreSQL and MariaDB). It implements securesession.Backend,
@@ -104,9 +100,10 @@ const noEvictionTTL = 10 * 365 * 24 * time.Hour
 // are safe for concurrent use; the Store holds no per-request state.
 type Store struct {
 	db      *gormdb.DB
-	single  *gormdb.DB // db without the default write transaction, with prepared statements
-	stmts   *gormdb.PreparedStmtDB
-	sql     hotSQL
+	single  *gormdb.DB // db without the default write transaction, for the sweeper
+	sqlDB   *sql.DB    // under db: the per-request statements run on it
+	stmts   *stmts
+	closed  atomic.Bool
 	table   string
 	hasher  *token.Hasher
 	now     func() time.Time
@@ -120,8 +117,10 @@ type Store struct {
 	closeOnce sync.Once
 
 	// hookInRotation, set only by tests, runs inside Rotate after its
-	// writes and before they commit.
-	hookInRotation func()
+	// writes and before they commit; an error it returns rolls them back.
+	hookInRotation func() error
+	// hookOnHash, set only by tests, runs at every keyed hash of a token.
+	hookOnHash func()
 }
 
 // NewStore returns a Store on db, creating or updating its table with
@@ -130,10 +129,16 @@ type Store struct {
 // sweeper; Close does not close db, which stays the caller's.
 //
 // db may be opened with any dialector; for SQLite, open it with the sqlite
-// subpackage, which sets WAL mode and a busy timeout.
+// subpackage, which sets WAL mode and a busy timeout. Its connection pool
+// must be a *sql.DB (db.DB() must succeed), as it is for a *gorm.DB from
+// gorm.Open.
 func NewStore(db *gormdb.DB, opts Options) (*Store, error) {
 	if db == nil {
 		return nil, errors.New("securesession/gorm: NewStore: db is nil")
+	}
+	sqlDB, err := db.DB()
+	if err != nil {
+		return nil, fmt.Errorf("securesession/gorm: NewStore: the *gorm.DB has no *sql.DB underneath: %w", err)
 	}
 	if err := keys.Check("Options.Key", opts.Key); err != nil {
 		return nil, fmt.Errorf("securesession/gorm: %w", err)
@@ -168,10 +173,9 @@ func NewStore(db *gormdb.DB, opts Options) (*Store, error) {
 	}
 
 	s := &Store{
-		db: db,
-		// A Context makes Session clone the Statement: the store's
-		// ConnPool (below) must not leak into the caller's *gorm.DB.
+		db:      db,
 		single:  db.Session(&gormdb.Session{SkipDefaultTransaction: true, Context: context.Background()}),
+		sqlDB:   sqlDB,
 		table:   table,
 		hasher:  token.NewHasher(keys.Derive(opts.Key, idPurpose)),
 		now:     now,
@@ -185,14 +189,8 @@ func NewStore(db *gormdb.DB, opts Options) (*Store, error) {
 	}
 	// Prepared statements: the store runs the same few statements on every
 	// request, so preparing each once saves the parse and plan (about a
-	// third of a SQLite read). The pool is the store's own rather than
-	// GORM's shared PrepareStmt cache, whose TTL goroutine never exits;
-	// with GORM's no-eviction TTL none is started, and Close releases the
-	// statements. database/sql re-prepares them on new connections after
-	// an outage.
-	s.stmts = gormdb.NewPreparedStmtDB(db.ConnPool, 64, noEvictionTTL)
-	s.single.Statement.ConnPool = s.stmts
-	s.sql = buildHotSQL(s.single.Statement.Quote(s.table))
+	// third of a SQLite read); see sqlstmt.go.
+	s.stmts = buildStmts(s.single.Statement.Quote(s.table), renderer(db))
 
 	// The stop channel and context exist before the goroutine starts, so
 	// Close can never miss it.
@@ -205,14 +203,18 @@ func NewStore(db *gormdb.DB, opts Options) (*Store, error) {
 	return s, nil
 }
 
-// Close stops the background sweeper, cancelling a sweep in progress, and
-// waits for its goroutine to exit. It does not close the database. Close is
-// idempotent and safe to call concurrently; it always returns nil.
+// Close stops the background sweeper, cancelling a sweep in progress,
+// waits for its goroutine to exit and releases the Store's prepared
+// statements. As for every backend, the application calls it after the
+// server has stopped serving (the middleware never does); a method called
+// after Close returns an error. It does not close the database, which
+// stays the caller's. Close is idempotent and safe to call concurrently;
+// it always returns nil.
 func (s *Store) Close() error {
 	s.closeOnce.Do(func() {
 		s.cancel()
 		close(s.stop)
-		s.stmts.Close()
+		s.closeStmts()
 	})
 	if s.done != nil {
 		<-s.done
@@ -238,25 +240,17 @@ func checkIdent(name string) error {
 	return nil
 }
 
-// tx returns a fresh GORM statement on the sessions table. It skips GORM's
-// default transaction around writes: each of them is one statement, atomic
-// on its own, and on SQLite the BEGIN IMMEDIATE/COMMIT pair would cost more
-// than the statement.
-func (s *Store) tx(ctx context.Context) *gormdb.DB {
-	return s.single.WithContext(ctx).Table(s.table)
-}
-
 // rowRef names the row of one token: its keyed hash (the id column),
-// computed once per request, and what Find, Create or Rotate learnt of the
-// row. It is the Record.Opaque this Store leaves, and it is trusted only
-// for the same Store, cookie name and token, so that a Record handed back
-// with another token is never taken for it.
+// computed once per request, and what Find, Create or a write learnt of
+// the row. It is the Record.Opaque this Store leaves, and it is trusted
+// only for the same Store, cookie name and token, so that a Record handed
+// back with another token is never taken for it.
 type rowRef struct {
 	store       *Store
-	name, token string // what id was computed from; compared, never shown
-	id          string // hex HMAC-SHA256 of (name, token)
-	handle      string // "" when not known (the row was not read in this request)
-	userID      string // the row's user when handle is known
+	name, token string   // what id was computed from; compared, never shown
+	id          string   // hex HMAC-SHA256 of (name, token)
+	handle      string   // "" when not known (the row was not read in this request)
+	kept        keptCols // when handle is known: what the row holds besides values and activity
 }
 
 // Format prints a rowRef without its token, whatever the verb, so that a
@@ -277,7 +271,24 @@ func (s *Store) ref(name, tok string, opaque any) (r *rowRef, ok bool) {
 	if !token.Valid(tok) {
 		return nil, false
 	}
-	return &rowRef{store: s, name: name, token: tok, id: s.hasher.Hex(name, tok)}, true
+	return &rowRef{store: s, name: name, token: tok, id: s.rowID(name, tok)}, true
+}
+
+// known returns r with the row's handle and kept columns, as the Opaque
+// of a record just read or written.
+func (r *rowRef) known(handle string, kept keptCols) *rowRef {
+	next := *r
+	next.handle, next.kept = handle, kept
+	return &next
+}
+
+// rowID returns the id column of tok under the cookie name: the keyed
+// hash (HMAC-SHA256) that the table holds instead of the token.
+func (s *Store) rowID(name, tok string) string {
+	if s.hookOnHash != nil {
+		s.hookOnHash()
+	}
+	return s.hasher.Hex(name, tok)
 }
 
 // newHandle returns a fresh session handle: 128 bits from crypto/rand in
@@ -318,20 +329,21 @@ func userKey(userID string) string {
 }
 
 // Find implements securesession.Backend with one query: a SELECT by the
-// token's keyed hash that also excludes expired rows. It leaves the hash
-// in Record.Opaque, so that the request's writes do not compute it again.
+// token's keyed hash that also excludes expired rows. It leaves the hash,
+// the handle and the row's kept columns in Record.Opaque, so that the
+// request's writes compute no second hash, address the row by its
+// primary key and rewrite only what changed.
 func (s *Store) Find(ctx context.Context, name, tok string) (securesession.Record, bool, error) {
 	r, ok := s.ref(name, tok, nil)
 	if !ok {
-		return securesession.Record{}, false, fmt.Errorf("securesession/gorm: find: %w", securesession.ErrInvalidToken)
+		return securesession.Record{}, false, rejected("find", tok)
 	}
 	row, found, err := s.find(ctx, r.id, encTime(s.now()))
 	if !found || err != nil {
 		return securesession.Record{}, false, err
 	}
 	rec := row.record()
-	r.handle, r.userID = row.Handle, row.UserID
-	rec.Opaque = r
+	rec.Opaque = r.known(row.Handle, row.kept())
 	return rec, true, nil
 }
 
@@ -339,21 +351,12 @@ func (s *Store) Find(ctx context.Context, name, tok string) (securesession.Recor
 func (s *Store) find(ctx context.Context, id string, now int64) (sessionRow, bool, error) {
 	var row sessionRow
 	err := s.retry(ctx, func() error {
-		row = sessionRow{}
-		// Rows, not Row: GORM's Row returns a zero *sql.Row on a
-		// connection error, and scanning that panics.
-		rows, err := s.single.WithContext(ctx).Raw(s.sql.find, id, now).Rows()
+		p, err := s.prepared(ctx, &s.stmts.find)
 		if err != nil {
 			return err
 		}
-		defer rows.Close()
-		if !rows.Next() {
-			if err := rows.Err(); err != nil {
-				return err
-			}
-			return sql.ErrNoRows
-		}
-		return rows.Scan(&row.Handle, &row.UserID, &row.Data, &row.Created, &row.AuthTime,
+		row = sessionRow{}
+		return p.QueryRowContext(ctx, id, now).Scan(&row.Handle, &row.UserID, &row.Data, &row.Created, &row.AuthTime,
 			&row.LastSeen, &row.Deadline, &row.ExpiresAt, &row.UserAgent, &row.IP, &row.Binding)
 	})
 	if errors.Is(err, sql.ErrNoRows) {
@@ -373,44 +376,49 @@ func (s *Store) Create(ctx context.Context, name string, rec *securesession.Reco
 		return "", err
 	}
 	tok := token.New()
-	r := &rowRef{store: s, name: name, token: tok, id: s.hasher.Hex(name, tok), handle: newHandle(), userID: rec.UserID}
-	if err := s.retry(ctx, func() error {
-		return s.single.WithContext(ctx).Exec(s.sql.insert, r.handle, r.id, rec.UserID, userKey(rec.UserID), rec.Values,
-			encTime(rec.Created), encTime(rec.AuthTime), encTime(rec.LastSeen), encTime(rec.Deadline),
-			encExpires(rec.Expires), rec.UserAgent, rec.IP, rec.Binding).Error
-	}); err != nil {
+	r := &rowRef{store: s, name: name, token: tok, id: s.rowID(name, tok), handle: newHandle(), kept: keptOf(rec)}
+	k := &r.kept
+	if _, err := s.exec(ctx, &s.stmts.insert, r.handle, r.id, k.userID, userKey(k.userID), rec.Values,
+		k.created, k.authTime, encTime(rec.LastSeen), k.deadline, encExpires(rec.Expires), k.userAgent, k.ip, k.bindingArg()); err != nil {
 		return "", err
 	}
 	rec.Handle, rec.Opaque = r.handle, r
 	return tok, nil
 }
 
-// Update implements securesession.Backend with one UPDATE of every column
-// of a live row but its handle. If no live row matched (the session was
-// deleted, revoked or expired since Find), it returns
-// securesession.ErrNoRecord and writes nothing: a write that races a logout
-// never brings the session back.
+// Update implements securesession.Backend with one UPDATE of a live row.
+// After a Find in the same request (rec carries its Opaque) it sets only
+// data, last_seen and expires_at when nothing else changed, and leaves
+// the user's indexed key alone; otherwise it rewrites every column but
+// the handle. If no live row matched (the session was deleted, revoked or
+// expired since Find), it returns securesession.ErrNoRecord and writes
+// nothing: a write that races a logout never brings the session back.
 //
 // On MySQL, open the connection with clientFoundRows=true: without it an
 // UPDATE that changes no value reports no row and reads as ErrNoRecord.
 func (s *Store) Update(ctx context.Context, name, tok string, rec *securesession.Record) (string, error) {
+	r, ok := s.ref(name, tok, rec.Opaque)
+	if !ok {
+		return "", rejected("update", tok)
+	}
 	if err := checkRecord(rec); err != nil {
 		return "", err
 	}
-	r, ok := s.ref(name, tok, rec.Opaque)
-	if !ok {
-		return "", fmt.Errorf("securesession/gorm: update: %w (%w)", securesession.ErrNoRecord, securesession.ErrInvalidToken)
+	kept := keptOf(rec)
+	var err error
+	if r.handle != "" && kept == r.kept {
+		err = s.updateLive(ctx, &s.stmts.updateValues, rec.Values, encTime(rec.LastSeen), encExpires(rec.Expires), r.handle, r.id)
+	} else {
+		form, where := r.where()
+		args := append([]any{kept.userID, userKey(kept.userID), rec.Values, kept.created, kept.authTime,
+			encTime(rec.LastSeen), kept.deadline, encExpires(rec.Expires), kept.userAgent, kept.ip, kept.bindingArg()}, where...)
+		err = s.updateLive(ctx, &s.stmts.update[form], args...)
 	}
-	form, where := r.where()
-	args := append([]any{rec.UserID, userKey(rec.UserID), rec.Values, encTime(rec.Created), encTime(rec.AuthTime),
-		encTime(rec.LastSeen), encTime(rec.Deadline), encExpires(rec.Expires), rec.UserAgent, rec.IP, rec.Binding}, where...)
-	if err := s.updateLive(ctx, s.sql.update[form], args...); err != nil {
+	if err != nil {
 		return "", err
 	}
 	if r.handle != "" {
-		next := *r
-		next.userID = rec.UserID
-		rec.Handle, rec.Opaque = r.handle, &next
+		rec.Handle, rec.Opaque = r.handle, r.known(r.handle, kept)
 	}
 	return tok, nil
 }
@@ -421,10 +429,10 @@ func (s *Store) Update(ctx context.Context, name, tok string, rec *securesession
 func (s *Store) Touch(ctx context.Context, name, tok string, rec *securesession.Record) (string, error) {
 	r, ok := s.ref(name, tok, rec.Opaque)
 	if !ok {
-		return "", fmt.Errorf("securesession/gorm: touch: %w (%w)", securesession.ErrNoRecord, securesession.ErrInvalidToken)
+		return "", rejected("touch", tok)
 	}
 	form, where := r.where()
-	if err := s.updateLive(ctx, s.sql.touch[form], append([]any{encTime(rec.LastSeen), encExpires(rec.Expires)}, where...)...); err != nil {
+	if err := s.updateLive(ctx, &s.stmts.touch[form], append([]any{encTime(rec.LastSeen), encExpires(rec.Expires)}, where...)...); err != nil {
 		return "", err
 	}
 	return tok, nil
@@ -433,67 +441,15 @@ func (s *Store) Touch(ctx context.Context, name, tok string, rec *securesession.
 // updateLive runs one of the UPDATE statements, whose last parameter is
 // "now" (appended here), and maps "no row" to ErrNoRecord: a write never
 // re-creates a session that ended.
-func (s *Store) updateLive(ctx context.Context, query string, args ...any) error {
-	n, err := s.execLive(ctx, query, args...)
+func (s *Store) updateLive(ctx context.Context, st *stmt, args ...any) error {
+	n, err := s.exec(ctx, st, append(args, encTime(s.now()))...)
 	if err != nil {
 		return err
 	}
 	if n == 0 {
-		return securesession.ErrNoRecord
+		return fmt.Errorf("securesession/gorm: %w", securesession.ErrNoRecord)
 	}
 	return nil
-}
-
-func (s *Store) execLive(ctx context.Context, query string, args ...any) (int64, error) {
-	args = append(args, encTime(s.now()))
-	var n int64
-	err := s.retry(ctx, func() error {
-		res := s.single.WithContext(ctx).Exec(query, args...)
-		n = res.RowsAffected
-		return res.Error
-	})
-	return n, err
-}
-
-// hotSQL holds the statements of the per-request path, built once: GORM's
-// statement builder and reflection-based scanning were a quarter of a
-// read. They still run through GORM (Raw and Exec), so its callbacks and
-// plugins (tracing, replicas) see them, and through the store's prepared
-// statement pool.
-//
-// The writes come in two forms: by the token's keyed hash alone, and by
-// the handle (the primary key) and the hash, used when the request read
-// the row and so knows its handle. On InnoDB the second locks the row
-// through the primary key first, as a revocation does, rather than
-// through the id index, which the revocation's DELETE must also lock: the
-// two then queue on the row instead of deadlocking.
-type hotSQL struct {
-	find, insert string
-	// Indexed by whether the handle is known.
-	update, touch, rotate, rotateToUser [2]string
-}
-
-func buildHotSQL(table string) hotSQL {
-	where := [2]string{" WHERE id = ? AND expires_at > ?", " WHERE handle = ? AND id = ? AND expires_at > ?"}
-	h := hotSQL{
-		find: "SELECT handle, user_id, data, created, auth_time, last_seen, deadline, expires_at, user_agent, ip, binding FROM " +
-			table + where[0] + " LIMIT 1",
-		insert: "INSERT INTO " + table + " (handle, id, user_id, user_key, data, created, auth_time, last_seen, deadline," +
-			" expires_at, user_agent, ip, binding) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-	}
-	for i, live := range where {
-		h.update[i] = "UPDATE " + table + " SET user_id = ?, user_key = ?, data = ?, created = ?, auth_time = ?," +
-			" last_seen = ?, deadline = ?, expires_at = ?, user_agent = ?, ip = ?, binding = ?" + live
-		h.touch[i] = "UPDATE " + table + " SET last_seen = ?, expires_at = ?" + live
-		// Rotation moves the row to the new token in place. (MySQL applies
-		// an UPDATE's assignments from left to right; none of these reads
-		// a column another assigns.)
-		rotate := " id = ?, user_id = ?, user_key = ?, data = ?, created = ?, auth_time = ?, last_seen = ?," +
-			" deadline = ?, expires_at = ?, user_agent = ?, ip = ?, binding = ?" + live
-		h.rotate[i] = "UPDATE " + table + " SET" + rotate
-		h.rotateToUser[i] = "UPDATE " + table + " SET handle = ?," + rotate
-	}
-	return h
 }
 
 // where returns the index into the two forms of a write for r and the
@@ -517,44 +473,46 @@ func (r *rowRef) where() (int, []any) {
 // does not carry the Opaque of a Find of oldToken, Rotate first reads the
 // row's handle and user with a SELECT.
 func (s *Store) Rotate(ctx context.Context, name, oldToken string, rec *securesession.Record) (string, error) {
+	old, ok := s.ref(name, oldToken, rec.Opaque)
+	if !ok {
+		return "", rejected("rotate", oldToken)
+	}
 	if err := checkRecord(rec); err != nil {
 		return "", err
 	}
-	old, ok := s.ref(name, oldToken, rec.Opaque)
-	if !ok {
-		return "", fmt.Errorf("securesession/gorm: rotate: %w (%w)", securesession.ErrNoRecord, securesession.ErrInvalidToken)
-	}
+	now := encTime(s.now())
 	if old.handle == "" {
 		// Not read in this request: read the handle and user first.
-		row, found, err := s.find(ctx, old.id, encTime(s.now()))
+		row, found, err := s.find(ctx, old.id, now)
 		if err != nil {
 			return "", err
 		}
 		if !found {
 			return "", fmt.Errorf("securesession/gorm: rotate: %w", securesession.ErrNoRecord)
 		}
-		old = &rowRef{store: s, name: name, token: oldToken, id: old.id, handle: row.Handle, userID: row.UserID}
+		old = old.known(row.Handle, row.kept())
 	}
 	tok := token.New()
-	next := &rowRef{store: s, name: name, token: tok, id: s.hasher.Hex(name, tok), handle: old.handle, userID: rec.UserID}
+	kept := keptOf(rec)
+	next := &rowRef{store: s, name: name, token: tok, id: s.rowID(name, tok), handle: old.handle, kept: kept}
 	form, where := old.where() // the handle is known: form 1
-	query := s.sql.rotate[form]
+	st := &s.stmts.rotate[form]
 	args := make([]any, 0, 16)
-	if rec.UserID != old.userID {
+	if kept.userID != old.kept.userID {
 		next.handle = newHandle()
-		query = s.sql.rotateToUser[form]
+		st = &s.stmts.rotateToUser[form]
 		args = append(args, next.handle)
 	}
-	args = append(args, next.id, rec.UserID, userKey(rec.UserID), rec.Values, encTime(rec.Created),
-		encTime(rec.AuthTime), encTime(rec.LastSeen), encTime(rec.Deadline), encExpires(rec.Expires),
-		rec.UserAgent, rec.IP, rec.Binding)
+	args = append(args, next.id, kept.userID, userKey(kept.userID), rec.Values, kept.created, kept.authTime,
+		encTime(rec.LastSeen), kept.deadline, encExpires(rec.Expires), kept.userAgent, kept.ip, kept.bindingArg())
 	args = append(args, where...)
+	args = append(args, now)
 	var n int64
 	var err error
 	if s.hookInRotation == nil {
-		n, err = s.execLive(ctx, query, args...)
+		n, err = s.exec(ctx, st, args...)
 	} else {
-		n, err = s.rotateWithHook(ctx, query, args)
+		n, err = s.rotateWithHook(ctx, st, args)
 	}
 	if err != nil {
 		return "", err
@@ -569,51 +527,65 @@ func (s *Store) Rotate(ctx context.Context, name, oldToken string, rec *securese
 // rotateWithHook runs the rotation's UPDATE in a transaction and calls
 // hookInRotation before committing it, so that a test can hold a rotation
 // that has written but not committed, the state a concurrent statement
-// can meet in production too.
-func (s *Store) rotateWithHook(ctx context.Context, query string, args []any) (n int64, err error) {
-	args = append(args, encTime(s.now()))
-	err = s.db.WithContext(ctx).Transaction(func(tx *gormdb.DB) error {
-		res := tx.Exec(query, args...)
-		n = res.RowsAffected
-		if res.Error == nil {
-			s.hookInRotation()
-		}
-		return res.Error
-	})
-	return n, err
+// can meet in production too, or make it fail after its UPDATE.
+func (s *Store) rotateWithHook(ctx context.Context, st *stmt, args []any) (int64, error) {
+	p, err := s.prepared(ctx, st)
+	if err != nil {
+		return 0, err
+	}
+	tx, err := s.sqlDB.BeginTx(ctx, nil)
+	if err != nil {
+		return 0, err
+	}
+	defer tx.Rollback()
+	res, err := tx.StmtContext(ctx, p).ExecContext(ctx, args...)
+	if err != nil {
+		return 0, err
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, err
+	}
+	if err := s.hookInRotation(); err != nil {
+		return 0, err
+	}
+	return n, tx.Commit()
 }
 
 // Delete implements securesession.Backend with one DELETE by the token's
-// keyed hash. Deleting a session that does not exist, or a malformed
-// token, is not an error.
+// keyed hash. Deleting a session that does not exist is not an error; a
+// malformed token is refused, as by Find, before any statement. Delete is
+// not handed the Record, so it hashes the token again.
 func (s *Store) Delete(ctx context.Context, name, tok string) error {
 	r, ok := s.ref(name, tok, nil)
 	if !ok {
-		return nil
+		return rejected("delete", tok)
 	}
-	return s.retry(ctx, func() error {
-		return s.tx(ctx).Where("id = ?", r.id).Delete(&sessionRow{}).Error
-	})
+	_, err := s.exec(ctx, &s.stmts.remove, r.id)
+	return err
 }
 
 // RevokeUser implements securesession.Backend with one DELETE of every row
 // of userID (exactly that user ID: see the package documentation), under
 // every cookie name, except the one keep names (the zero Ref keeps none).
 // Use it outside a request too, after a password change say. An empty
-// userID is rejected: it would end every anonymous session.
+// userID is rejected: it would end every anonymous session. A malformed
+// keep token is refused before anything is revoked, as Find refuses it:
+// revoking everything instead would log out the session meant to stay.
 func (s *Store) RevokeUser(ctx context.Context, userID string, keep securesession.Ref) error {
 	if userID == "" {
 		return errors.New("securesession/gorm: RevokeUser: empty user ID (anonymous sessions cannot be revoked as a user)")
 	}
-	q := "user_key = ?"
-	args := []any{userKey(userID)}
-	if k, ok := s.ref(keep.Name, keep.Token, nil); ok {
-		q += " AND id <> ?"
-		args = append(args, k.id)
+	if keep.Token == "" {
+		_, err := s.exec(ctx, &s.stmts.revokeUser, userKey(userID))
+		return err
 	}
-	return s.retry(ctx, func() error {
-		return s.tx(ctx).Where(q, args...).Delete(&sessionRow{}).Error
-	})
+	k, ok := s.ref(keep.Name, keep.Token, nil)
+	if !ok {
+		return rejected("revoke user: session to keep", keep.Token)
+	}
+	_, err := s.exec(ctx, &s.stmts.revokeUserKeep, userKey(userID), k.id)
+	return err
 }
 
 // ListUser implements securesession.Lister with one SELECT of the live rows
@@ -624,53 +596,57 @@ func (s *Store) ListUser(ctx context.Context, userID string) ([]securesession.Se
 		return nil, errors.New("securesession/gorm: ListUser: empty user ID")
 	}
 	now := encTime(s.now())
-	var rows []sessionRow
+	var out []securesession.SessionInfo
 	err := s.retry(ctx, func() error {
-		rows = rows[:0]
-		return s.tx(ctx).
-			Select("handle", "created", "auth_time", "last_seen", "expires_at", "user_agent", "ip", "binding").
-			Where("user_key = ? AND expires_at > ?", userKey(userID), now).
-			Order("last_seen DESC").
-			Find(&rows).Error
+		out = out[:0]
+		p, err := s.prepared(ctx, &s.stmts.listUser)
+		if err != nil {
+			return err
+		}
+		rows, err := p.QueryContext(ctx, userKey(userID), now)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var r sessionRow
+			if err := rows.Scan(&r.Handle, &r.Created, &r.AuthTime, &r.LastSeen, &r.ExpiresAt, &r.UserAgent, &r.IP, &r.Binding); err != nil {
+				return err
+			}
+			out = append(out, securesession.SessionInfo{
+				Handle:    r.Handle,
+				Created:   decTime(r.Created),
+				AuthTime:  decTime(r.AuthTime),
+				LastSeen:  decTime(r.LastSeen),
+				Expires:   decExpires(r.ExpiresAt),
+				UserAgent: r.UserAgent,
+				IP:        r.IP,
+				Binding:   r.Binding,
+			})
+		}
+		return rows.Err()
 	})
 	if err != nil {
 		return nil, err
 	}
-	out := make([]securesession.SessionInfo, len(rows))
-	for i := range rows {
-		r := &rows[i]
-		out[i] = securesession.SessionInfo{
-			Handle:    r.Handle,
-			Created:   decTime(r.Created),
-			AuthTime:  decTime(r.AuthTime),
-			LastSeen:  decTime(r.LastSeen),
-			Expires:   decExpires(r.ExpiresAt),
-			UserAgent: r.UserAgent,
-			IP:        r.IP,
-			Binding:   r.Binding,
-		}
-	}
 	return out, nil
 }
 
-// RevokeHandle implements securesession.Lister with one DELETE of the row
-// whose handle is handle, if and only if it belongs to userID. The handle
-// survives rotations, so a session rotated since it was listed is still
-// found. If no session of userID has that handle (it ended already, it is
-// another user's, or handle is malformed), RevokeHandle returns an error
-// wrapping securesession.ErrNoRecord. An empty userID is rejected.
+// RevokeHandle implements securesession.Lister with one DELETE of the live
+// row whose handle is handle, if and only if it belongs to userID. The
+// handle survives rotations, so a session rotated since it was listed is
+// still found. If no live session of userID has that handle (it ended
+// already, it is another user's, or handle is malformed), RevokeHandle
+// returns an error wrapping securesession.ErrNoRecord. An empty userID is
+// rejected.
 func (s *Store) RevokeHandle(ctx context.Context, userID, handle string) error {
 	if userID == "" {
 		return errors.New("securesession/gorm: RevokeHandle: empty user ID")
 	}
 	var n int64
 	if validHandle(handle) {
-		err := s.retry(ctx, func() error {
-			res := s.tx(ctx).Where("handle = ? AND user_key = ?", handle, userKey(userID)).Delete(&sessionRow{})
-			n = res.RowsAffected
-			return res.Error
-		})
-		if err != nil {
+		var err error
+		if n, err = s.exec(ctx, &s.stmts.revokeHandle, handle, userKey(userID), encTime(s.now())); err != nil {
 			return err
 		}
 	}
@@ -678,6 +654,19 @@ func (s *Store) RevokeHandle(ctx context.Context, userID, handle string) error {
 		return fmt.Errorf("securesession/gorm: RevokeHandle: %w", securesession.ErrNoRecord)
 	}
 	return nil
+}
+
+// rejected is the error for a token this Store could not have issued,
+// returned before any statement: securesession.InvalidToken with the
+// reason (oversized if it is longer than any token the Store issues,
+// malformed otherwise), wrapped with the operation. It never contains the
+// token.
+func rejected(op, tok string) error {
+	reason := securesession.RejectMalformed
+	if len(tok) > token.Len {
+		reason = securesession.RejectOversized
+	}
+	return fmt.Errorf("securesession/gorm: %s: %w", op, securesession.InvalidToken(reason))
 }
 
 func checkRecord(rec *securesession.Record) error {
@@ -723,54 +712,6 @@ func retryable(err error) bool {
 		strings.Contains(msg, "Error 1213") || // ER_LOCK_DEADLOCK
 		strings.Contains(msg, "(SQLSTATE 40P01)")
 }
-
-// Times are stored as Unix nanoseconds in BIGINT columns: exact to the
-// nanosecond on every database (PostgreSQL timestamps keep microseconds),
-// compared as integers (SQLite stores DATETIME as text, whose comparison
-// breaks across time zones), and free of time-zone conversion. 0 is the
-// zero time. Times outside 1678..2262 are clamped.
-
-func encTime(t time.Time) int64 {
-	if t.IsZero() {
-		return 0
-	}
-	if t.Before(minTime) {
-		return math.MinInt64 + 1
-	}
-	if t.After(maxTime) {
-		return math.MaxInt64 - 1
-	}
-	return t.UnixNano()
-}
-
-func decTime(n int64) time.Time {
-	if n == 0 {
-		return time.Time{}
-	}
-	return time.Unix(0, n).UTC()
-}
-
-// A zero Record.Expires means the session never lapses on its own; it is
-// stored as the largest value so that the row is never filtered out or
-// swept.
-func encExpires(t time.Time) int64 {
-	if t.IsZero() {
-		return math.MaxInt64
-	}
-	return encTime(t)
-}
-
-func decExpires(n int64) time.Time {
-	if n == math.MaxInt64 {
-		return time.Time{}
-	}
-	return decTime(n)
-}
-
-var (
-	minTime = time.Unix(0, math.MinInt64+1)
-	maxTime = time.Unix(0, math.MaxInt64-1)
-)
 
 var (
 	_ securesession.Backend = (*Store)(nil)
