@@ -45,7 +45,7 @@ func TestCookieValueIsOpaque(t *testing.T) {
 		t.Fatal("the user ID is readable in the cookie")
 	}
 	// Two seals of the same record differ (random nonce and handle).
-	if mustCreate(t, s, sample()) == mustCreate(t, s, sample()) {
+	if first, second := mustCreate(t, s, sample()), mustCreate(t, s, sample()); first == second {
 		t.Fatal("two cookies for equal records are identical")
 	}
 }
