@@ -106,8 +106,9 @@ type Options struct {
 
 	// RememberAbsoluteTimeout is AbsoluteTimeout for a session whose Login
 	// was given RememberMe, and the longest Max-Age of its persistent
-	// cookie. Default 30 days. Must be longer than AbsoluteTimeout and at
-	// most MaxCookieLifetime. Sessions without RememberMe always get a
+	// cookie. Default 30 days. Must be longer than AbsoluteTimeout (and
+	// than DeviceBinding.BoundAbsoluteTimeout) and at most
+	// MaxCookieLifetime. Sessions without RememberMe always get a
 	// browser-session cookie (no Max-Age), which the browser drops when it
 	// closes; the server enforces the timeouts either way.
 	RememberAbsoluteTimeout time.Duration

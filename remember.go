@@ -45,19 +45,24 @@ type loginOptions struct {
 // true and the session should stay remembered.
 //
 // The timeouts are stored in the session's record and enforced on the
-// server, never left to the cookie's Max-Age: the record's absolute
-// deadline is Created + RememberAbsoluteTimeout and its Expires is
-// LastSeen + RememberIdleTimeout, so every backend keeps the class
-// without a field of its own (see lifecycle.go). A later Options that
-// shortens a remembered timeout applies to existing remembered sessions
-// at once; one that lengthens it applies to later logins. LogoutEverywhere,
-// LogoutOthers and RevokeSession end remembered sessions like any other.
+// server, never left to the cookie's Max-Age: the record's Deadline is
+// Created + RememberAbsoluteTimeout and its Expires is at most LastSeen +
+// RememberIdleTimeout, and the session's longer lifetime (Deadline -
+// Created) is what marks it remembered, so every backend keeps the class
+// without a field of its own (see lifecycle.go). The server enforces the
+// stored times bounded by the current Options: shortening a remembered
+// timeout applies to existing remembered sessions at once; lengthening
+// the idle timeout applies from their next request, and lengthening the
+// absolute timeout to later logins. With DeviceBinding a remembered
+// session whose device binds keeps the remembered timeouts.
+// LogoutEverywhere, LogoutOthers and RevokeSession end remembered sessions
+// like any other.
 //
-// A remembered session is one the user has not authenticated in for up
-// to 30 days: ask for the password again before a sensitive action
-// (RequireRecentAuth), and offer remembering only where your
-// authentication assurance allows it (NIST SP 800-63B-4: at most 30 days
-// at AAL1, 24 hours at AAL2).
+// A remembered session can be up to 30 days past the user's last
+// authentication (AuthTime): ask for the password again before a
+// sensitive action (RequireRecentAuth), and offer remembering only where
+// your authentication assurance allows it (NIST SP 800-63B-4: at most 30
+// days between authentications at AAL1, 24 hours at AAL2).
 func RememberMe() LoginOption {
 	return func(o *loginOptions) { o.remember = true }
 }

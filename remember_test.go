@@ -15,6 +15,8 @@ import (
 
 	"github.com/gin-securesession/securesession"
 	"github.com/gin-securesession/securesession/backends/memory"
+	"github.com/gin-securesession/securesession/dbsc"
+	"github.com/gin-securesession/securesession/dbsc/dbsctest"
 )
 
 // The behaviours of remembered sessions that every backend shares are in
@@ -145,6 +147,9 @@ func TestNewRejectsRememberTimeoutsItCannotHonour(t *testing.T) {
 		{"the default remembered absolute not longer than absolute",
 			securesession.Options{IdleTimeout: day, AbsoluteTimeout: 60 * day},
 			[]string{"Options.RememberAbsoluteTimeout", "Options.AbsoluteTimeout", "the default"}},
+		{"remembered absolute not longer than the bound absolute",
+			securesession.Options{DeviceBinding: &securesession.DeviceBinding{BoundIdleTimeout: day, BoundAbsoluteTimeout: 30 * day}},
+			[]string{"Options.RememberAbsoluteTimeout", "Options.DeviceBinding.BoundAbsoluteTimeout"}},
 		{"remembered absolute over the cookie lifetime",
 			securesession.Options{RememberAbsoluteTimeout: securesession.MaxCookieLifetime + time.Second},
 			[]string{"Options.RememberAbsoluteTimeout", "MaxCookieLifetime"}},
@@ -417,5 +422,40 @@ func TestGinContribStoreKeepsTheNormalTimeouts(t *testing.T) {
 	clock.advance(2 * time.Minute) // reading saved nothing: 31 idle minutes
 	if got := b.do("GET", "/get"); got != "<nil>" {
 		t.Errorf("after 31 idle minutes: %q; want a new session", got)
+	}
+}
+
+// A remembered session whose browser binds it to the device (DBSC) keeps
+// the remembered timeouts, even where the bound ones are shorter.
+func TestRememberedSessionKeepsItsTimeoutsWhenItsDeviceBinds(t *testing.T) {
+	bs := newBoundServer(t, securesession.Options{
+		DeviceBinding: &securesession.DeviceBinding{BoundIdleTimeout: time.Hour, BoundAbsoluteTimeout: 2 * day, Cookie: dbsc.BoundCookie{Lifetime: time.Hour}},
+	})
+	bs.srv.Config.Handler.(*gin.Engine).POST("/login-remember", func(c *gin.Context) {
+		securesession.Login(c, "alice", securesession.RememberMe())
+	})
+	hc := bs.client()
+	res, _ := get(t, hc, "POST", bs.srv.URL+"/login-remember")
+	dev, err := dbsctest.NewClient(dbsc.ES256)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sess, _, err := dev.Register(context.Background(), hc, bs.srv.URL, res.Header.Get(dbsc.HeaderRegistration))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, step := range []time.Duration{6 * day, 6 * day} { // past the bound idle and absolute timeouts
+		bs.now = bs.now.Add(step)
+		if _, err := dev.Refresh(context.Background(), hc, sess); err != nil {
+			t.Fatalf("refresh after %v: %v", step, err)
+		}
+		if _, body := get(t, hc, "GET", bs.srv.URL+"/whoami"); body != "alice true" {
+			t.Fatalf("a bound remembered session after %v idle: %q, want alive and bound", step, body)
+		}
+	}
+	bs.now = bs.now.Add(securesession.DefaultRememberIdleTimeout + time.Second)
+	dev.Refresh(context.Background(), hc, sess) // refused or not, the session has ended
+	if _, body := get(t, hc, "GET", bs.srv.URL+"/whoami"); body != " false" {
+		t.Errorf("a bound remembered session past the remembered idle timeout: %q, want anonymous", body)
 	}
 }
