@@ -86,7 +86,7 @@ func rmRouter(t testing.TB, b securesession.Backend, clock *rqClock, o secureses
 }
 
 // rmBrowser keeps the session cookie as a browser does, including whether
-// it is persistent, so that a test can restart the browser.
+// it is persistent (the conformance check restarts the browser).
 type rmBrowser struct {
 	t      *testing.T
 	h      http.Handler
@@ -123,13 +123,6 @@ func (b *rmBrowser) do(method, target string, hdr ...string) string {
 }
 
 func (b *rmBrowser) state() string { b.t.Helper(); return b.do("GET", "/remembered") }
-
-// restart closes the browser: cookies without Max-Age are gone.
-func (b *rmBrowser) restart() {
-	if b.cookie != nil && b.cookie.MaxAge <= 0 && b.cookie.Expires.IsZero() {
-		b.cookie = nil
-	}
-}
 
 func TestNewRejectsRememberTimeoutsItCannotHonour(t *testing.T) {
 	store := newCookieStore(t)
