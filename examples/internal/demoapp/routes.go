@@ -9,6 +9,7 @@ import (
 	"html/template"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"time"
 
 	"github.com/gin-contrib/sessions"
@@ -32,13 +33,15 @@ var templates = template.Must(template.New("").Funcs(template.FuncMap{
 // Register adds the demo routes to r, which must already use the
 // securesession middleware:
 //
-//	GET  /                   login form (redirects to /profile when logged in)
-//	POST /login              form fields username, password
+//	GET  /                   login form (redirects to /profile when logged in,
+//	                         unless ?next= asks for a fresh login)
+//	POST /login              form fields username, password, remember, next
 //	GET  /profile            the logged-in user (redirects to / otherwise)
 //	GET  /sessions           the user's active sessions, where the backend can list them
 //	POST /sessions/revoke    form field handle: end one of them
 //	POST /logout             end this session
-//	POST /logout-everywhere  end every session of this user
+//	POST /logout-everywhere  end every session of this user; needs a login
+//	                         at most ReauthMaxAge old
 //
 // Every state change is a POST: the middleware refuses cross-origin POSTs
 // with 403, and GET requests never change anything.
@@ -52,8 +55,22 @@ func Register(r *gin.Engine, backendName string) {
 	r.GET("/sessions", requireLogin, h.sessions)
 	r.POST("/sessions/revoke", requireLogin, h.revoke)
 	r.POST("/logout", h.logout)
-	r.POST("/logout-everywhere", requireLogin, h.logoutEverywhere)
+	r.POST("/logout-everywhere", requireLogin, requireRecentAuth, h.logoutEverywhere)
 }
+
+// LoginPath is the demo's login form.
+const LoginPath = "/"
+
+// ReauthMaxAge is how recent a login must be for a sensitive action, here
+// "log out everywhere": a remembered session may be weeks past the last
+// password check, and a stolen cookie should not be able to lock the
+// owner out of every device.
+const ReauthMaxAge = 5 * time.Minute
+
+// requireRecentAuth sends a login older than ReauthMaxAge back to the
+// login form with ?next=<the action's path>; logging in again restarts
+// the auth time and returns there with SafeRedirect.
+var requireRecentAuth = securesession.RequireRecentAuth(ReauthMaxAge, securesession.RequireOptions{LoginPath: LoginPath})
 
 type handlers struct{ backend string }
 
@@ -109,26 +126,61 @@ func flash(c *gin.Context, msg string) { sessions.Default(c).AddFlash(msg) }
 // page does not re-submit the form.
 func redirect(c *gin.Context, to string) { c.Redirect(http.StatusSeeOther, to) }
 
+// loginData is what login.html receives.
+type loginData struct {
+	Next   string // a path SafeRedirect accepted, or ""
+	Reauth bool   // a logged-in user is asked for the password again
+}
+
 func (h handlers) home(c *gin.Context) {
-	if securesession.UserID(c) != "" {
+	next := SafeNext(c.Query("next"))
+	loggedIn := securesession.UserID(c) != ""
+	if loggedIn && next == "" {
 		redirect(c, "/profile")
 		return
 	}
-	h.render(c, http.StatusOK, "login.html", nil)
+	h.render(c, http.StatusOK, "login.html", loginData{Next: next, Reauth: loggedIn})
 }
 
+// SafeNext returns next if SafeRedirect accepts it as a path on this
+// site, and "" otherwise.
+func SafeNext(next string) string { return securesession.SafeRedirect(next, "") }
+
 func (h handlers) login(c *gin.Context) {
+	next := SafeNext(c.PostForm("next"))
 	userID, ok := checkPassword(c.PostForm("username"), c.PostForm("password"))
 	if !ok {
 		// Production: rate-limit failed logins per account and per IP.
 		flash(c, "Wrong username or password.")
+		if next != "" {
+			redirect(c, "/?next="+url.QueryEscape(next))
+			return
+		}
 		redirect(c, "/")
 		return
 	}
 	// Login gives the session a new ID (defeating session fixation) and
-	// records the user and the time of authentication.
-	if err := securesession.Login(c, userID); err != nil {
+	// records the user and the time of authentication. RememberMe makes
+	// the cookie persistent and the session use the longer remembered
+	// timeouts; without it the cookie ends with the browser session.
+	var opts []securesession.LoginOption
+	if c.PostForm("remember") == "on" {
+		opts = append(opts, securesession.RememberMe())
+	}
+	if err := securesession.Login(c, userID, opts...); err != nil {
 		serverError(c, err)
+		return
+	}
+	if next != "" {
+		// The action that asked for a fresh login was a POST, and the
+		// redirect here is a GET: land on a page that offers it again
+		// rather than on a GET of a POST-only route.
+		if next == "/logout-everywhere" {
+			flash(c, "Password confirmed. You can now log out everywhere.")
+			redirect(c, "/profile")
+			return
+		}
+		redirect(c, next)
 		return
 	}
 	flash(c, "Welcome, "+userID+"!")
@@ -148,7 +200,8 @@ func (h handlers) profile(c *gin.Context) {
 	h.render(c, http.StatusOK, "profile.html", struct {
 		AuthTime    time.Time
 		DeviceBound bool
-	}{securesession.AuthTime(c), securesession.DeviceBound(c)})
+		Remembered  bool
+	}{securesession.AuthTime(c), securesession.DeviceBound(c), securesession.Remembered(c)})
 }
 
 type sessionsData struct {
