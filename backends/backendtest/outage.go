@@ -223,6 +223,10 @@ func RunOutage(t *testing.T, o Outage) OutageResult {
 			during[code]++
 			mu.Unlock()
 		}
+		// A request that began during the fault and ended after the store
+		// came back may have read the store as it is now: judge it as a
+		// request after the fault (an erased store then loses its data).
+		ph = max(ph, phase.Load())
 		if sc != nil {
 			tokens.Store(sc.Value, true)
 		}
