@@ -238,8 +238,12 @@ func (s *Store) open(name, tok string) (securesession.Record, *state, int, error
 	if !token.Base64URL(tok) {
 		return rec, nil, 0, invalid(securesession.RejectMalformed, "malformed cookie")
 	}
-	raw := make([]byte, b64.DecodedLen(len(tok)))
-	n, err := b64.Decode(raw, []byte(tok))
+	// One allocation holds the copy of tok that the decoder reads and the
+	// decoded bytes, which the AEAD opens in place.
+	buf := make([]byte, len(tok)+b64.DecodedLen(len(tok)))
+	src := buf[:copy(buf, tok)]
+	raw := buf[len(tok):]
+	n, err := b64.Decode(raw, src)
 	if err != nil || n < minSealed {
 		return rec, nil, 0, invalid(securesession.RejectMalformed, "malformed cookie")
 	}
@@ -308,10 +312,14 @@ func appendAD(b, kid []byte, name string) []byte {
 	return append(b, name...)
 }
 
-// seal returns the cookie value for rec as the token st.
+// seal returns the cookie value for rec as the token st. The record is
+// encoded straight into the buffer that the AEAD seals in place, and the
+// same buffer holds the base64 encoding, so the cookie costs two
+// allocations: that buffer and the string.
 func (s *Store) seal(name string, st *state, rec *securesession.Record) (string, error) {
 	k := &s.keys[0]
-	buf := make([]byte, headerLen, headerLen+handleLen+100+len(rec.Values)+len(rec.Binding)+len(rec.UserID)+len(rec.UserAgent)+len(rec.IP)+chacha20poly1305.Overhead)
+	rawCap := headerLen + plainSize(rec) + chacha20poly1305.Overhead
+	buf := make([]byte, headerLen, rawCap+b64.EncodedLen(rawCap))
 	buf[0] = version
 	copy(buf[1:], k.id[:])
 	rand.Read(buf[1+kidLen : headerLen])
@@ -322,21 +330,84 @@ func (s *Store) seal(name string, st *state, rec *securesession.Record) (string,
 	var adBuf [64]byte
 	ad := appendAD(adBuf[:0], k.id[:], name)
 	sealed := k.aead.Seal(buf[headerLen:headerLen], buf[1+kidLen:headerLen], plain, ad)
-	// Seal worked in place unless the estimate above fell short; either
-	// way the cookie is the header followed by the sealed payload.
-	out := b64.EncodeToString(append(buf[:headerLen], sealed...))
-	if size := len(name) + 1 + len(out); size > securesession.MaxCookieSize {
+	// Seal worked in place unless plainSize fell short; either way the
+	// cookie is the header followed by the sealed payload.
+	raw := append(buf[:headerLen], sealed...)
+	enc := raw[len(raw):cap(raw)]
+	if len(enc) < b64.EncodedLen(len(raw)) {
+		enc = make([]byte, b64.EncodedLen(len(raw)))
+	}
+	enc = enc[:b64.EncodedLen(len(raw))]
+	b64.Encode(enc, raw)
+	if size := len(name) + 1 + len(enc); size > securesession.MaxCookieSize {
 		return "", fmt.Errorf("securesession/cookie: cookie %q would be %d bytes, over the %d-byte limit browsers enforce: %w",
 			name, size, securesession.MaxCookieSize, securesession.ErrTooLarge)
 	}
 	rec.Handle = st.hex
 	s.observe(st, rec)
-	return out, nil
+	return string(enc), nil
 }
 
-// newState returns the first token of a new session.
+// plainSize bounds the plaintext seal writes for rec: the handle, three
+// varints and the record (each length and time a varint of at most 10
+// bytes).
+func plainSize(rec *securesession.Record) int {
+	return handleLen + 2*10 + 11*10 + len(rec.UserID) + len(rec.UserAgent) + len(rec.IP) + len(rec.Values) + len(rec.Binding)
+}
+
+// remember caches tok, just sealed from rec as st, as exactly what
+// opening it would yield: the times as the wire keeps them, Values and
+// Binding copied (nil when empty), Handle set, and neither Reissue nor
+// Opaque, which Find sets on every request. Caching the token the response
+// sets, rather than the one the request carried, is what lets the read
+// after a write skip the AEAD; revocation is still checked on every Find.
+func (s *Store) remember(name, tok string, st *state, rec *securesession.Record) {
+	if s.cache == nil {
+		return
+	}
+	e := &cached{name: name, rec: *rec, st: st}
+	r := &e.rec
+	r.Handle = st.hex
+	r.AuthTime = wireTime(r.AuthTime)
+	r.Created = wireTime(r.Created)
+	r.LastSeen = wireTime(r.LastSeen)
+	r.Deadline = wireTime(r.Deadline)
+	r.Expires = wireTime(r.Expires)
+	r.Values, r.Binding = nil, nil
+	if n := len(rec.Values) + len(rec.Binding); n > 0 {
+		b := make([]byte, n)
+		copy(b, rec.Values)
+		copy(b[len(rec.Values):], rec.Binding)
+		if len(rec.Values) > 0 {
+			r.Values = b[:len(rec.Values):len(rec.Values)]
+		}
+		if len(rec.Binding) > 0 {
+			r.Binding = b[len(rec.Values):]
+		}
+	}
+	r.Reissue, r.Opaque = false, nil
+	s.cache.put(tok, e)
+}
+
+// wireTime is t as wire.AppendTime and wire.Reader.Time round-trip it:
+// nanoseconds in UTC without a monotonic reading, and the zero time for
+// the zero time or the Unix epoch.
+func wireTime(t time.Time) time.Time {
+	if t.IsZero() {
+		return time.Time{}
+	}
+	ns := t.UnixNano()
+	if ns == 0 {
+		return time.Time{}
+	}
+	return time.Unix(0, ns).UTC()
+}
+
+// newState returns the first token of a new session. The issue time is
+// kept as the wire keeps it, so that the state a write leaves (and caches)
+// is the one opening its cookie gives.
 func newState(now time.Time) *state {
-	st := &state{issued: now}
+	st := &state{issued: wireTime(now)}
 	rand.Read(st.handle[:])
 	st.hex = hex.EncodeToString(st.handle[:])
 	return st
@@ -348,7 +419,7 @@ func (s *Store) stateFor(name, token string, rec *securesession.Record) (*state,
 	if st, ok := rec.Opaque.(*state); ok {
 		return st, nil
 	}
-	_, st, _, err := s.open(name, token)
+	_, st, _, err := s.openKnown(name, token)
 	if err != nil {
 		return nil, err
 	}
@@ -391,6 +462,17 @@ func (s *Store) Find(ctx context.Context, name, token string) (securesession.Rec
 	return rec, true, nil
 }
 
+// openKnown is open, answered from the cache when token is there (an
+// entry is exactly what opening would yield). It does not add to the
+// cache: only Find, for a request's cookie, and the writes, for the
+// cookie they set, do.
+func (s *Store) openKnown(name, token string) (securesession.Record, *state, int, error) {
+	if e := s.cachedOpen(name, token); e != nil {
+		return e.rec, e.st, e.ki, nil
+	}
+	return s.open(name, token)
+}
+
 func (s *Store) cachedOpen(name, token string) *cached {
 	if s.cache == nil || len(token) < b64.EncodedLen(minSealed) {
 		return nil
@@ -404,6 +486,7 @@ func (s *Store) Create(ctx context.Context, name string, rec *securesession.Reco
 	st := newState(s.now())
 	tok, err := s.seal(name, st, rec)
 	if err == nil {
+		s.remember(name, tok, st, rec)
 		rec.Opaque = st
 	}
 	return tok, err
@@ -426,7 +509,11 @@ func (s *Store) Update(ctx context.Context, name, token string, rec *securesessi
 			return "", fmt.Errorf("securesession/cookie: %w", securesession.ErrNoRecord)
 		}
 	}
-	return s.seal(name, st, rec)
+	tok, err := s.seal(name, st, rec)
+	if err == nil {
+		s.remember(name, tok, st, rec)
+	}
+	return tok, err
 }
 
 // Touch re-seals rec with its new last-seen time; for a cookie there is no
@@ -451,7 +538,7 @@ func (s *Store) Touch(ctx context.Context, name, token string, rec *securesessio
 // while the rotated session goes on. Without a Revocation the old cookie
 // stays valid until its timeouts (the replay window).
 func (s *Store) Rotate(ctx context.Context, name, oldToken string, rec *securesession.Record) (string, error) {
-	old, ost, _, err := s.open(name, oldToken)
+	old, ost, _, err := s.openKnown(name, oldToken)
 	if err != nil {
 		return "", err
 	}
@@ -460,7 +547,7 @@ func (s *Store) Rotate(ctx context.Context, name, oldToken string, rec *securese
 	if rec.UserID == old.UserID && ost.gen < AllTokens-1 {
 		st = &state{handle: ost.handle, hex: ost.hex, issued: ost.issued, gen: ost.gen + 1}
 		if !rec.AuthTime.Equal(old.AuthTime) {
-			st.issued = s.now()
+			st.issued = wireTime(s.now())
 		}
 		below = st.gen
 	} else {
@@ -480,6 +567,7 @@ func (s *Store) Rotate(ctx context.Context, name, oldToken string, rec *securese
 	}
 	tok, err := s.seal(name, st, rec)
 	if err == nil {
+		s.remember(name, tok, st, rec)
 		rec.Opaque = st
 	}
 	return tok, err
@@ -492,7 +580,7 @@ func (s *Store) Delete(ctx context.Context, name, token string) error {
 	if s.revoker == nil {
 		return fmt.Errorf("securesession/cookie: cookie-only sessions stay valid until they expire; configure SetRevocation: %w", securesession.ErrCannotRevoke)
 	}
-	rec, _, _, err := s.open(name, token)
+	rec, _, _, err := s.openKnown(name, token)
 	if err != nil {
 		if errors.Is(err, securesession.ErrInvalidToken) {
 			return nil // nothing we issued: nothing to revoke
@@ -519,7 +607,7 @@ func (s *Store) RevokeUser(ctx context.Context, userID string, keep securesessio
 	}
 	keepHandle := ""
 	if keep.Token != "" {
-		if rec, st, _, err := s.open(keep.Name, keep.Token); err == nil && rec.UserID == userID {
+		if rec, st, _, err := s.openKnown(keep.Name, keep.Token); err == nil && rec.UserID == userID {
 			revoked, err := s.revoker.Revoked(ctx, st.token(&rec))
 			if err != nil {
 				return revocationErr("revoke user", err)
