@@ -28,9 +28,10 @@ type openCache struct {
 }
 
 type cached struct {
+	tok  string // the cache key, when open made the entry for the cache
 	name string
 	rec  securesession.Record // Values is shared and must not be modified
-	st   *state
+	st   state
 	ki   int
 }
 

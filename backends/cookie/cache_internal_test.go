@@ -45,15 +45,16 @@ func checkCachedAsOpened(t *testing.T, s *Store, tok string) {
 	if e == nil {
 		t.Fatal("the token the write set is not in the cache: the next read would open it again")
 	}
-	rec, st, ki, err := s.open(testName, tok)
+	o, err := s.open(testName, tok, false)
 	if err != nil {
 		t.Fatal(err)
 	}
+	rec, st, ki := o.rec, &o.st, o.ki
 	if !reflect.DeepEqual(e.rec, rec) {
 		t.Fatalf("cached record differs from the opened one:\ncached %#v\nopened %#v", e.rec, rec)
 	}
-	if *e.st != *st || e.ki != ki {
-		t.Fatalf("cached token %+v (key %d), opened %+v (key %d)", *e.st, e.ki, *st, ki)
+	if e.st != *st || e.ki != ki {
+		t.Fatalf("cached token %+v (key %d), opened %+v (key %d)", e.st, e.ki, *st, ki)
 	}
 }
 

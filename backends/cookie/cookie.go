@@ -224,32 +224,35 @@ func invalid(reason securesession.RejectReason, detail string) error {
 	return fmt.Errorf("securesession/cookie: %s: %w", detail, securesession.InvalidToken(reason))
 }
 
-// open authenticates and decodes tok. Any byte outside the base64url
+// open authenticates and decodes tok into a cache entry (not yet in the
+// cache). With keep, the entry's key is a copy of tok, which shares one
+// allocation with the handle's hex. Any byte outside the base64url
 // alphabet is rejected before decoding. It never panics and allocates at
 // most a small constant times len(tok).
-func (s *Store) open(name, tok string) (securesession.Record, *state, int, error) {
-	var rec securesession.Record
+func (s *Store) open(name, tok string, keep bool) (*cached, error) {
 	if len(name)+1+len(tok) > securesession.MaxCookieSize {
-		return rec, nil, 0, invalid(securesession.RejectOversized, "oversized cookie")
+		return nil, invalid(securesession.RejectOversized, "oversized cookie")
 	}
 	if len(tok) < b64.EncodedLen(minSealed) {
-		return rec, nil, 0, invalid(securesession.RejectMalformed, "truncated cookie")
+		return nil, invalid(securesession.RejectMalformed, "truncated cookie")
 	}
 	if !token.Base64URL(tok) {
-		return rec, nil, 0, invalid(securesession.RejectMalformed, "malformed cookie")
+		return nil, invalid(securesession.RejectMalformed, "malformed cookie")
 	}
-	// One allocation holds the copy of tok that the decoder reads and the
-	// decoded bytes, which the AEAD opens in place.
-	buf := make([]byte, len(tok)+b64.DecodedLen(len(tok)))
+	// One allocation holds the copy of tok that the decoder reads, the
+	// decoded bytes, which the AEAD opens in place, and the associated
+	// data (a stack array would escape through the cipher.AEAD interface).
+	dec := b64.DecodedLen(len(tok))
+	buf := make([]byte, len(tok)+dec+adLen(name))
 	src := buf[:copy(buf, tok)]
-	raw := buf[len(tok):]
+	raw := buf[len(tok) : len(tok)+dec]
 	n, err := b64.Decode(raw, src)
 	if err != nil || n < minSealed {
-		return rec, nil, 0, invalid(securesession.RejectMalformed, "malformed cookie")
+		return nil, invalid(securesession.RejectMalformed, "malformed cookie")
 	}
 	raw = raw[:n]
 	if raw[0] != version {
-		return rec, nil, 0, invalid(securesession.RejectUnknownVersion, "unknown cookie version")
+		return nil, invalid(securesession.RejectUnknownVersion, "unknown cookie version")
 	}
 	ki := -1
 	for i := range s.keys {
@@ -259,27 +262,38 @@ func (s *Store) open(name, tok string) (securesession.Record, *state, int, error
 		}
 	}
 	if ki < 0 {
-		return rec, nil, 0, invalid(securesession.RejectUnknownKey, "unknown key ID")
+		return nil, invalid(securesession.RejectUnknownKey, "unknown key ID")
 	}
-	var adBuf [64]byte
-	ad := appendAD(adBuf[:0], raw[1:1+kidLen], name)
+	ad := appendAD(buf[len(tok)+dec:len(tok)+dec], raw[1:1+kidLen], name)
 	plain, err := s.keys[ki].aead.Open(raw[headerLen:headerLen], raw[1+kidLen:headerLen], raw[headerLen:], ad)
 	if err != nil {
-		return rec, nil, 0, invalid(securesession.RejectTampered, "tampered cookie")
+		return nil, invalid(securesession.RejectTampered, "tampered cookie")
 	}
-	st := &state{}
+	e := &cached{name: name, ki: ki}
+	st, rec := &e.st, &e.rec
 	r := wire.NewReader(plain)
 	copy(st.handle[:], r.Next(handleLen))
 	st.issued = r.Time()
 	st.gen = r.Uvarint()
-	record.Read(r, &rec)
+	record.Read(r, rec)
 	if r.Err() != nil || r.Len() != 0 {
-		return rec, nil, 0, invalid(securesession.RejectMalformed, "malformed payload")
+		return nil, invalid(securesession.RejectMalformed, "malformed payload")
 	}
-	st.hex = hex.EncodeToString(st.handle[:])
+	if keep {
+		var hx [2 * handleLen]byte
+		hex.Encode(hx[:], st.handle[:])
+		var b strings.Builder
+		b.Grow(len(tok) + len(hx))
+		b.WriteString(tok)
+		b.Write(hx[:])
+		both := b.String()
+		e.tok, st.hex = both[:len(tok)], both[len(tok):]
+	} else {
+		st.hex = hex.EncodeToString(st.handle[:])
+	}
 	rec.Handle = st.hex
-	s.observe(st, &rec)
-	return rec, st, ki, nil
+	s.observe(st, rec)
+	return e, nil
 }
 
 // observe records the lifetime of a session the store sealed or opened:
@@ -305,6 +319,8 @@ func (s *Store) retention() time.Duration {
 	return securesession.DefaultAbsoluteTimeout
 }
 
+func adLen(name string) int { return len(adLabel) + 2 + kidLen + len(name) }
+
 func appendAD(b, kid []byte, name string) []byte {
 	b = append(b, adLabel...)
 	b = append(b, 0, version)
@@ -318,27 +334,27 @@ func appendAD(b, kid []byte, name string) []byte {
 // allocations: that buffer and the string.
 func (s *Store) seal(name string, st *state, rec *securesession.Record) (string, error) {
 	k := &s.keys[0]
+	// buf is [ header | plaintext, sealed in place | base64 | AD ]. The
+	// associated data goes in it too: a stack array would escape through
+	// the cipher.AEAD interface anyway.
 	rawCap := headerLen + plainSize(rec) + chacha20poly1305.Overhead
-	buf := make([]byte, headerLen, rawCap+b64.EncodedLen(rawCap))
+	encCap := b64.EncodedLen(rawCap)
+	buf := make([]byte, rawCap+encCap+adLen(name))
+	ad := appendAD(buf[rawCap+encCap:rawCap+encCap], k.id[:], name)
 	buf[0] = version
 	copy(buf[1:], k.id[:])
 	rand.Read(buf[1+kidLen : headerLen])
-	plain := append(buf[headerLen:], st.handle[:]...)
+	plain := append(buf[headerLen:headerLen:rawCap-chacha20poly1305.Overhead], st.handle[:]...)
 	plain = wire.AppendTime(plain, st.issued)
 	plain = wire.AppendUvarint(plain, st.gen)
 	plain = record.Append(plain, rec)
-	var adBuf [64]byte
-	ad := appendAD(adBuf[:0], k.id[:], name)
-	sealed := k.aead.Seal(buf[headerLen:headerLen], buf[1+kidLen:headerLen], plain, ad)
-	// Seal worked in place unless plainSize fell short; either way the
-	// cookie is the header followed by the sealed payload.
-	raw := append(buf[:headerLen], sealed...)
-	enc := raw[len(raw):cap(raw)]
-	if len(enc) < b64.EncodedLen(len(raw)) {
-		enc = make([]byte, b64.EncodedLen(len(raw)))
-	}
-	enc = enc[:b64.EncodedLen(len(raw))]
-	b64.Encode(enc, raw)
+	sealed := k.aead.Seal(buf[headerLen:headerLen:rawCap], buf[1+kidLen:headerLen], plain, ad)
+	// Seal worked in place unless plainSize fell short (it is a bound, so
+	// it never does); either way the cookie is the header followed by the
+	// sealed payload.
+	raw := append(buf[:headerLen:rawCap], sealed...)
+	enc := buf[rawCap : rawCap : rawCap+encCap]
+	enc = b64.AppendEncode(enc, raw)
 	if size := len(name) + 1 + len(enc); size > securesession.MaxCookieSize {
 		return "", fmt.Errorf("securesession/cookie: cookie %q would be %d bytes, over the %d-byte limit browsers enforce: %w",
 			name, size, securesession.MaxCookieSize, securesession.ErrTooLarge)
@@ -365,7 +381,7 @@ func (s *Store) remember(name, tok string, st *state, rec *securesession.Record)
 	if s.cache == nil {
 		return
 	}
-	e := &cached{name: name, rec: *rec, st: st}
+	e := &cached{name: name, rec: *rec, st: *st}
 	r := &e.rec
 	r.Handle = st.hex
 	r.AuthTime = wireTime(r.AuthTime)
@@ -419,11 +435,11 @@ func (s *Store) stateFor(name, token string, rec *securesession.Record) (*state,
 	if st, ok := rec.Opaque.(*state); ok {
 		return st, nil
 	}
-	_, st, _, err := s.openKnown(name, token)
+	e, err := s.openKnown(name, token)
 	if err != nil {
 		return nil, err
 	}
-	return st, nil
+	return &e.st, nil
 }
 
 // Find opens the cookie. A malformed, truncated, oversized or tampered
@@ -437,17 +453,17 @@ func (s *Store) Find(ctx context.Context, name, token string) (securesession.Rec
 		st  *state
 		ki  int
 	)
-	if e := s.cachedOpen(name, token); e != nil {
-		rec, st, ki = e.rec, e.st, e.ki
-	} else {
+	e := s.cachedOpen(name, token)
+	if e == nil {
 		var err error
-		if rec, st, ki, err = s.open(name, token); err != nil {
+		if e, err = s.open(name, token, s.cache != nil); err != nil {
 			return securesession.Record{}, false, err
 		}
 		if s.cache != nil {
-			s.cache.put(strings.Clone(token), &cached{name: name, rec: rec, st: st, ki: ki})
+			s.cache.put(e.tok, e)
 		}
 	}
+	rec, st, ki = e.rec, &e.st, e.ki
 	if s.revoker != nil {
 		revoked, err := s.revoker.Revoked(ctx, st.token(&rec))
 		if err != nil {
@@ -466,11 +482,11 @@ func (s *Store) Find(ctx context.Context, name, token string) (securesession.Rec
 // entry is exactly what opening would yield). It does not add to the
 // cache: only Find, for a request's cookie, and the writes, for the
 // cookie they set, do.
-func (s *Store) openKnown(name, token string) (securesession.Record, *state, int, error) {
+func (s *Store) openKnown(name, token string) (*cached, error) {
 	if e := s.cachedOpen(name, token); e != nil {
-		return e.rec, e.st, e.ki, nil
+		return e, nil
 	}
-	return s.open(name, token)
+	return s.open(name, token, false)
 }
 
 func (s *Store) cachedOpen(name, token string) *cached {
@@ -538,10 +554,11 @@ func (s *Store) Touch(ctx context.Context, name, token string, rec *securesessio
 // while the rotated session goes on. Without a Revocation the old cookie
 // stays valid until its timeouts (the replay window).
 func (s *Store) Rotate(ctx context.Context, name, oldToken string, rec *securesession.Record) (string, error) {
-	old, ost, _, err := s.openKnown(name, oldToken)
+	oe, err := s.openKnown(name, oldToken)
 	if err != nil {
 		return "", err
 	}
+	old, ost := &oe.rec, &oe.st
 	var st *state
 	below := uint64(AllTokens)
 	if rec.UserID == old.UserID && ost.gen < AllTokens-1 {
@@ -554,7 +571,7 @@ func (s *Store) Rotate(ctx context.Context, name, oldToken string, rec *securese
 		st = newState(s.now())
 	}
 	if s.revoker != nil {
-		revoked, err := s.revoker.Revoked(ctx, ost.token(&old))
+		revoked, err := s.revoker.Revoked(ctx, ost.token(old))
 		if err != nil {
 			return "", revocationErr("rotate", err)
 		}
@@ -580,14 +597,14 @@ func (s *Store) Delete(ctx context.Context, name, token string) error {
 	if s.revoker == nil {
 		return fmt.Errorf("securesession/cookie: cookie-only sessions stay valid until they expire; configure SetRevocation: %w", securesession.ErrCannotRevoke)
 	}
-	rec, _, _, err := s.openKnown(name, token)
+	e, err := s.openKnown(name, token)
 	if err != nil {
 		if errors.Is(err, securesession.ErrInvalidToken) {
 			return nil // nothing we issued: nothing to revoke
 		}
 		return err
 	}
-	if err := s.revoker.RevokeSession(ctx, rec.Handle, AllTokens, rec.Deadline); err != nil {
+	if err := s.revoker.RevokeSession(ctx, e.rec.Handle, AllTokens, e.rec.Deadline); err != nil {
 		return revocationErr("delete", err)
 	}
 	return nil
@@ -607,13 +624,13 @@ func (s *Store) RevokeUser(ctx context.Context, userID string, keep securesessio
 	}
 	keepHandle := ""
 	if keep.Token != "" {
-		if rec, st, _, err := s.openKnown(keep.Name, keep.Token); err == nil && rec.UserID == userID {
-			revoked, err := s.revoker.Revoked(ctx, st.token(&rec))
+		if e, err := s.openKnown(keep.Name, keep.Token); err == nil && e.rec.UserID == userID {
+			revoked, err := s.revoker.Revoked(ctx, e.st.token(&e.rec))
 			if err != nil {
 				return revocationErr("revoke user", err)
 			}
 			if !revoked {
-				keepHandle = rec.Handle
+				keepHandle = e.rec.Handle
 			}
 		}
 	}
