@@ -16,7 +16,7 @@ func newInternalStore(t *testing.T) *Store {
 	t.Helper()
 	k := make([]byte, 32)
 	rand.Read(k)
-	s, err := NewStore(k)
+	s, err := NewStore(Options{Keys: [][]byte{k}})
 	if err != nil {
 		t.Fatal(err)
 	}

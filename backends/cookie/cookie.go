@@ -32,8 +32,8 @@
 //
 // # Keys
 //
-// NewStore takes one or more keys of exactly 32 random bytes. The first
-// seals; all of them open. Each key's AEAD key and its 4-byte key ID are
+// Options.Keys holds one or more keys of exactly 32 random bytes. The
+// first seals; all of them open. Each key's AEAD key and its 4-byte key ID are
 // derived with HKDF-SHA256, so a cookie names the key that sealed it and is
 // opened with that key alone (an unknown key ID is rejected without trying
 // every key). A cookie opened with an older key is re-sealed under the
@@ -47,8 +47,7 @@
 // malware, a shared computer, a proxy log) stays valid until its idle or
 // absolute timeout, whichever comes first (30 minutes and 12 hours by
 // default). Delete and RevokeUser therefore return
-// securesession.ErrCannotRevoke unless a Revocation is configured with
-// SetRevocation: then Logout ends the session's handle, Rotate refuses the
+// securesession.ErrCannotRevoke unless Options.Revocation is set: then Logout ends the session's handle, Rotate refuses the
 // superseded cookies, and LogoutEverywhere and LogoutOthers refuse every
 // session the user began until then (but the one kept, through its
 // rotations), so replayed cookies are anonymous.
@@ -102,9 +101,8 @@ const (
 )
 
 // Store is the cookie-only backend. It implements securesession.Backend and
-// gin-contrib's sessions.Store. It is safe for concurrent use once
-// configured; SetRevocation and SetClock must be called before it serves
-// requests.
+// gin-contrib's sessions.Store. It is safe for concurrent use, and nothing
+// about it can be changed once NewStore returns it.
 type Store struct {
 	keys    []sealKey // keys[0] seals
 	revoker Revocation
@@ -123,75 +121,91 @@ var (
 	_ interface{ Close() error } = (*Store)(nil)
 )
 
-// NewStore returns a cookie store sealing with keys[0] and opening with
-// any of keys. Every key must be exactly 32 bytes from a CSPRNG (for
-// example `openssl rand -base64 32`); there must be at least one, and no
-// two may be equal.
-func NewStore(keyList ...[]byte) (*Store, error) {
-	if len(keyList) == 0 {
-		return nil, errors.New("securesession/cookie: NewStore: at least one 32-byte key is required")
+// Options configures NewStore. The zero value is not usable only because
+// Keys is required; every other field documents its default. Options is
+// read once by NewStore: a Store's configuration never changes while it
+// serves.
+type Options struct {
+	// Keys are the secrets that seal and open cookies: Keys[0] seals, and
+	// every key opens (a cookie sealed under another is re-sealed under
+	// Keys[0] in the same request). Each must be exactly 32 bytes from a
+	// CSPRNG (openssl rand -base64 32), and no two may be equal. Required:
+	// there is no default. To rotate, put a new key first and keep the old
+	// one second for at least the absolute timeout (see the package doc).
+	Keys [][]byte
+
+	// Revocation makes Logout, LogoutEverywhere, LogoutOthers and Rotate
+	// effective on the server: revoked sessions and superseded cookies are
+	// refused even if replayed. Default nil: no revocation, so Delete and
+	// RevokeUser return securesession.ErrCannotRevoke and a copied cookie
+	// stays valid until it times out (the replay window, see the package
+	// doc). A *MemoryRevocation takes Now as its clock unless its own
+	// SetClock was called.
+	Revocation Revocation
+
+	// CacheSize is how many recently opened or sealed cookies the store
+	// remembers, so that the requests of a session between two writes
+	// skip decryption. Only cookies the store sealed or authenticated are
+	// remembered, each as exactly what opening it yields, revocation is
+	// still checked on every request, and memory is bounded by CacheSize
+	// times the cookie size (at most 4 KiB each). Default DefaultCacheSize
+	// (when zero); a negative value disables the cache.
+	CacheSize int
+
+	// Now is the store's clock, which stamps the issue time used by
+	// revocation, as Options.Now of the middleware and of the other
+	// backends is theirs; give both the same clock. Default time.Now. It is
+	// called concurrently and must be safe for that.
+	Now func() time.Time
+}
+
+const errPrefix = "securesession/cookie: "
+
+// NewStore returns a cookie store configured by opts (see Options). An
+// error names the field at fault.
+func NewStore(opts Options) (*Store, error) {
+	if len(opts.Keys) == 0 {
+		return nil, errors.New(errPrefix + "Options.Keys: at least one 32-byte key is required")
 	}
-	s := &Store{now: time.Now}
-	for i, k := range keyList {
-		if err := keys.Check(fmt.Sprintf("securesession/cookie: NewStore: keys[%d]", i), k); err != nil {
-			return nil, err
+	s := &Store{now: opts.Now, revoker: opts.Revocation}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	for i, k := range opts.Keys {
+		field := fmt.Sprintf("Options.Keys[%d]", i)
+		if err := keys.Check(field, k); err != nil {
+			return nil, errors.New(errPrefix + err.Error())
 		}
 		aead, err := chacha20poly1305.NewX(keys.Derive(k, "securesession/v1 cookie aead"))
 		if err != nil {
-			return nil, fmt.Errorf("securesession/cookie: NewStore: keys[%d]: %w", i, err)
+			return nil, fmt.Errorf("%s%s: %w", errPrefix, field, err)
 		}
 		var sk sealKey
 		copy(sk.id[:], keys.Derive(k, "securesession/v1 cookie key-id"))
 		sk.aead = aead
 		for j, prev := range s.keys {
 			if prev.id == sk.id {
-				return nil, fmt.Errorf("securesession/cookie: NewStore: keys[%d] repeats keys[%d]", i, j)
+				return nil, fmt.Errorf("%s%s repeats Options.Keys[%d]", errPrefix, field, j)
 			}
 		}
 		s.keys = append(s.keys, sk)
 	}
-	s.cache = newOpenCache(DefaultCacheSize)
+	switch {
+	case opts.CacheSize == 0:
+		s.cache = newOpenCache(DefaultCacheSize)
+	case opts.CacheSize > 0:
+		s.cache = newOpenCache(opts.CacheSize)
+	}
+	if c, ok := s.revoker.(interface{ adoptClock(func() time.Time) }); ok {
+		c.adoptClock(s.now)
+	}
 	return s, nil
-}
-
-// SetCacheSize sets how many recently opened cookies the store remembers
-// so that repeated requests of a session skip decryption (default
-// DefaultCacheSize; 0 disables the cache). Only cookies that authenticated
-// are remembered, revocation is checked on every request, and memory is
-// bounded by n times the cookie size (at most 4 KiB each). Call it before
-// the store serves requests.
-func (s *Store) SetCacheSize(n int) { s.cache = newOpenCache(n) }
-
-// SetRevocation makes Logout, LogoutEverywhere, LogoutOthers and Rotate
-// effective on the server: revoked sessions and superseded tokens are
-// refused even if their cookie is replayed. A *MemoryRevocation takes the
-// store's clock unless its own SetClock was called. Call it before the
-// store serves requests. Default: none (see the package doc for the
-// replay window).
-func (s *Store) SetRevocation(r Revocation) {
-	s.revoker = r
-	s.shareClock()
-}
-
-// SetClock replaces the store's clock (default time.Now), which stamps the
-// issue time used by revocation, and the clock of a *MemoryRevocation
-// given to SetRevocation unless its own SetClock was called. Call it
-// before the store serves requests.
-func (s *Store) SetClock(now func() time.Time) {
-	s.now = now
-	s.shareClock()
 }
 
 // Close releases nothing: the Store starts no goroutine and holds no
 // connection (a Revocation it was given is the application's to close).
 // It exists so that every backend has the same lifecycle.
 func (s *Store) Close() error { return nil }
-
-func (s *Store) shareClock() {
-	if c, ok := s.revoker.(interface{ adoptClock(func() time.Time) }); ok {
-		c.adoptClock(s.now)
-	}
-}
 
 // state is what Find leaves in Record.Opaque: the identity of the token
 // inside the sealed cookie.
@@ -595,7 +609,7 @@ func (s *Store) Rotate(ctx context.Context, name, oldToken string, rec *securese
 // wrapping securesession.ErrCannotRevoke.
 func (s *Store) Delete(ctx context.Context, name, token string) error {
 	if s.revoker == nil {
-		return fmt.Errorf("securesession/cookie: cookie-only sessions stay valid until they expire; configure SetRevocation: %w", securesession.ErrCannotRevoke)
+		return fmt.Errorf("securesession/cookie: cookie-only sessions stay valid until they expire; configure Options.Revocation: %w", securesession.ErrCannotRevoke)
 	}
 	e, err := s.openKnown(name, token)
 	if err != nil {
@@ -620,7 +634,7 @@ func (s *Store) Delete(ctx context.Context, name, token string) error {
 // Revocation it returns an error wrapping securesession.ErrCannotRevoke.
 func (s *Store) RevokeUser(ctx context.Context, userID string, keep securesession.Ref) error {
 	if s.revoker == nil {
-		return fmt.Errorf("securesession/cookie: cannot revoke the sessions of a user without SetRevocation: %w", securesession.ErrCannotRevoke)
+		return fmt.Errorf("securesession/cookie: cannot revoke the sessions of a user without Options.Revocation: %w", securesession.ErrCannotRevoke)
 	}
 	keepHandle := ""
 	if keep.Token != "" {
