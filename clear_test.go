@@ -17,9 +17,7 @@ import (
 // server, so that a replayed cookie shows whether logout happened.
 func revocableCookieStore(t *testing.T) *cookie.Store {
 	t.Helper()
-	s := newCookieStore(t)
-	s.SetRevocation(cookie.NewMemoryRevocation(securesession.DefaultAbsoluteTimeout))
-	return s
+	return newCookieStoreWith(t, cookie.Options{Revocation: cookie.NewMemoryRevocation(securesession.DefaultAbsoluteTimeout)})
 }
 
 // clearRoutes adds gin-contrib's logout idiom, and the idiom followed by a

@@ -262,7 +262,7 @@ func TestRegistrationUndoneByARacingWriteIsHealed(t *testing.T) {
 	gin.SetMode(gin.TestMode)
 	key := make([]byte, 32)
 	rand.Read(key)
-	store, err := cookie.NewStore(key)
+	store, err := cookie.NewStore(cookie.Options{Keys: [][]byte{key}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -20,7 +20,7 @@ import (
 var exampleKey, _ = hex.DecodeString("54d48b89056f14b87252811f010cbb90e8575bc778db4ecc3c5f39df2ab8b8d7")
 
 func ExampleNew() {
-	store, err := cookie.NewStore(exampleKey)
+	store, err := cookie.NewStore(cookie.Options{Keys: [][]byte{exampleKey}})
 	if err != nil {
 		panic(err)
 	}
@@ -48,7 +48,7 @@ func ExampleNew() {
 }
 
 func ExampleNew_rejectsContradictions() {
-	store, _ := cookie.NewStore(exampleKey)
+	store, _ := cookie.NewStore(cookie.Options{Keys: [][]byte{exampleKey}})
 	_, err := securesession.New(store, securesession.Options{Domain: "example.com", CookieName: "__Host-sid"})
 	fmt.Println(err)
 	// Output:
@@ -58,8 +58,10 @@ func ExampleNew_rejectsContradictions() {
 // Login rotates the session: the pre-login cookie is dead afterwards, so an
 // attacker who planted or copied it gets nothing.
 func ExampleLogin() {
-	store, _ := cookie.NewStore(exampleKey)
-	store.SetRevocation(cookie.NewMemoryRevocation(0)) // replay-proof logout and rotation
+	store, _ := cookie.NewStore(cookie.Options{
+		Keys:       [][]byte{exampleKey},
+		Revocation: cookie.NewMemoryRevocation(0), // replay-proof logout and rotation
+	})
 	mw, _ := securesession.New(store, securesession.Options{Logger: slog.New(slog.DiscardHandler)})
 	r := gin.New()
 	r.Use(mw)
@@ -97,8 +99,7 @@ func ExampleLogin() {
 }
 
 func ExampleLogout() {
-	store, _ := cookie.NewStore(exampleKey)
-	store.SetRevocation(cookie.NewMemoryRevocation(0))
+	store, _ := cookie.NewStore(cookie.Options{Keys: [][]byte{exampleKey}, Revocation: cookie.NewMemoryRevocation(0)})
 	mw, _ := securesession.New(store, securesession.Options{Logger: slog.New(slog.DiscardHandler)})
 	r := gin.New()
 	r.Use(mw)

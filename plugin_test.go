@@ -28,9 +28,16 @@ func TestMain(m *testing.M) {
 
 func newCookieStore(t testing.TB) *cookie.Store {
 	t.Helper()
+	return newCookieStoreWith(t, cookie.Options{})
+}
+
+// newCookieStoreWith is a cookie store configured by o, with a new key.
+func newCookieStoreWith(t testing.TB, o cookie.Options) *cookie.Store {
+	t.Helper()
 	k := make([]byte, 32)
 	rand.Read(k)
-	s, err := cookie.NewStore(k)
+	o.Keys = [][]byte{k}
+	s, err := cookie.NewStore(o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -147,14 +154,14 @@ func TestNewRejectsUnsafeOrContradictoryOptions(t *testing.T) {
 
 func TestCookieKeysAreCheckedByNewStore(t *testing.T) {
 	for _, keys := range [][][]byte{nil, {[]byte("secret")}, {make([]byte, 31)}, {bytes.Repeat([]byte{7}, 32)}} {
-		if _, err := cookie.NewStore(keys...); err == nil || !strings.Contains(err.Error(), "securesession/cookie") {
+		if _, err := cookie.NewStore(cookie.Options{Keys: keys}); err == nil || !strings.Contains(err.Error(), "securesession/cookie: Options.Keys") {
 			t.Errorf("NewStore(%d keys of len %v) = %v; want an error", len(keys), keyLens(keys), err)
 		}
 	}
 	k := make([]byte, 32)
 	rand.Read(k)
-	if _, err := cookie.NewStore(k, k); err == nil || !strings.Contains(err.Error(), "keys[1]") {
-		t.Errorf("a repeated key must be rejected naming keys[1], got %v", err)
+	if _, err := cookie.NewStore(cookie.Options{Keys: [][]byte{k, k}}); err == nil || !strings.Contains(err.Error(), "Options.Keys[1] repeats Options.Keys[0]") {
+		t.Errorf("a repeated key must be rejected naming Options.Keys[1], got %v", err)
 	}
 }
 
@@ -462,8 +469,7 @@ func TestLogsAndEventsNeverContainTokens(t *testing.T) {
 	logger := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	var evs bytes.Buffer
 	var mu sync.Mutex
-	store := newCookieStore(t)
-	store.SetRevocation(cookie.NewMemoryRevocation(0))
+	store := newCookieStoreWith(t, cookie.Options{Revocation: cookie.NewMemoryRevocation(0)})
 	r := router(t, store, securesession.Options{Logger: logger, OnEvent: func(e securesession.Event) {
 		mu.Lock()
 		defer mu.Unlock()

@@ -23,7 +23,7 @@ func rqStore(t testing.TB) securesession.Backend {
 	t.Helper()
 	k := make([]byte, 32)
 	rand.Read(k)
-	s, err := cookie.NewStore(k)
+	s, err := cookie.NewStore(cookie.Options{Keys: [][]byte{k}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -41,7 +41,7 @@ var backends = []struct {
 	new  func(tb testing.TB) securesession.Backend
 }{
 	{"cookie", func(tb testing.TB) securesession.Backend {
-		s, err := newCookieStore(new(Clock))
+		s, err := newCookieStore(new(Clock), nil)
 		if err != nil {
 			tb.Fatal(err)
 		}

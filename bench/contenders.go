@@ -412,18 +412,13 @@ func newBare(*Env) (*App, error) {
 	return &App{Name: "bare-gin", Router: bareRouter(nil)}, nil
 }
 
-func newCookieStore(clock *Clock) (*cookie.Store, error) {
-	s, err := cookie.NewStore(RandKey(32))
-	if err != nil {
-		return nil, err
-	}
-	s.SetClock(clock.Now)
-	return s, nil
+func newCookieStore(clock *Clock, rev cookie.Revocation) (*cookie.Store, error) {
+	return cookie.NewStore(cookie.Options{Keys: [][]byte{RandKey(32)}, Now: clock.Now, Revocation: rev})
 }
 
 func newOursCookie(*Env) (*App, error) {
 	clock := new(Clock)
-	s, err := newCookieStore(clock)
+	s, err := newCookieStore(clock, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -435,11 +430,10 @@ func newOursCookie(*Env) (*App, error) {
 // everywhere.
 func newOursCookieRevocation(*Env) (*App, error) {
 	clock := new(Clock)
-	s, err := newCookieStore(clock)
+	s, err := newCookieStore(clock, cookie.NewMemoryRevocation(securesession.DefaultAbsoluteTimeout))
 	if err != nil {
 		return nil, err
 	}
-	s.SetRevocation(cookie.NewMemoryRevocation(securesession.DefaultAbsoluteTimeout))
 	return ours(s, "ours-cookie-revocation", clock)
 }
 

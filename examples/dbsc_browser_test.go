@@ -47,11 +47,10 @@ func TestDBSCInChromium(t *testing.T) {
 	t.Run("cookie", func(t *testing.T) {
 		key := make([]byte, 32)
 		rand.Read(key)
-		store, err := cookie.NewStore(key)
+		store, err := cookie.NewStore(cookie.Options{Keys: [][]byte{key}, Revocation: cookie.NewMemoryRevocation(time.Hour)})
 		if err != nil {
 			t.Fatal(err)
 		}
-		store.SetRevocation(cookie.NewMemoryRevocation(time.Hour))
 		runDBSCInChromium(t, bin, store)
 	})
 	t.Run("memory", func(t *testing.T) {

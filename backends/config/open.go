@@ -123,12 +123,13 @@ func OpenSpec(sp *Spec, keyList [][]byte) (*Store, error) {
 }
 
 func (st *Store) openCookie(keyList [][]byte) error {
-	s, err := cookie.NewStore(keyList...)
+	opts := cookie.Options{Keys: keyList}
+	if st.Spec.Revocation == "memory" {
+		opts.Revocation = cookie.NewMemoryRevocation(0)
+	}
+	s, err := cookie.NewStore(opts)
 	if err != nil {
 		return errorf("cookie: %v", err)
-	}
-	if st.Spec.Revocation == "memory" {
-		s.SetRevocation(cookie.NewMemoryRevocation(0))
 	}
 	st.Backend = s
 	return nil

@@ -6,8 +6,8 @@ import (
 	"github.com/gin-securesession/securesession"
 )
 
-// DefaultCacheSize is how many recently opened cookies a Store remembers
-// unless SetCacheSize says otherwise.
+// DefaultCacheSize is how many recently opened or sealed cookies a Store
+// remembers unless Options.CacheSize says otherwise.
 const DefaultCacheSize = 4096
 
 const cacheShards = 16
@@ -28,9 +28,10 @@ type openCache struct {
 }
 
 type cached struct {
+	tok  string // the cache key, when open made the entry for the cache
 	name string
 	rec  securesession.Record // Values is shared and must not be modified
-	st   *state
+	st   state
 	ki   int
 }
 

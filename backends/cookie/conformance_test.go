@@ -16,7 +16,17 @@ func newKey(t testing.TB) []byte {
 }
 
 func newStore(t *testing.T) *cookie.Store {
-	s, err := cookie.NewStore(newKey(t))
+	return newStoreWith(t, cookie.Options{})
+}
+
+// newStoreWith is a store configured by o, with a new key unless o has
+// keys.
+func newStoreWith(t testing.TB, o cookie.Options) *cookie.Store {
+	t.Helper()
+	if o.Keys == nil {
+		o.Keys = [][]byte{newKey(t)}
+	}
+	s, err := cookie.NewStore(o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -32,8 +42,7 @@ func TestConformance(t *testing.T) {
 // With a revocation checker every check runs, replays included.
 func TestConformanceWithRevocation(t *testing.T) {
 	backendtest.Run(t, func(t *testing.T) securesession.Backend {
-		s := newStore(t)
-		s.SetRevocation(cookie.NewMemoryRevocation(0))
+		s := newStoreWith(t, cookie.Options{Revocation: cookie.NewMemoryRevocation(0)})
 		return s
 	})
 }

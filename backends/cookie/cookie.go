@@ -32,8 +32,8 @@
 //
 // # Keys
 //
-// NewStore takes one or more keys of exactly 32 random bytes. The first
-// seals; all of them open. Each key's AEAD key and its 4-byte key ID are
+// Options.Keys holds one or more keys of exactly 32 random bytes. The
+// first seals; all of them open. Each key's AEAD key and its 4-byte key ID are
 // derived with HKDF-SHA256, so a cookie names the key that sealed it and is
 // opened with that key alone (an unknown key ID is rejected without trying
 // every key). A cookie opened with an older key is re-sealed under the
@@ -47,8 +47,7 @@
 // malware, a shared computer, a proxy log) stays valid until its idle or
 // absolute timeout, whichever comes first (30 minutes and 12 hours by
 // default). Delete and RevokeUser therefore return
-// securesession.ErrCannotRevoke unless a Revocation is configured with
-// SetRevocation: then Logout ends the session's handle, Rotate refuses the
+// securesession.ErrCannotRevoke unless Options.Revocation is set: then Logout ends the session's handle, Rotate refuses the
 // superseded cookies, and LogoutEverywhere and LogoutOthers refuse every
 // session the user began until then (but the one kept, through its
 // rotations), so replayed cookies are anonymous.
@@ -102,9 +101,8 @@ const (
 )
 
 // Store is the cookie-only backend. It implements securesession.Backend and
-// gin-contrib's sessions.Store. It is safe for concurrent use once
-// configured; SetRevocation and SetClock must be called before it serves
-// requests.
+// gin-contrib's sessions.Store. It is safe for concurrent use, and nothing
+// about it can be changed once NewStore returns it.
 type Store struct {
 	keys    []sealKey // keys[0] seals
 	revoker Revocation
@@ -123,75 +121,91 @@ var (
 	_ interface{ Close() error } = (*Store)(nil)
 )
 
-// NewStore returns a cookie store sealing with keys[0] and opening with
-// any of keys. Every key must be exactly 32 bytes from a CSPRNG (for
-// example `openssl rand -base64 32`); there must be at least one, and no
-// two may be equal.
-func NewStore(keyList ...[]byte) (*Store, error) {
-	if len(keyList) == 0 {
-		return nil, errors.New("securesession/cookie: NewStore: at least one 32-byte key is required")
+// Options configures NewStore. The zero value is not usable only because
+// Keys is required; every other field documents its default. Options is
+// read once by NewStore: a Store's configuration never changes while it
+// serves.
+type Options struct {
+	// Keys are the secrets that seal and open cookies: Keys[0] seals, and
+	// every key opens (a cookie sealed under another is re-sealed under
+	// Keys[0] in the same request). Each must be exactly 32 bytes from a
+	// CSPRNG (openssl rand -base64 32), and no two may be equal. Required:
+	// there is no default. To rotate, put a new key first and keep the old
+	// one second for at least the absolute timeout (see the package doc).
+	Keys [][]byte
+
+	// Revocation makes Logout, LogoutEverywhere, LogoutOthers and Rotate
+	// effective on the server: revoked sessions and superseded cookies are
+	// refused even if replayed. Default nil: no revocation, so Delete and
+	// RevokeUser return securesession.ErrCannotRevoke and a copied cookie
+	// stays valid until it times out (the replay window, see the package
+	// doc). A *MemoryRevocation takes Now as its clock unless its own
+	// SetClock was called.
+	Revocation Revocation
+
+	// CacheSize is how many recently opened or sealed cookies the store
+	// remembers, so that the requests of a session between two writes
+	// skip decryption. Only cookies the store sealed or authenticated are
+	// remembered, each as exactly what opening it yields, revocation is
+	// still checked on every request, and memory is bounded by CacheSize
+	// times the cookie size (at most 4 KiB each). Default DefaultCacheSize
+	// (when zero); a negative value disables the cache.
+	CacheSize int
+
+	// Now is the store's clock, which stamps the issue time used by
+	// revocation, as Options.Now of the middleware and of the other
+	// backends is theirs; give both the same clock. Default time.Now. It is
+	// called concurrently and must be safe for that.
+	Now func() time.Time
+}
+
+const errPrefix = "securesession/cookie: "
+
+// NewStore returns a cookie store configured by opts (see Options). An
+// error names the field at fault.
+func NewStore(opts Options) (*Store, error) {
+	if len(opts.Keys) == 0 {
+		return nil, errors.New(errPrefix + "Options.Keys: at least one 32-byte key is required")
 	}
-	s := &Store{now: time.Now}
-	for i, k := range keyList {
-		if err := keys.Check(fmt.Sprintf("securesession/cookie: NewStore: keys[%d]", i), k); err != nil {
-			return nil, err
+	s := &Store{now: opts.Now, revoker: opts.Revocation}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	for i, k := range opts.Keys {
+		field := fmt.Sprintf("Options.Keys[%d]", i)
+		if err := keys.Check(field, k); err != nil {
+			return nil, errors.New(errPrefix + err.Error())
 		}
 		aead, err := chacha20poly1305.NewX(keys.Derive(k, "securesession/v1 cookie aead"))
 		if err != nil {
-			return nil, fmt.Errorf("securesession/cookie: NewStore: keys[%d]: %w", i, err)
+			return nil, fmt.Errorf("%s%s: %w", errPrefix, field, err)
 		}
 		var sk sealKey
 		copy(sk.id[:], keys.Derive(k, "securesession/v1 cookie key-id"))
 		sk.aead = aead
 		for j, prev := range s.keys {
 			if prev.id == sk.id {
-				return nil, fmt.Errorf("securesession/cookie: NewStore: keys[%d] repeats keys[%d]", i, j)
+				return nil, fmt.Errorf("%s%s repeats Options.Keys[%d]", errPrefix, field, j)
 			}
 		}
 		s.keys = append(s.keys, sk)
 	}
-	s.cache = newOpenCache(DefaultCacheSize)
+	switch {
+	case opts.CacheSize == 0:
+		s.cache = newOpenCache(DefaultCacheSize)
+	case opts.CacheSize > 0:
+		s.cache = newOpenCache(opts.CacheSize)
+	}
+	if c, ok := s.revoker.(interface{ adoptClock(func() time.Time) }); ok {
+		c.adoptClock(s.now)
+	}
 	return s, nil
-}
-
-// SetCacheSize sets how many recently opened cookies the store remembers
-// so that repeated requests of a session skip decryption (default
-// DefaultCacheSize; 0 disables the cache). Only cookies that authenticated
-// are remembered, revocation is checked on every request, and memory is
-// bounded by n times the cookie size (at most 4 KiB each). Call it before
-// the store serves requests.
-func (s *Store) SetCacheSize(n int) { s.cache = newOpenCache(n) }
-
-// SetRevocation makes Logout, LogoutEverywhere, LogoutOthers and Rotate
-// effective on the server: revoked sessions and superseded tokens are
-// refused even if their cookie is replayed. A *MemoryRevocation takes the
-// store's clock unless its own SetClock was called. Call it before the
-// store serves requests. Default: none (see the package doc for the
-// replay window).
-func (s *Store) SetRevocation(r Revocation) {
-	s.revoker = r
-	s.shareClock()
-}
-
-// SetClock replaces the store's clock (default time.Now), which stamps the
-// issue time used by revocation, and the clock of a *MemoryRevocation
-// given to SetRevocation unless its own SetClock was called. Call it
-// before the store serves requests.
-func (s *Store) SetClock(now func() time.Time) {
-	s.now = now
-	s.shareClock()
 }
 
 // Close releases nothing: the Store starts no goroutine and holds no
 // connection (a Revocation it was given is the application's to close).
 // It exists so that every backend has the same lifecycle.
 func (s *Store) Close() error { return nil }
-
-func (s *Store) shareClock() {
-	if c, ok := s.revoker.(interface{ adoptClock(func() time.Time) }); ok {
-		c.adoptClock(s.now)
-	}
-}
 
 // state is what Find leaves in Record.Opaque: the identity of the token
 // inside the sealed cookie.
@@ -224,28 +238,35 @@ func invalid(reason securesession.RejectReason, detail string) error {
 	return fmt.Errorf("securesession/cookie: %s: %w", detail, securesession.InvalidToken(reason))
 }
 
-// open authenticates and decodes tok. Any byte outside the base64url
+// open authenticates and decodes tok into a cache entry (not yet in the
+// cache). With keep, the entry's key is a copy of tok, which shares one
+// allocation with the handle's hex. Any byte outside the base64url
 // alphabet is rejected before decoding. It never panics and allocates at
 // most a small constant times len(tok).
-func (s *Store) open(name, tok string) (securesession.Record, *state, int, error) {
-	var rec securesession.Record
+func (s *Store) open(name, tok string, keep bool) (*cached, error) {
 	if len(name)+1+len(tok) > securesession.MaxCookieSize {
-		return rec, nil, 0, invalid(securesession.RejectOversized, "oversized cookie")
+		return nil, invalid(securesession.RejectOversized, "oversized cookie")
 	}
 	if len(tok) < b64.EncodedLen(minSealed) {
-		return rec, nil, 0, invalid(securesession.RejectMalformed, "truncated cookie")
+		return nil, invalid(securesession.RejectMalformed, "truncated cookie")
 	}
 	if !token.Base64URL(tok) {
-		return rec, nil, 0, invalid(securesession.RejectMalformed, "malformed cookie")
+		return nil, invalid(securesession.RejectMalformed, "malformed cookie")
 	}
-	raw := make([]byte, b64.DecodedLen(len(tok)))
-	n, err := b64.Decode(raw, []byte(tok))
+	// One allocation holds the copy of tok that the decoder reads, the
+	// decoded bytes, which the AEAD opens in place, and the associated
+	// data (a stack array would escape through the cipher.AEAD interface).
+	dec := b64.DecodedLen(len(tok))
+	buf := make([]byte, len(tok)+dec+adLen(name))
+	src := buf[:copy(buf, tok)]
+	raw := buf[len(tok) : len(tok)+dec]
+	n, err := b64.Decode(raw, src)
 	if err != nil || n < minSealed {
-		return rec, nil, 0, invalid(securesession.RejectMalformed, "malformed cookie")
+		return nil, invalid(securesession.RejectMalformed, "malformed cookie")
 	}
 	raw = raw[:n]
 	if raw[0] != version {
-		return rec, nil, 0, invalid(securesession.RejectUnknownVersion, "unknown cookie version")
+		return nil, invalid(securesession.RejectUnknownVersion, "unknown cookie version")
 	}
 	ki := -1
 	for i := range s.keys {
@@ -255,27 +276,38 @@ func (s *Store) open(name, tok string) (securesession.Record, *state, int, error
 		}
 	}
 	if ki < 0 {
-		return rec, nil, 0, invalid(securesession.RejectUnknownKey, "unknown key ID")
+		return nil, invalid(securesession.RejectUnknownKey, "unknown key ID")
 	}
-	var adBuf [64]byte
-	ad := appendAD(adBuf[:0], raw[1:1+kidLen], name)
+	ad := appendAD(buf[len(tok)+dec:len(tok)+dec], raw[1:1+kidLen], name)
 	plain, err := s.keys[ki].aead.Open(raw[headerLen:headerLen], raw[1+kidLen:headerLen], raw[headerLen:], ad)
 	if err != nil {
-		return rec, nil, 0, invalid(securesession.RejectTampered, "tampered cookie")
+		return nil, invalid(securesession.RejectTampered, "tampered cookie")
 	}
-	st := &state{}
+	e := &cached{name: name, ki: ki}
+	st, rec := &e.st, &e.rec
 	r := wire.NewReader(plain)
 	copy(st.handle[:], r.Next(handleLen))
 	st.issued = r.Time()
 	st.gen = r.Uvarint()
-	record.Read(r, &rec)
+	record.Read(r, rec)
 	if r.Err() != nil || r.Len() != 0 {
-		return rec, nil, 0, invalid(securesession.RejectMalformed, "malformed payload")
+		return nil, invalid(securesession.RejectMalformed, "malformed payload")
 	}
-	st.hex = hex.EncodeToString(st.handle[:])
+	if keep {
+		var hx [2 * handleLen]byte
+		hex.Encode(hx[:], st.handle[:])
+		var b strings.Builder
+		b.Grow(len(tok) + len(hx))
+		b.WriteString(tok)
+		b.Write(hx[:])
+		both := b.String()
+		e.tok, st.hex = both[:len(tok)], both[len(tok):]
+	} else {
+		st.hex = hex.EncodeToString(st.handle[:])
+	}
 	rec.Handle = st.hex
-	s.observe(st, &rec)
-	return rec, st, ki, nil
+	s.observe(st, rec)
+	return e, nil
 }
 
 // observe records the lifetime of a session the store sealed or opened:
@@ -301,6 +333,8 @@ func (s *Store) retention() time.Duration {
 	return securesession.DefaultAbsoluteTimeout
 }
 
+func adLen(name string) int { return len(adLabel) + 2 + kidLen + len(name) }
+
 func appendAD(b, kid []byte, name string) []byte {
 	b = append(b, adLabel...)
 	b = append(b, 0, version)
@@ -308,35 +342,102 @@ func appendAD(b, kid []byte, name string) []byte {
 	return append(b, name...)
 }
 
-// seal returns the cookie value for rec as the token st.
+// seal returns the cookie value for rec as the token st. The record is
+// encoded straight into the buffer that the AEAD seals in place, and the
+// same buffer holds the base64 encoding, so the cookie costs two
+// allocations: that buffer and the string.
 func (s *Store) seal(name string, st *state, rec *securesession.Record) (string, error) {
 	k := &s.keys[0]
-	buf := make([]byte, headerLen, headerLen+handleLen+100+len(rec.Values)+len(rec.Binding)+len(rec.UserID)+len(rec.UserAgent)+len(rec.IP)+chacha20poly1305.Overhead)
+	// buf is [ header | plaintext, sealed in place | base64 | AD ]. The
+	// associated data goes in it too: a stack array would escape through
+	// the cipher.AEAD interface anyway.
+	rawCap := headerLen + plainSize(rec) + chacha20poly1305.Overhead
+	encCap := b64.EncodedLen(rawCap)
+	buf := make([]byte, rawCap+encCap+adLen(name))
+	ad := appendAD(buf[rawCap+encCap:rawCap+encCap], k.id[:], name)
 	buf[0] = version
 	copy(buf[1:], k.id[:])
 	rand.Read(buf[1+kidLen : headerLen])
-	plain := append(buf[headerLen:], st.handle[:]...)
+	plain := append(buf[headerLen:headerLen:rawCap-chacha20poly1305.Overhead], st.handle[:]...)
 	plain = wire.AppendTime(plain, st.issued)
 	plain = wire.AppendUvarint(plain, st.gen)
 	plain = record.Append(plain, rec)
-	var adBuf [64]byte
-	ad := appendAD(adBuf[:0], k.id[:], name)
-	sealed := k.aead.Seal(buf[headerLen:headerLen], buf[1+kidLen:headerLen], plain, ad)
-	// Seal worked in place unless the estimate above fell short; either
-	// way the cookie is the header followed by the sealed payload.
-	out := b64.EncodeToString(append(buf[:headerLen], sealed...))
-	if size := len(name) + 1 + len(out); size > securesession.MaxCookieSize {
+	sealed := k.aead.Seal(buf[headerLen:headerLen:rawCap], buf[1+kidLen:headerLen], plain, ad)
+	// Seal worked in place unless plainSize fell short (it is a bound, so
+	// it never does); either way the cookie is the header followed by the
+	// sealed payload.
+	raw := append(buf[:headerLen:rawCap], sealed...)
+	enc := buf[rawCap : rawCap : rawCap+encCap]
+	enc = b64.AppendEncode(enc, raw)
+	if size := len(name) + 1 + len(enc); size > securesession.MaxCookieSize {
 		return "", fmt.Errorf("securesession/cookie: cookie %q would be %d bytes, over the %d-byte limit browsers enforce: %w",
 			name, size, securesession.MaxCookieSize, securesession.ErrTooLarge)
 	}
 	rec.Handle = st.hex
 	s.observe(st, rec)
-	return out, nil
+	return string(enc), nil
 }
 
-// newState returns the first token of a new session.
+// plainSize bounds the plaintext seal writes for rec: the handle, three
+// varints and the record (each length and time a varint of at most 10
+// bytes).
+func plainSize(rec *securesession.Record) int {
+	return handleLen + 2*10 + 11*10 + len(rec.UserID) + len(rec.UserAgent) + len(rec.IP) + len(rec.Values) + len(rec.Binding)
+}
+
+// remember caches tok, just sealed from rec as st, as exactly what
+// opening it would yield: the times as the wire keeps them, Values and
+// Binding copied (nil when empty), Handle set, and neither Reissue nor
+// Opaque, which Find sets on every request. Caching the token the response
+// sets, rather than the one the request carried, is what lets the read
+// after a write skip the AEAD; revocation is still checked on every Find.
+func (s *Store) remember(name, tok string, st *state, rec *securesession.Record) {
+	if s.cache == nil {
+		return
+	}
+	e := &cached{name: name, rec: *rec, st: *st}
+	r := &e.rec
+	r.Handle = st.hex
+	r.AuthTime = wireTime(r.AuthTime)
+	r.Created = wireTime(r.Created)
+	r.LastSeen = wireTime(r.LastSeen)
+	r.Deadline = wireTime(r.Deadline)
+	r.Expires = wireTime(r.Expires)
+	r.Values, r.Binding = nil, nil
+	if n := len(rec.Values) + len(rec.Binding); n > 0 {
+		b := make([]byte, n)
+		copy(b, rec.Values)
+		copy(b[len(rec.Values):], rec.Binding)
+		if len(rec.Values) > 0 {
+			r.Values = b[:len(rec.Values):len(rec.Values)]
+		}
+		if len(rec.Binding) > 0 {
+			r.Binding = b[len(rec.Values):]
+		}
+	}
+	r.Reissue, r.Opaque = false, nil
+	s.cache.put(tok, e)
+}
+
+// wireTime is t as wire.AppendTime and wire.Reader.Time round-trip it:
+// nanoseconds in UTC without a monotonic reading, and the zero time for
+// the zero time or the Unix epoch.
+func wireTime(t time.Time) time.Time {
+	if t.IsZero() {
+		return time.Time{}
+	}
+	ns := t.UnixNano()
+	if ns == 0 {
+		return time.Time{}
+	}
+	return time.Unix(0, ns).UTC()
+}
+
+// newState returns the first token of a new session. The issue time is
+// kept as the wire keeps it, so that the state a write leaves (and caches)
+// is the one opening its cookie gives.
 func newState(now time.Time) *state {
-	st := &state{issued: now}
+	st := &state{issued: wireTime(now)}
 	rand.Read(st.handle[:])
 	st.hex = hex.EncodeToString(st.handle[:])
 	return st
@@ -348,11 +449,11 @@ func (s *Store) stateFor(name, token string, rec *securesession.Record) (*state,
 	if st, ok := rec.Opaque.(*state); ok {
 		return st, nil
 	}
-	_, st, _, err := s.open(name, token)
+	e, err := s.openKnown(name, token)
 	if err != nil {
 		return nil, err
 	}
-	return st, nil
+	return &e.st, nil
 }
 
 // Find opens the cookie. A malformed, truncated, oversized or tampered
@@ -366,17 +467,17 @@ func (s *Store) Find(ctx context.Context, name, token string) (securesession.Rec
 		st  *state
 		ki  int
 	)
-	if e := s.cachedOpen(name, token); e != nil {
-		rec, st, ki = e.rec, e.st, e.ki
-	} else {
+	e := s.cachedOpen(name, token)
+	if e == nil {
 		var err error
-		if rec, st, ki, err = s.open(name, token); err != nil {
+		if e, err = s.open(name, token, s.cache != nil); err != nil {
 			return securesession.Record{}, false, err
 		}
 		if s.cache != nil {
-			s.cache.put(strings.Clone(token), &cached{name: name, rec: rec, st: st, ki: ki})
+			s.cache.put(e.tok, e)
 		}
 	}
+	rec, st, ki = e.rec, &e.st, e.ki
 	if s.revoker != nil {
 		revoked, err := s.revoker.Revoked(ctx, st.token(&rec))
 		if err != nil {
@@ -389,6 +490,17 @@ func (s *Store) Find(ctx context.Context, name, token string) (securesession.Rec
 	rec.Reissue = ki > 0
 	rec.Opaque = st
 	return rec, true, nil
+}
+
+// openKnown is open, answered from the cache when token is there (an
+// entry is exactly what opening would yield). It does not add to the
+// cache: only Find, for a request's cookie, and the writes, for the
+// cookie they set, do.
+func (s *Store) openKnown(name, token string) (*cached, error) {
+	if e := s.cachedOpen(name, token); e != nil {
+		return e, nil
+	}
+	return s.open(name, token, false)
 }
 
 func (s *Store) cachedOpen(name, token string) *cached {
@@ -404,6 +516,7 @@ func (s *Store) Create(ctx context.Context, name string, rec *securesession.Reco
 	st := newState(s.now())
 	tok, err := s.seal(name, st, rec)
 	if err == nil {
+		s.remember(name, tok, st, rec)
 		rec.Opaque = st
 	}
 	return tok, err
@@ -426,7 +539,11 @@ func (s *Store) Update(ctx context.Context, name, token string, rec *securesessi
 			return "", fmt.Errorf("securesession/cookie: %w", securesession.ErrNoRecord)
 		}
 	}
-	return s.seal(name, st, rec)
+	tok, err := s.seal(name, st, rec)
+	if err == nil {
+		s.remember(name, tok, st, rec)
+	}
+	return tok, err
 }
 
 // Touch re-seals rec with its new last-seen time; for a cookie there is no
@@ -451,23 +568,24 @@ func (s *Store) Touch(ctx context.Context, name, token string, rec *securesessio
 // while the rotated session goes on. Without a Revocation the old cookie
 // stays valid until its timeouts (the replay window).
 func (s *Store) Rotate(ctx context.Context, name, oldToken string, rec *securesession.Record) (string, error) {
-	old, ost, _, err := s.open(name, oldToken)
+	oe, err := s.openKnown(name, oldToken)
 	if err != nil {
 		return "", err
 	}
+	old, ost := &oe.rec, &oe.st
 	var st *state
 	below := uint64(AllTokens)
 	if rec.UserID == old.UserID && ost.gen < AllTokens-1 {
 		st = &state{handle: ost.handle, hex: ost.hex, issued: ost.issued, gen: ost.gen + 1}
 		if !rec.AuthTime.Equal(old.AuthTime) {
-			st.issued = s.now()
+			st.issued = wireTime(s.now())
 		}
 		below = st.gen
 	} else {
 		st = newState(s.now())
 	}
 	if s.revoker != nil {
-		revoked, err := s.revoker.Revoked(ctx, ost.token(&old))
+		revoked, err := s.revoker.Revoked(ctx, ost.token(old))
 		if err != nil {
 			return "", revocationErr("rotate", err)
 		}
@@ -480,6 +598,7 @@ func (s *Store) Rotate(ctx context.Context, name, oldToken string, rec *securese
 	}
 	tok, err := s.seal(name, st, rec)
 	if err == nil {
+		s.remember(name, tok, st, rec)
 		rec.Opaque = st
 	}
 	return tok, err
@@ -490,16 +609,16 @@ func (s *Store) Rotate(ctx context.Context, name, oldToken string, rec *securese
 // wrapping securesession.ErrCannotRevoke.
 func (s *Store) Delete(ctx context.Context, name, token string) error {
 	if s.revoker == nil {
-		return fmt.Errorf("securesession/cookie: cookie-only sessions stay valid until they expire; configure SetRevocation: %w", securesession.ErrCannotRevoke)
+		return fmt.Errorf("securesession/cookie: cookie-only sessions stay valid until they expire; configure Options.Revocation: %w", securesession.ErrCannotRevoke)
 	}
-	rec, _, _, err := s.open(name, token)
+	e, err := s.openKnown(name, token)
 	if err != nil {
 		if errors.Is(err, securesession.ErrInvalidToken) {
 			return nil // nothing we issued: nothing to revoke
 		}
 		return err
 	}
-	if err := s.revoker.RevokeSession(ctx, rec.Handle, AllTokens, rec.Deadline); err != nil {
+	if err := s.revoker.RevokeSession(ctx, e.rec.Handle, AllTokens, e.rec.Deadline); err != nil {
 		return revocationErr("delete", err)
 	}
 	return nil
@@ -515,17 +634,17 @@ func (s *Store) Delete(ctx context.Context, name, token string) error {
 // Revocation it returns an error wrapping securesession.ErrCannotRevoke.
 func (s *Store) RevokeUser(ctx context.Context, userID string, keep securesession.Ref) error {
 	if s.revoker == nil {
-		return fmt.Errorf("securesession/cookie: cannot revoke the sessions of a user without SetRevocation: %w", securesession.ErrCannotRevoke)
+		return fmt.Errorf("securesession/cookie: cannot revoke the sessions of a user without Options.Revocation: %w", securesession.ErrCannotRevoke)
 	}
 	keepHandle := ""
 	if keep.Token != "" {
-		if rec, st, _, err := s.open(keep.Name, keep.Token); err == nil && rec.UserID == userID {
-			revoked, err := s.revoker.Revoked(ctx, st.token(&rec))
+		if e, err := s.openKnown(keep.Name, keep.Token); err == nil && e.rec.UserID == userID {
+			revoked, err := s.revoker.Revoked(ctx, e.st.token(&e.rec))
 			if err != nil {
 				return revocationErr("revoke user", err)
 			}
 			if !revoked {
-				keepHandle = rec.Handle
+				keepHandle = e.rec.Handle
 			}
 		}
 	}

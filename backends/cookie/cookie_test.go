@@ -68,10 +68,10 @@ func TestRoundTripKeepsEveryField(t *testing.T) {
 
 func TestKeyRotation(t *testing.T) {
 	oldKey, newKey := newKey(t), newKey(t)
-	before, _ := cookie.NewStore(oldKey)
+	before := newStoreWith(t, cookie.Options{Keys: [][]byte{oldKey}})
 	tok := mustCreate(t, before, sample())
 
-	during, _ := cookie.NewStore(newKey, oldKey)
+	during := newStoreWith(t, cookie.Options{Keys: [][]byte{newKey, oldKey}})
 	rec, found, err := during.Find(context.Background(), name, tok)
 	if err != nil || !found {
 		t.Fatalf("a cookie sealed under the old key must open during rotation: %v", err)
@@ -83,7 +83,7 @@ func TestKeyRotation(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	after, _ := cookie.NewStore(newKey)
+	after := newStoreWith(t, cookie.Options{Keys: [][]byte{newKey}})
 	if _, found, err := after.Find(context.Background(), name, resealed); !found || err != nil {
 		t.Fatalf("the re-sealed cookie must open with the new key alone: %v", err)
 	}
@@ -153,8 +153,7 @@ func TestWithoutRevocationDeleteSaysItCannot(t *testing.T) {
 }
 
 func TestRevocationKeepsTheKeptSession(t *testing.T) {
-	s := newStore(t)
-	s.SetRevocation(cookie.NewMemoryRevocation(0))
+	s := newStoreWith(t, cookie.Options{Revocation: cookie.NewMemoryRevocation(0)})
 	ctx := context.Background()
 	a, b := mustCreate(t, s, sample()), mustCreate(t, s, sample())
 	if err := s.RevokeUser(ctx, "alice", securesession.Ref{Name: name, Token: a}); err != nil {
@@ -248,7 +247,7 @@ const genuine = "Aq5r2_q6VDZ-8IkJ4H5SWb4H2H8jjp7pWA2W-hBQ0Gi8XSaoSt4Pv05N9K-AcNp
 // FuzzFind checks that no input panics or is misclassified, and that no
 // input other than the genuine cookie opens.
 func FuzzFind(f *testing.F) {
-	s, err := cookie.NewStore(fuzzKey)
+	s, err := cookie.NewStore(cookie.Options{Keys: [][]byte{fuzzKey}})
 	if err != nil {
 		f.Fatal(err)
 	}
@@ -291,7 +290,7 @@ func addSeeds(f *testing.F) {
 // input, and Delete and RevokeUser's keep never act on the genuine
 // session through another spelling of it.
 func FuzzMethods(f *testing.F) {
-	plain, err := cookie.NewStore(fuzzKey)
+	plain, err := cookie.NewStore(cookie.Options{Keys: [][]byte{fuzzKey}})
 	if err != nil {
 		f.Fatal(err)
 	}
@@ -309,9 +308,11 @@ func FuzzMethods(f *testing.F) {
 				t.Fatalf("%s: token=%t err=%v, want ErrInvalidToken", op, tok != "", err)
 			}
 		}
-		s, _ := cookie.NewStore(fuzzKey)
-		s.SetRevocation(cookie.NewMemoryRevocation(0))
-		s.SetClock(func() time.Time { return time.Date(2026, 11, 24, 13, 0, 0, 0, time.UTC) })
+		s, _ := cookie.NewStore(cookie.Options{
+			Keys:       [][]byte{fuzzKey},
+			Revocation: cookie.NewMemoryRevocation(0),
+			Now:        func() time.Time { return time.Date(2026, 11, 24, 13, 0, 0, 0, time.UTC) },
+		})
 		if err := s.Delete(ctx, name, v); err != nil && !errors.Is(err, securesession.ErrInvalidToken) {
 			t.Fatalf("Delete: %v", err)
 		}
@@ -339,7 +340,7 @@ func BenchmarkFind(b *testing.B) {
 }
 
 func newStoreB(b *testing.B) *cookie.Store {
-	s, err := cookie.NewStore(newKey(b))
+	s, err := cookie.NewStore(cookie.Options{Keys: [][]byte{newKey(b)}})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -378,8 +379,7 @@ func TestNonCanonicalSpellingRejected(t *testing.T) {
 // The open cache must not let a cookie outlive its revocation, nor serve a
 // cookie under a name it was not sealed for.
 func TestCachedCookieStillRevocableAndNameBound(t *testing.T) {
-	s := newStore(t)
-	s.SetRevocation(cookie.NewMemoryRevocation(0))
+	s := newStoreWith(t, cookie.Options{Revocation: cookie.NewMemoryRevocation(0)})
 	ctx := context.Background()
 	tok := mustCreate(t, s, sample())
 	for i := 0; i < 2; i++ { // the second Find is served from the cache
@@ -399,8 +399,7 @@ func TestCachedCookieStillRevocableAndNameBound(t *testing.T) {
 }
 
 func TestCacheDisabledBehavesTheSame(t *testing.T) {
-	s := newStore(t)
-	s.SetCacheSize(0)
+	s := newStoreWith(t, cookie.Options{CacheSize: -1})
 	tok := mustCreate(t, s, sample())
 	for i := 0; i < 2; i++ {
 		if rec, found, err := s.Find(context.Background(), name, tok); !found || err != nil || rec.UserID != "alice" {
@@ -412,8 +411,7 @@ func TestCacheDisabledBehavesTheSame(t *testing.T) {
 // The cache empties a full shard instead of growing: many distinct
 // sessions must all keep working.
 func TestCacheStaysBoundedAndCorrect(t *testing.T) {
-	s := newStore(t)
-	s.SetCacheSize(32)
+	s := newStoreWith(t, cookie.Options{CacheSize: 32})
 	ctx := context.Background()
 	toks := make([]string, 200)
 	for i := range toks {
@@ -457,5 +455,41 @@ func TestRejectionsCarryTheirReason(t *testing.T) {
 		if !errors.As(err, &ite) || ite.Reason != tc.want {
 			t.Errorf("%s: %v; want an InvalidTokenError with reason %s", tc.kind, err, tc.want)
 		}
+	}
+}
+
+// NewStore's errors name the Options field at fault.
+func TestNewStoreErrorsNameTheField(t *testing.T) {
+	k := newKey(t)
+	for _, tc := range []struct {
+		keys [][]byte
+		want string
+	}{
+		{nil, "securesession/cookie: Options.Keys: at least one"},
+		{[][]byte{make([]byte, 31)}, "securesession/cookie: Options.Keys[0]: "},
+		{[][]byte{k, []byte("secret")}, "securesession/cookie: Options.Keys[1]: "},
+		{[][]byte{k, k}, "securesession/cookie: Options.Keys[1] repeats Options.Keys[0]"},
+	} {
+		if _, err := cookie.NewStore(cookie.Options{Keys: tc.keys}); err == nil || !strings.HasPrefix(err.Error(), tc.want) {
+			t.Errorf("NewStore(%d keys): %v; want an error starting %q", len(tc.keys), err, tc.want)
+		}
+	}
+}
+
+// A MemoryRevocation given in Options takes Options.Now unless its own
+// SetClock chose a clock.
+func TestRevocationTakesTheStoreClock(t *testing.T) {
+	ctx := context.Background()
+	now := time.Date(2026, 11, 24, 13, 0, 0, 0, time.UTC)
+	rev := cookie.NewMemoryRevocation(0)
+	s := newStoreWith(t, cookie.Options{Revocation: rev, Now: func() time.Time { return now }})
+	rec := sample()
+	rec.Deadline = now.Add(time.Minute) // in the store's past only if it used time.Now
+	tok := mustCreate(t, s, rec)
+	if err := s.Delete(ctx, name, tok); err != nil {
+		t.Fatal(err)
+	}
+	if rev.Len() != 1 {
+		t.Fatalf("the revocation holds %d entries; an entry due at the store clock's deadline must be kept", rev.Len())
 	}
 }

@@ -45,8 +45,7 @@ func found(s *cookie.Store, tok string) bool {
 // keeps it, while each rotation still makes the cookies it superseded
 // anonymous.
 func TestHandleStableAcrossRotation(t *testing.T) {
-	s := newStore(t)
-	s.SetRevocation(cookie.NewMemoryRevocation(0))
+	s := newStoreWith(t, cookie.Options{Revocation: cookie.NewMemoryRevocation(0)})
 	t0 := mustCreate(t, s, sample())
 	r0 := mustFind(t, s, t0)
 	t1, r1 := mustRotate(t, s, t0, r0)
@@ -63,8 +62,7 @@ func TestHandleStableAcrossRotation(t *testing.T) {
 // whatever its rotations: a logout that raced a rotation, holding the
 // pre-rotation cookie, must not leave the rotated cookie alive.
 func TestDeleteEndsTheSessionWhateverItsRotations(t *testing.T) {
-	s := newStore(t)
-	s.SetRevocation(cookie.NewMemoryRevocation(0))
+	s := newStoreWith(t, cookie.Options{Revocation: cookie.NewMemoryRevocation(0)})
 	t0 := mustCreate(t, s, sample())
 	t1, _ := mustRotate(t, s, t0, mustFind(t, s, t0))
 	t2, _ := mustRotate(t, s, t1, mustFind(t, s, t1))
@@ -79,9 +77,8 @@ func TestDeleteEndsTheSessionWhateverItsRotations(t *testing.T) {
 // The Revocation sees the stable handle: revoking it ends the current
 // cookie of a session rotated since the handle was read.
 func TestRevokingTheHandleEndsTheRotatedSession(t *testing.T) {
-	s := newStore(t)
 	rev := cookie.NewMemoryRevocation(0)
-	s.SetRevocation(rev)
+	s := newStoreWith(t, cookie.Options{Revocation: rev})
 	t0 := mustCreate(t, s, sample())
 	r0 := mustFind(t, s, t0)
 	t1, _ := mustRotate(t, s, t0, r0)
@@ -97,8 +94,7 @@ func TestRevokingTheHandleEndsTheRotatedSession(t *testing.T) {
 // else) is a new session: a new handle, and the session before it ends
 // with every token it had.
 func TestLoginAsAnotherUserStartsANewSession(t *testing.T) {
-	s := newStore(t)
-	s.SetRevocation(cookie.NewMemoryRevocation(0))
+	s := newStoreWith(t, cookie.Options{Revocation: cookie.NewMemoryRevocation(0)})
 	anon := sample()
 	anon.UserID, anon.AuthTime = "", time.Time{}
 	t0 := mustCreate(t, s, anon)
@@ -126,8 +122,7 @@ func TestLoginAsAnotherUserStartsANewSession(t *testing.T) {
 // A re-login of the same user keeps the handle (the device's session goes
 // on) and still makes the pre-login cookie anonymous.
 func TestReLoginKeepsTheHandle(t *testing.T) {
-	s := newStore(t)
-	s.SetRevocation(cookie.NewMemoryRevocation(0))
+	s := newStoreWith(t, cookie.Options{Revocation: cookie.NewMemoryRevocation(0)})
 	t0 := mustCreate(t, s, sample())
 	r0 := mustFind(t, s, t0)
 	reauth := r0
@@ -144,8 +139,7 @@ func TestReLoginKeepsTheHandle(t *testing.T) {
 // RevokeUser's keep cannot bring back a session that is already revoked:
 // keeping it keeps nothing.
 func TestRevokeUserKeepingARevokedSessionKeepsNothing(t *testing.T) {
-	s := newStore(t)
-	s.SetRevocation(cookie.NewMemoryRevocation(0))
+	s := newStoreWith(t, cookie.Options{Revocation: cookie.NewMemoryRevocation(0)})
 	ctx := context.Background()
 	a, b := mustCreate(t, s, sample()), mustCreate(t, s, sample())
 	if err := s.RevokeUser(ctx, "alice", securesession.Ref{Name: name, Token: a}); err != nil {
@@ -169,8 +163,7 @@ func TestRevokeUserKeepingARevokedSessionKeepsNothing(t *testing.T) {
 // no values, and then with one small value, through the middleware.
 func loginCookieSize(t *testing.T) (login, withValue int) {
 	gin.SetMode(gin.TestMode)
-	s := newStore(t)
-	s.SetRevocation(cookie.NewMemoryRevocation(0))
+	s := newStoreWith(t, cookie.Options{Revocation: cookie.NewMemoryRevocation(0)})
 	mw, err := securesession.New(s, securesession.Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
 		t.Fatal(err)
@@ -224,10 +217,11 @@ func (downRevocation) Revoked(context.Context, cookie.Token) (bool, error) { ret
 // A revocation store that cannot answer is an outage, reported with the
 // operation and the cause, never a session let in or a silent logout.
 func TestRevocationOutageIsAnError(t *testing.T) {
-	s := newStore(t)
-	tok := mustCreate(t, s, sample())
-	rec := mustFind(t, s, tok)
-	s.SetRevocation(downRevocation{})
+	key := newKey(t)
+	sealer := newStoreWith(t, cookie.Options{Keys: [][]byte{key}})
+	tok := mustCreate(t, sealer, sample())
+	rec := mustFind(t, sealer, tok)
+	s := newStoreWith(t, cookie.Options{Keys: [][]byte{key}, Revocation: downRevocation{}})
 	ctx := context.Background()
 	_, ok, findErr := s.Find(ctx, name, tok)
 	if ok {

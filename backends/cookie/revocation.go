@@ -140,7 +140,7 @@ func NewMemoryRevocation(minRetention time.Duration) *MemoryRevocation {
 }
 
 // SetClock replaces the clock that decides when an entry may be forgotten
-// (default: the clock of the Store it is given to, see Store.SetClock).
+// (default: the clock of the Store it is given to, its Options.Now).
 // Use the clock the Store and the middleware use. Call it before the
 // MemoryRevocation is used.
 func (m *MemoryRevocation) SetClock(now func() time.Time) { m.now, m.clockSet = now, true }

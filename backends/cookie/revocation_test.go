@@ -77,9 +77,7 @@ func revocationApp(t *testing.T, s *cookie.Store, opts securesession.Options) ht
 func TestLogoutOthersStaysEffectiveAfterTwelveHours(t *testing.T) {
 	clock := backendtest.NewClock()
 	clock.Advance(-13 * time.Hour)
-	s := newStore(t)
-	s.SetClock(clock.Now)
-	s.SetRevocation(cookie.NewMemoryRevocation(0))
+	s := newStoreWith(t, cookie.Options{Now: clock.Now, Revocation: cookie.NewMemoryRevocation(0)})
 	h := revocationApp(t, s, securesession.Options{IdleTimeout: 24 * time.Hour, AbsoluteTimeout: 48 * time.Hour, Now: clock.Now})
 	phone, laptop := &device{h: h}, &device{h: h}
 	phone.do(t, "POST", "/login?user=alice")
@@ -126,10 +124,8 @@ func churn(t *testing.T, rev *cookie.MemoryRevocation, now time.Time, n int) {
 // in the package's internal tests.)
 func TestUserRevocationLastsUntilTheDeadlineOfTheSessionsItRefuses(t *testing.T) {
 	clock := backendtest.NewClock()
-	s := newStore(t)
-	s.SetClock(clock.Now)
 	rev := cookie.NewMemoryRevocation(0)
-	s.SetRevocation(rev)
+	s := newStoreWith(t, cookie.Options{Now: clock.Now, Revocation: rev})
 	ctx := context.Background()
 	now := clock.Now()
 	rec := sample()
@@ -158,17 +154,15 @@ func TestUserRevocationLastsUntilTheDeadlineOfTheSessionsItRefuses(t *testing.T)
 func TestUserRevocationExtendedByTheSessionItRefuses(t *testing.T) {
 	clock := backendtest.NewClock()
 	key := newKey(t)
-	sealer, _ := cookie.NewStore(key)
-	sealer.SetClock(clock.Now)
+	sealer := newStoreWith(t, cookie.Options{Keys: [][]byte{key}, Now: clock.Now})
 	now := clock.Now()
 	rec := sample()
 	rec.AuthTime, rec.Created, rec.LastSeen, rec.Deadline = now, now, now, now.Add(48*time.Hour)
 	phone := mustCreate(t, sealer, rec)
 
-	s, _ := cookie.NewStore(key) // a fresh instance: has seen no session
-	s.SetClock(clock.Now)
 	rev := cookie.NewMemoryRevocation(0)
-	s.SetRevocation(rev)
+	// a fresh instance: has seen no session
+	s := newStoreWith(t, cookie.Options{Keys: [][]byte{key}, Now: clock.Now, Revocation: rev})
 	clock.Advance(time.Hour)
 	if err := s.RevokeUser(context.Background(), "alice", securesession.Ref{}); err != nil {
 		t.Fatal(err)

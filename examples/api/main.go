@@ -31,7 +31,7 @@
 //
 // On the cookie backend a token that a re-seal superseded keeps working,
 // with the data it held then, until the session is logged out, rotated or
-// times out; and without a revocation store (SetRevocation below) not
+// times out; and without a revocation store (Options.Revocation below) not
 // even logout ends it. Always use the newest Session-Token.
 //
 // Environment: CORS_ORIGINS (comma-separated origins allowed to call the
@@ -66,11 +66,13 @@ func main() {
 	if err != nil {
 		demoapp.Fatal("reading the session keys", err)
 	}
-	store, err := cookie.NewStore(keys...)
+	store, err := cookie.NewStore(cookie.Options{
+		Keys:       keys,
+		Revocation: cookie.NewMemoryRevocation(securesession.DefaultAbsoluteTimeout),
+	})
 	if err != nil {
 		demoapp.Fatal("creating the cookie store", err)
 	}
-	store.SetRevocation(cookie.NewMemoryRevocation(securesession.DefaultAbsoluteTimeout))
 
 	proxies := demoapp.List("TRUSTED_PROXIES")
 	origins := demoapp.List("CORS_ORIGINS")

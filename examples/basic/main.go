@@ -47,16 +47,19 @@ func main() {
 	if err != nil {
 		demoapp.Fatal("reading the session keys", err)
 	}
-	store, err := cookie.NewStore(keys...)
+	store, err := cookie.NewStore(cookie.Options{
+		Keys: keys,
+		// A cookie-only session cannot be ended on the server, so a copy
+		// of the cookie taken before logout would stay valid until it
+		// times out. This in-memory revocation list makes a replayed
+		// cookie anonymous and MaxAge: -1 a full logout, for a single
+		// process. Several instances need a shared Revocation (or a
+		// server-side backend: examples/sqlite).
+		Revocation: cookie.NewMemoryRevocation(securesession.DefaultAbsoluteTimeout),
+	})
 	if err != nil {
 		demoapp.Fatal("creating the cookie store", err)
 	}
-	// A cookie-only session cannot be ended on the server, so a copy of the
-	// cookie taken before logout would stay valid until it times out. This
-	// in-memory revocation list makes a replayed cookie anonymous and
-	// MaxAge: -1 a full logout, for a single process. Several instances
-	// need a shared Revocation (or a server-side backend: examples/sqlite).
-	store.SetRevocation(cookie.NewMemoryRevocation(securesession.DefaultAbsoluteTimeout))
 
 	proxies := demoapp.List("TRUSTED_PROXIES")
 	mw, err := securesession.New(store, securesession.Options{

@@ -41,11 +41,10 @@ func main() {
 	if err != nil {
 		demoapp.Fatal("reading the session keys", err)
 	}
-	store, err := cookie.NewStore(keys...)
+	store, err := cookie.NewStore(cookie.Options{Keys: keys, Revocation: cookie.NewMemoryRevocation(24 * time.Hour)})
 	if err != nil {
 		demoapp.Fatal("creating the cookie store", err)
 	}
-	store.SetRevocation(cookie.NewMemoryRevocation(24 * time.Hour))
 
 	tlsConfig, pin, err := demoapp.SelfSigned()
 	if err != nil {
