@@ -142,7 +142,7 @@ func run() error {
 		sc := &scenario{name: "demo-profile", title: "demo app: GET /profile (HTML page, request log, security headers)", readPath: "/profile"}
 		sc.servers = append(sc.servers,
 			newServer("demo-bare", "bare Gin, same page, no session", bench.RoleBare, bareLogin, bins["bareserver"], nil, "-templates", tmplDir),
-			newServer("demo-basic", "examples/basic (cookie backend)", bench.RoleOurs, demoLogin, bins["basic"], nil))
+			newServer("demo-basic", "examples/basic (cookie backend)", bench.RoleOurs, demoLogin, bins["basic"], []string{"DEV=1"})) // plain HTTP on loopback, as the example documents
 		if mc != nil {
 			sc.servers = append(sc.servers, newServer("demo-memcache", "examples/memcache", bench.RoleOurs, demoLogin, bins["memcache"], []string{"MEMCACHE_SERVERS=" + mc.Addr()}))
 		}
