@@ -144,9 +144,9 @@ func run() error {
 			newServer("demo-bare", "bare Gin, same page, no session", bench.RoleBare, bareLogin, bins["bareserver"], nil, "-templates", tmplDir),
 			newServer("demo-basic", "examples/basic (cookie backend)", bench.RoleOurs, demoLogin, bins["basic"], []string{"DEV=1"})) // plain HTTP on loopback, as the example documents
 		if mc != nil {
-			sc.servers = append(sc.servers, newServer("demo-memcache", "examples/memcache", bench.RoleOurs, demoLogin, bins["memcache"], []string{"MEMCACHE_SERVERS=" + mc.Addr()}))
+			sc.servers = append(sc.servers, newServer("demo-memcache", "examples/memcache", bench.RoleOurs, demoLogin, bins["memcache"], []string{"DEV=1", "MEMCACHE_SERVERS=" + mc.Addr()}))
 		}
-		sc.servers = append(sc.servers, newServer("demo-sqlite", "examples/sqlite", bench.RoleOurs, demoLogin, bins["sqlite"], []string{"SQLITE_PATH=" + filepath.Join(tmp, "sessions.db")}))
+		sc.servers = append(sc.servers, newServer("demo-sqlite", "examples/sqlite", bench.RoleOurs, demoLogin, bins["sqlite"], []string{"DEV=1", "SQLITE_PATH=" + filepath.Join(tmp, "sessions.db")}))
 		scenarios = append(scenarios, sc)
 	}
 	var contenders []*server
