@@ -199,6 +199,13 @@ func newApp(t *testing.T, f Factory, opts ...appOption) *app {
 
 func newAppOn(t *testing.T, b securesession.Backend, opts ...appOption) *app {
 	t.Helper()
+	return newAppRoutes(t, b, nil, opts...)
+}
+
+// newAppRoutes serves the suite's routes, and those that routes adds (if
+// not nil), through the middleware over b.
+func newAppRoutes(t *testing.T, b securesession.Backend, routes func(*gin.Engine), opts ...appOption) *app {
+	t.Helper()
 	a := &app{t: t, b: &counting{Backend: b, writes: map[string]int{}}, clock: NewClock()}
 	o := securesession.Options{
 		Now:    a.clock.Now,
@@ -226,6 +233,9 @@ func newAppOn(t *testing.T, b securesession.Backend, opts ...appOption) *app {
 	r := gin.New()
 	r.Use(mw)
 	addRoutes(r)
+	if routes != nil {
+		routes(r)
+	}
 	a.srv = httptest.NewServer(r)
 	t.Cleanup(a.srv.Close)
 	return a

@@ -1,7 +1,6 @@
 package backendtest
 
 import (
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -26,37 +25,7 @@ var cacheChecks = []check{
 // newAppWithRoutes is newApp with the extra routes that routes adds.
 func newAppWithRoutes(t *testing.T, f Factory, routes func(*gin.Engine), opts ...appOption) *app {
 	t.Helper()
-	a := &app{t: t, b: &counting{Backend: f(t), writes: map[string]int{}}, clock: NewClock()}
-	o := securesession.Options{
-		Now:    a.clock.Now,
-		Logger: slog.New(slog.DiscardHandler),
-		OnEvent: func(e securesession.Event) {
-			a.mu.Lock()
-			a.events = append(a.events, e)
-			a.mu.Unlock()
-		},
-	}
-	for _, f := range opts {
-		f(&o)
-	}
-	a.name = o.CookieName
-	if a.name == "" {
-		a.name = securesession.DefaultCookieName
-		if o.Domain != "" {
-			a.name = securesession.DefaultDomainCookieName
-		}
-	}
-	mw, err := securesession.New(a.b, o)
-	if err != nil {
-		t.Fatalf("securesession.New: %v", err)
-	}
-	r := gin.New()
-	r.Use(mw)
-	addRoutes(r)
-	routes(r)
-	a.srv = httptest.NewServer(r)
-	t.Cleanup(a.srv.Close)
-	return a
+	return newAppRoutes(t, f(t), routes, opts...)
 }
 
 // askForCaching is what a handler does that wants its response cached, by
