@@ -45,10 +45,17 @@ func chromiumPath(t *testing.T) string {
 // action; each chromedp.NewContext child of the context is a tab in it.
 func newBrowser(t *testing.T, bin string) context.Context {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	return startBrowser(t, bin, 60*time.Second)
+}
+
+// startBrowser is newBrowser with a time limit of its own and extra
+// Chromium options.
+func startBrowser(t *testing.T, bin string, limit time.Duration, extra ...chromedp.ExecAllocatorOption) context.Context {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), limit)
 	// This machine and CI have no network: the background-networking
 	// flags stop Chromium from trying (and logging) connections at start.
-	actx, cancelAlloc := chromedp.NewExecAllocator(ctx,
+	opts := append([]chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(bin),
 		chromedp.Headless,
 		chromedp.NoSandbox,
@@ -62,7 +69,8 @@ func newBrowser(t *testing.T, bin string) context.Context {
 		chromedp.Flag("disable-extensions", true),
 		chromedp.Flag("disable-dev-shm-usage", true),
 		chromedp.UserDataDir(t.TempDir()),
-	)
+	}, extra...)
+	actx, cancelAlloc := chromedp.NewExecAllocator(ctx, opts...)
 	bctx, cancelBrowser := chromedp.NewContext(actx)
 	t.Cleanup(func() {
 		cancelBrowser()
