@@ -155,7 +155,12 @@ type App struct {
 	Clock *Clock
 	// RoundTrips, when set, counts the memcached requests sent so far.
 	RoundTrips *atomic.Int64
-	close      []func()
+	// Elsewhere, when set, is a second instance of the same app (same
+	// keys, caches of its own): the browsers of the never-seen-cookie
+	// read log in there, as behind a load balancer, so that this
+	// instance has never seen their cookies.
+	Elsewhere *App
+	close     []func()
 }
 
 // Bare reports whether a has no session layer (bare Gin or a floor).
@@ -413,16 +418,32 @@ func newBare(*Env) (*App, error) {
 }
 
 func newCookieStore(clock *Clock, rev cookie.Revocation) (*cookie.Store, error) {
-	return cookie.NewStore(cookie.Options{Keys: [][]byte{RandKey(32)}, Now: clock.Now, Revocation: rev})
+	return newCookieStoreKey(RandKey(32), clock, rev)
+}
+
+func newCookieStoreKey(key []byte, clock *Clock, rev cookie.Revocation) (*cookie.Store, error) {
+	return cookie.NewStore(cookie.Options{Keys: [][]byte{key}, Now: clock.Now, Revocation: rev})
 }
 
 func newOursCookie(*Env) (*App, error) {
 	clock := new(Clock)
-	s, err := newCookieStore(clock, nil)
+	key := RandKey(32)
+	s, err := newCookieStoreKey(key, clock, nil)
 	if err != nil {
 		return nil, err
 	}
-	return ours(s, "ours-cookie", clock)
+	other, err := newCookieStoreKey(key, clock, nil)
+	if err != nil {
+		return nil, err
+	}
+	a, err := ours(s, "ours-cookie", clock)
+	if err != nil {
+		return nil, err
+	}
+	if a.Elsewhere, err = ours(other, "ours-cookie (another instance)", clock); err != nil {
+		return nil, err
+	}
+	return a, nil
 }
 
 // newOursCookieRevocation is the cookie backend with server-side

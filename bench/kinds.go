@@ -85,12 +85,16 @@ func Prepare(a *App, kind string, n int) (*Batch, error) {
 		}
 	case KindReadFresh, KindTouch, KindLogout, KindLogoutEverywhere:
 		bt.browsers = make([]Browser, n)
+		at := a
+		if kind == KindReadFresh && a.Elsewhere != nil {
+			at = a.Elsewhere
+		}
 		for i := range bt.browsers {
 			user := ""
 			if kind == KindLogoutEverywhere {
 				user = fmt.Sprintf("u%d", seq.Add(1)) // each its own user
 			}
-			if err := a.Login(&bt.browsers[i], user); err != nil {
+			if err := at.Login(&bt.browsers[i], user); err != nil {
 				return nil, err
 			}
 		}
