@@ -12,7 +12,6 @@ import (
 	"sync/atomic"
 	"syscall"
 	"testing"
-	"time"
 
 	_ "github.com/go-sql-driver/mysql" // database/sql driver "mysql", to create per-test databases
 )
@@ -147,43 +146,13 @@ func startMariaDB() (addr string, stop func(), err error) {
 		cleanup()
 		return "", nil, fmt.Errorf("testservers: starting mariadbd: %w", err)
 	}
-	exited := make(chan struct{})
-	go func() { srv.Wait(); logFile.Close(); close(exited) }()
-
-	var once sync.Once
-	stop = func() {
-		once.Do(func() {
-			srv.Process.Signal(syscall.SIGTERM) // normal shutdown
-			select {
-			case <-exited:
-			case <-time.After(15 * time.Second):
-				srv.Process.Kill()
-				<-exited
-			}
-			cleanup()
-		})
-	}
-
 	addr = "127.0.0.1:" + strconv.Itoa(port)
 	dsn := mariaDSN(addr, "mysql")
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		select {
-		case <-exited:
-			out, _ := os.ReadFile(logPath)
-			stop()
-			return "", nil, fmt.Errorf("testservers: mariadbd exited at startup:\n%s", out)
-		default:
-		}
-		if err := pingMariaDB(dsn); err == nil {
-			return addr, stop, nil
-		} else if time.Now().After(deadline) {
-			out, _ := os.ReadFile(logPath)
-			stop()
-			return "", nil, fmt.Errorf("testservers: mariadbd not ready after 30s: %w\n%s", err, out)
-		}
-		time.Sleep(50 * time.Millisecond)
+	stop, err = supervise("mariadbd", srv, logFile, logPath, syscall.SIGTERM, cleanup, func() error { return pingMariaDB(dsn) })
+	if err != nil {
+		return "", nil, err
 	}
+	return addr, stop, nil
 }
 
 func pingMariaDB(dsn string) error {

@@ -135,42 +135,13 @@ func StartPostgres() (dsn string, stop func(), err error) {
 		cleanup()
 		return "", nil, fmt.Errorf("testservers: starting postgres: %w", err)
 	}
-	exited := make(chan struct{})
-	go func() { srv.Wait(); logFile.Close(); close(exited) }()
-
-	var once sync.Once
-	stop = func() {
-		once.Do(func() {
-			srv.Process.Signal(syscall.SIGINT) // fast shutdown
-			select {
-			case <-exited:
-			case <-time.After(15 * time.Second):
-				srv.Process.Kill()
-				<-exited
-			}
-			cleanup()
-		})
-	}
-
 	dsn = fmt.Sprintf("host=127.0.0.1 port=%d user=postgres dbname=postgres sslmode=disable", port)
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		select {
-		case <-exited:
-			out, _ := os.ReadFile(logPath)
-			stop()
-			return "", nil, fmt.Errorf("testservers: postgres exited at startup:\n%s", out)
-		default:
-		}
-		if err := pingPostgres(dsn); err == nil {
-			return dsn, stop, nil
-		} else if time.Now().After(deadline) {
-			out, _ := os.ReadFile(logPath)
-			stop()
-			return "", nil, fmt.Errorf("testservers: postgres not ready after 30s: %w\n%s", err, out)
-		}
-		time.Sleep(50 * time.Millisecond)
+	// SIGINT is PostgreSQL's fast shutdown.
+	stop, err = supervise("postgres", srv, logFile, logPath, syscall.SIGINT, cleanup, func() error { return pingPostgres(dsn) })
+	if err != nil {
+		return "", nil, err
 	}
+	return dsn, stop, nil
 }
 
 func pingPostgres(dsn string) error {
@@ -242,5 +213,47 @@ func StopPostgres() {
 	}
 	if shared.stop != nil {
 		shared.stop()
+	}
+}
+
+// supervise watches srv, a database server just started with its output
+// in logFile (at logPath), until ping succeeds. It returns the stop
+// function, which sends sig, waits up to 15 s before killing, and then
+// runs cleanup; it is idempotent. If srv exits or does not answer within
+// 30 s, supervise stops it and returns an error with its log.
+func supervise(name string, srv *exec.Cmd, logFile *os.File, logPath string, sig os.Signal, cleanup func(), ping func() error) (stop func(), err error) {
+	exited := make(chan struct{})
+	go func() { srv.Wait(); logFile.Close(); close(exited) }()
+
+	var once sync.Once
+	stop = func() {
+		once.Do(func() {
+			srv.Process.Signal(sig)
+			select {
+			case <-exited:
+			case <-time.After(15 * time.Second):
+				srv.Process.Kill()
+				<-exited
+			}
+			cleanup()
+		})
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		select {
+		case <-exited:
+			out, _ := os.ReadFile(logPath)
+			stop()
+			return nil, fmt.Errorf("testservers: %s exited at startup:\n%s", name, out)
+		default:
+		}
+		if err := ping(); err == nil {
+			return stop, nil
+		} else if time.Now().After(deadline) {
+			out, _ := os.ReadFile(logPath)
+			stop()
+			return nil, fmt.Errorf("testservers: %s not ready after 30s: %w\n%s", name, err, out)
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }
