@@ -1,0 +1,117 @@
+package cookie
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// This file holds the contract between a SharedRevocation and the engine
+// that stores its entries (memcached, a GORM database, ...).
+//
+// Threat model. A cookie is a bearer credential that needs no server to
+// open: a copy taken before logout opens on every instance of the fleet.
+// A SharedRevocation makes a revocation made on one instance refuse the
+// copy on every instance within a stated bound (SharedRevocationOptions.
+// MaxStaleness), without a network round trip on an ordinary request: each
+// instance keeps a local copy of the entries of the sessions and users it
+// has seen and follows the store's change log in the background. The
+// instance that revokes refuses the cookie at once. When the store cannot
+// be reached for longer than the bound, the default is to fail closed: the
+// request gets a 503, never a silent logout and never an answer from state
+// older than the bound.
+
+// RevocationEntry is one revocation as a RevocationStore holds it. Nothing
+// in it is a credential or names a user in clear: Key and Keep are salted
+// hashes (see RevocationStore.Salt), computed by the SharedRevocation.
+type RevocationEntry struct {
+	// Key names what is revoked: a session entry's key starts with 's', a
+	// user entry's with 'u', and the rest is base64url. At most 64 bytes.
+	Key string
+
+	// Below is for a session entry: the tokens of the session whose
+	// rotation count (Token.Gen) is below it are refused. AllTokens ends
+	// the session.
+	Below uint64
+
+	// Before and Keep are for a user entry: every session of the user
+	// issued at or before Before is refused, except the session whose
+	// hashed handle is Keep ("" keeps none).
+	Before time.Time
+	Keep   string
+
+	// Until is when the entry may be forgotten: every session it can
+	// refuse has passed its absolute deadline by then.
+	Until time.Time
+}
+
+// Merge returns e combined with a later write of the same key, newer. It
+// is how a RevocationStore combines writes, and it never weakens a
+// revocation: Below and Until only grow; Before and Keep come from the
+// entry with the later Before (on a tie, a differing Keep keeps none).
+// Merging is idempotent and the order of two writes does not change the
+// result, so a store may merge with compare-and-swap and retry.
+func (e RevocationEntry) Merge(newer RevocationEntry) RevocationEntry {
+	out := e
+	out.Below = max(e.Below, newer.Below)
+	if newer.Until.After(e.Until) {
+		out.Until = newer.Until
+	}
+	switch {
+	case newer.Before.After(e.Before):
+		out.Before, out.Keep = newer.Before, newer.Keep
+	case newer.Before.Equal(e.Before) && newer.Keep != e.Keep:
+		out.Keep = ""
+	}
+	return out
+}
+
+// ErrChangesLost is returned, wrapped, by RevocationStore.Changes when the
+// store cannot say what changed since the position it was given: the log
+// was trimmed past it, an item of it was evicted, or the store was reset.
+// The SharedRevocation then forgets every entry it holds locally and looks
+// each key up again.
+var ErrChangesLost = errors.New("securesession/cookie: revocation change log lost since the given position")
+
+// RevocationStore is the shared storage behind a SharedRevocation: the
+// entries, keyed by hashed session handle or user ID, and an ordered log
+// of the writes to them. Implementations: backends/memcache.
+// NewRevocationStore and backends/gorm.NewRevocationStore; the suite in
+// backends/cookie/revocationtest checks any other. Methods must be safe for
+// concurrent use by many instances at once; the context carries the
+// caller's deadline. Every error other than ErrChangesLost is an outage.
+type RevocationStore interface {
+	// Salt returns the store's random salt, at least 16 bytes, creating it
+	// on the first call so that every instance sharing the store gets the
+	// same one. It never changes while the store keeps entries: a store
+	// that loses its salt has lost its entries too, and must then report
+	// ErrChangesLost from Changes.
+	Salt(ctx context.Context) ([]byte, error)
+
+	// Put merges each entry into the one stored under its Key (see
+	// RevocationEntry.Merge), atomically per key: two instances writing
+	// the same key at once lose neither write. It appends the merged entry
+	// to the change log under a new position, greater than every position
+	// Changes has returned before. When Put returns, Lookup and Changes
+	// on every instance see the write. The store may forget an entry after
+	// its Until.
+	Put(ctx context.Context, entries ...RevocationEntry) error
+
+	// Lookup returns the stored entries of keys. A key with no entry
+	// (never revoked, or forgotten after its Until) is left out.
+	Lookup(ctx context.Context, keys []string) ([]RevocationEntry, error)
+
+	// Changes returns the entries written after position since, in log
+	// order, and the position to pass next. It may return only the first
+	// part of them (the store chooses the batch size); a caller that wants
+	// all of them calls again with next until no entry comes back. since 0
+	// asks for no entries, only the current position. If the store cannot
+	// tell what changed since since, Changes returns an error wrapping
+	// ErrChangesLost, with next a position to start again from.
+	//
+	// A write that a Lookup does not reflect is reported by Changes after
+	// every position returned before that Lookup began: a caller that reads
+	// a position, looks a key up and then follows the log from that
+	// position misses no write to the key.
+	Changes(ctx context.Context, since uint64) (entries []RevocationEntry, next uint64, err error)
+}
