@@ -129,6 +129,34 @@ type Lister interface {
 	RevokeHandle(ctx context.Context, userID, handle string) error
 }
 
+// SessionLimiter is implemented by backends that can bound the number of
+// live sessions of one user (Options.MaxSessionsPerUser, OWASP ASVS 5.0
+// 7.1.2). The middleware finds it by type assertion and, when a limit is
+// set, calls LoginLimited for every login instead of Rotate or Create.
+type SessionLimiter interface {
+	// LoginLimited stores rec, a login of rec.UserID, and returns its
+	// token, so that afterwards the user has at most limit.Max live
+	// sessions, the new one included. It is atomic with respect to other
+	// logins of the same user: any number of concurrent LoginLimited calls
+	// never leave more than limit.Max sessions.
+	//
+	// oldToken names the session the login replaces, or is "" for none:
+	// LoginLimited then moves it to the new token with Rotate's guarantees
+	// and Rotate's ErrNoRecord rule, and the replaced session does not
+	// count against the limit. If the user already has limit.Max other
+	// live sessions, then with limit.Refuse it stores nothing and returns
+	// an error wrapping ErrTooManySessions; otherwise it ends the sessions
+	// with the least recent LastSeen, as RevokeHandle would, until the new
+	// one fits. It sets rec.Handle.
+	LoginLimited(ctx context.Context, name, oldToken string, rec *Record, limit SessionLimit) (token string, err error)
+}
+
+// SessionLimit is the limit a SessionLimiter enforces at a login.
+type SessionLimit struct {
+	Max    int  // the most live sessions the user may have, at least 1
+	Refuse bool // refuse the new login instead of ending the oldest sessions
+}
+
 // Ref names one session: the cookie name and the token it carried.
 type Ref struct {
 	Name  string // the cookie name the token was issued under

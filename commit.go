@@ -132,10 +132,17 @@ func (s *session) writePending(canSetCookie bool) error {
 	offer := s.offerBinding(&rec, p.op)
 	ctx := s.c.Request.Context()
 	var tok string
+	limited := m.limiter != nil && cfg.limit.Max > 0 && p.op == "login"
 	if p.oldToken != "" {
 		rec.Opaque = p.oldOpaque
-		tok, err = m.b.Rotate(ctx, s.name, p.oldToken, &rec)
+		if limited {
+			tok, err = m.limiter.LoginLimited(ctx, s.name, p.oldToken, &rec, cfg.limit)
+		} else {
+			tok, err = m.b.Rotate(ctx, s.name, p.oldToken, &rec)
+		}
 		switch {
+		case errors.Is(err, ErrTooManySessions):
+			return s.refuseLogin(err)
 		case errors.Is(err, ErrNoRecord) && p.op == "login":
 			// The pre-login session ended meanwhile; the user has just
 			// authenticated, so the login stands on a new session.
@@ -153,7 +160,15 @@ func (s *session) writePending(canSetCookie bool) error {
 		}
 	}
 	if p.oldToken == "" {
-		if tok, err = m.b.Create(ctx, s.name, &rec); err != nil {
+		if limited {
+			tok, err = m.limiter.LoginLimited(ctx, s.name, "", &rec, cfg.limit)
+		} else {
+			tok, err = m.b.Create(ctx, s.name, &rec)
+		}
+		switch {
+		case errors.Is(err, ErrTooManySessions):
+			return s.refuseLogin(err)
+		case err != nil:
 			return classify("create", err)
 		}
 	}
@@ -167,6 +182,17 @@ func (s *session) writePending(canSetCookie bool) error {
 	}
 	cfg.emit(ctx, Event{Kind: kind, Session: shortHandle(rec.Handle), UserID: rec.UserID, Reason: p.op})
 	return nil
+}
+
+// refuseLogin undoes a pending login that the session limit refused: the
+// request's session is again the one it was before Login, and nothing was
+// written.
+func (s *session) refuseLogin(err error) error {
+	p, user := s.pending, s.rec.UserID
+	s.pending = nil
+	s.token, s.rec, s.vals, s.dirty = p.oldToken, p.oldRec, p.oldVals, p.oldDirty
+	s.m.cfg.emit(s.c.Request.Context(), Event{Kind: EventLoginRefused, Session: shortHandle(p.oldHandle), UserID: user, Reason: "session limit"})
+	return fmt.Errorf("securesession: login: %w", err)
 }
 
 // adopt records the token and record a backend returned after a write and

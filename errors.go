@@ -86,6 +86,13 @@ var (
 	// Set-Cookie header but the response headers were already sent.
 	ErrHeadersWritten = errors.New("securesession: response headers already written; change the session before writing the body")
 
+	// ErrTooManySessions is returned by Login and LoginToken when the user
+	// already has Options.MaxSessionsPerUser live sessions and the policy
+	// is RefuseNewLogin. The request's session is left as it was before
+	// Login; tell the user to log out elsewhere (or end a session from a
+	// ListSessions page) and try again. A SessionLimiter wraps it.
+	ErrTooManySessions = errors.New("securesession: the user has as many live sessions as Options.MaxSessionsPerUser allows")
+
 	// ErrNotLoggedIn is returned by LogoutEverywhere, ListSessions and
 	// RevokeSession when the current session has no user.
 	ErrNotLoggedIn = errors.New("securesession: no user is logged in")

@@ -64,6 +64,9 @@ const (
 	// proxy said the browser used HTTPS: the browser will drop the cookie,
 	// so the user never stays logged in. Sent once per middleware.
 	EventPlainHTTP
+	// EventLoginRefused: a login was refused because the user already had
+	// Options.MaxSessionsPerUser live sessions (policy RefuseNewLogin).
+	EventLoginRefused
 )
 
 var eventNames = [...]string{
@@ -83,6 +86,7 @@ var eventNames = [...]string{
 	EventBoundProofRefused: "bound_proof_refused",
 	EventSaveFailed:        "save_failed",
 	EventPlainHTTP:         "plain_http",
+	EventLoginRefused:      "login_refused",
 }
 
 // String returns the event's stable name, e.g. "logged_out".
@@ -97,7 +101,7 @@ func (k EventKind) level() slog.Level {
 	switch k {
 	case EventCreated, EventUnknown, EventBoundRefreshed:
 		return slog.LevelDebug
-	case EventRejected, EventCrossOriginDenied, EventBoundRefused, EventBoundProofRefused, EventPlainHTTP:
+	case EventRejected, EventCrossOriginDenied, EventBoundRefused, EventBoundProofRefused, EventPlainHTTP, EventLoginRefused:
 		return slog.LevelWarn
 	case EventBackendError, EventSaveFailed:
 		return slog.LevelError

@@ -23,6 +23,11 @@ import (
 // to handle the error in the handler instead. Login itself returns
 // ErrHeadersWritten if the response headers are already out.
 //
+// With Options.MaxSessionsPerUser and the RefuseNewLogin policy the write
+// happens inside Login instead, which returns ErrTooManySessions when the
+// user has no session to spare (the request's session then stays as it
+// was) or a *BackendError if the backend failed.
+//
 // By default the session gets a browser-session cookie and the normal
 // timeouts (Options.IdleTimeout, Options.AbsoluteTimeout); with
 // RememberMe() it gets a persistent cookie and the remembered ones.
@@ -34,7 +39,15 @@ func Login(c *gin.Context, userID string, opts ...LoginOption) error {
 	if err != nil {
 		return err
 	}
-	return s.rotate(userID, "login", loginOpts(opts).remember)
+	if err := s.rotate(userID, "login", loginOpts(opts).remember); err != nil {
+		return err
+	}
+	if s.m.cfg.limit.Refuse {
+		// The limit may refuse this login: write now, so that Login can
+		// say so and the handler can answer.
+		return s.report(s.settle())
+	}
+	return nil
 }
 
 // LoginToken is Login for an API client that carries its session in an
@@ -108,12 +121,12 @@ func (s *session) rotate(userID, op string, remember bool) error {
 	vals := s.values()
 	p := s.pending
 	if p == nil {
-		p = &pendingRotation{oldToken: s.token, oldOpaque: s.rec.Opaque, oldHandle: s.rec.Handle, op: op}
+		p = &pendingRotation{oldToken: s.token, oldOpaque: s.rec.Opaque, oldHandle: s.rec.Handle, oldRec: s.rec, oldVals: vals, oldDirty: s.dirty, op: op}
 	}
 	rec := s.rec
 	if userID != "" {
 		if s.rec.UserID != "" && s.rec.UserID != userID {
-			clear(vals) // another user's data never leaks into this login
+			s.vals = make(map[any]any) // another user's data never leaks into this login
 		}
 		rec = m.cfg.newSession(userID, now, remember)
 		p.op = op

@@ -113,6 +113,19 @@ type Options struct {
 	// closes; the server enforces the timeouts either way.
 	RememberAbsoluteTimeout time.Duration
 
+	// MaxSessionsPerUser limits how many live sessions one user may have
+	// at once (OWASP ASVS 5.0 7.1.2): a login beyond it ends the user's
+	// least recently used sessions, or is refused with SessionLimitPolicy
+	// RefuseNewLogin. It holds under concurrent logins. Default 0: no
+	// limit. It needs a backend that implements SessionLimiter (gorm,
+	// memcache, memory; the cookie backend cannot count sessions): New
+	// returns an error naming this field otherwise.
+	MaxSessionsPerUser int
+
+	// SessionLimitPolicy is what a login beyond MaxSessionsPerUser does.
+	// Default EvictLeastRecentlyUsed.
+	SessionLimitPolicy SessionLimitPolicy
+
 	// TouchInterval throttles idle-timeout refreshes: a request that does
 	// not change the session records its activity only if the last
 	// recorded activity is older than TouchInterval. Default: a twentieth
@@ -262,6 +275,22 @@ type Options struct {
 	DeviceBinding *DeviceBinding
 }
 
+// SessionLimitPolicy says what a login beyond Options.MaxSessionsPerUser
+// does.
+type SessionLimitPolicy int
+
+const (
+	// EvictLeastRecentlyUsed ends the user's sessions with the oldest
+	// activity to make room for the new login: the user is never locked
+	// out, and a forgotten device loses its session. The default.
+	EvictLeastRecentlyUsed SessionLimitPolicy = iota
+
+	// RefuseNewLogin leaves the user's sessions alone and makes Login and
+	// LoginToken return ErrTooManySessions: with it the login's write
+	// happens inside Login, so that the handler can answer.
+	RefuseNewLogin
+)
+
 // config is Options validated and compiled; it never changes after New.
 type config struct {
 	name             string // for a cookie sent with Secure
@@ -292,8 +321,9 @@ type config struct {
 	hostPrefixed     bool
 	securePrefixed   bool
 	clearSiteDataHdr string
-	cacheAuthed      bool        // InsecureAllowCachingAuthenticated
-	bind             *bindConfig // nil: DBSC off
+	cacheAuthed      bool         // InsecureAllowCachingAuthenticated
+	bind             *bindConfig  // nil: DBSC off
+	limit            SessionLimit // Max 0: no limit
 }
 
 func (o *Options) compile() (*config, error) {
@@ -427,6 +457,15 @@ func (o *Options) compile() (*config, error) {
 	if c.clearSiteData {
 		c.clearSiteDataHdr = `"cache", "storage"`
 	}
+	switch {
+	case o.MaxSessionsPerUser < 0:
+		return nil, fmt.Errorf("securesession: Options.MaxSessionsPerUser: %d is negative (0 means no limit)", o.MaxSessionsPerUser)
+	case o.SessionLimitPolicy != EvictLeastRecentlyUsed && o.SessionLimitPolicy != RefuseNewLogin:
+		return nil, fmt.Errorf("securesession: Options.SessionLimitPolicy: unknown value %d", o.SessionLimitPolicy)
+	case o.SessionLimitPolicy == RefuseNewLogin && o.MaxSessionsPerUser == 0:
+		return nil, errors.New("securesession: Options.SessionLimitPolicy is RefuseNewLogin but Options.MaxSessionsPerUser is 0 (no limit)")
+	}
+	c.limit = SessionLimit{Max: o.MaxSessionsPerUser, Refuse: o.SessionLimitPolicy == RefuseNewLogin}
 	if c.bind, err = o.DeviceBinding.compile(c); err != nil {
 		return nil, err
 	}

@@ -2,6 +2,7 @@ package securesession
 
 import (
 	"errors"
+	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
@@ -53,13 +54,18 @@ func New(backend Backend, opts Options) (gin.HandlerFunc, error) {
 	}
 	m := &middleware{b: backend, cfg: cfg}
 	m.lister, _ = backend.(Lister)
+	m.limiter, _ = backend.(SessionLimiter)
+	if cfg.limit.Max > 0 && m.limiter == nil {
+		return nil, fmt.Errorf("securesession: Options.MaxSessionsPerUser: the backend (%T) cannot count a user's sessions; use one that implements SessionLimiter (gorm, memcache, memory)", backend)
+	}
 	return m.handle, nil
 }
 
 type middleware struct {
-	b      Backend
-	lister Lister
-	cfg    *config
+	b       Backend
+	lister  Lister
+	limiter SessionLimiter // nil unless the backend implements it
+	cfg     *config
 
 	proxyCheck sync.Once // the RecordClientInfo check of the engine
 	maxAgeWarn sync.Once // the Session.Options MaxAge warning (remember.go)

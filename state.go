@@ -63,6 +63,9 @@ type pendingRotation struct {
 	oldToken  string
 	oldOpaque any
 	oldHandle string
+	oldRec    Record      // the session as it was, restored if a login is refused
+	oldVals   map[any]any // its values, likewise
+	oldDirty  bool
 	op        string
 }
 
