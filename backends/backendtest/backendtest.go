@@ -35,6 +35,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/gin-securesession/securesession"
+	"github.com/gin-securesession/securesession/internal/testclock"
 )
 
 // Factory returns a fresh backend for one test. It should register any
@@ -100,30 +101,6 @@ var coreChecks = []check{
 	{"GinContribTester", testGinContribTester},
 }
 
-// Clock is a manually advanced clock for timeout tests. It is safe for
-// concurrent use.
-type Clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-// NewClock returns a Clock reading now.
-func NewClock() *Clock { return &Clock{t: time.Now()} }
-
-// Now returns the clock's time.
-func (c *Clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-// Advance moves the clock forward by d.
-func (c *Clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
-
 // counting wraps a Backend and counts the calls that write.
 type counting struct {
 	securesession.Backend
@@ -183,7 +160,7 @@ func (c *counting) Delete(ctx context.Context, name, token string) error {
 type app struct {
 	t      *testing.T
 	b      *counting
-	clock  *Clock
+	clock  *testclock.Clock
 	srv    *httptest.Server
 	name   string
 	mu     sync.Mutex
@@ -206,7 +183,7 @@ func newAppOn(t *testing.T, b securesession.Backend, opts ...appOption) *app {
 // not nil), through the middleware over b.
 func newAppRoutes(t *testing.T, b securesession.Backend, routes func(*gin.Engine), opts ...appOption) *app {
 	t.Helper()
-	a := &app{t: t, b: &counting{Backend: b, writes: map[string]int{}}, clock: NewClock()}
+	a := &app{t: t, b: &counting{Backend: b, writes: map[string]int{}}, clock: testclock.New()}
 	o := securesession.Options{
 		Now:    a.clock.Now,
 		Logger: slog.New(slog.DiscardHandler),

@@ -19,6 +19,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/gin-securesession/securesession"
+	"github.com/gin-securesession/securesession/internal/testclock"
 )
 
 // stateRoutes adds routes that answer with the session's state in one
@@ -366,7 +367,7 @@ func (c *loadClient) step(n int) {
 func testConcurrencyInvariants(t *testing.T, f Factory) {
 	b := f(t)
 	requireRevocation(t, b)
-	clock := NewClock()
+	clock := testclock.New()
 	mw, err := securesession.New(b, securesession.Options{Now: clock.Now, Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatal(err)

@@ -19,6 +19,7 @@ import (
 	"github.com/gin-securesession/securesession"
 	"github.com/gin-securesession/securesession/dbsc"
 	"github.com/gin-securesession/securesession/dbsc/dbsctest"
+	"github.com/gin-securesession/securesession/internal/testclock"
 )
 
 // dbscChecks drive a backend through device-bound sessions (DBSC) over
@@ -43,7 +44,7 @@ const dbscLifetime = 5 * time.Minute
 // dbscApp is the middleware with DeviceBinding on, served over HTTPS.
 type dbscApp struct {
 	t      *testing.T
-	clock  *Clock
+	clock  *testclock.Clock
 	srv    *httptest.Server
 	mu     sync.Mutex
 	events []securesession.Event
@@ -51,7 +52,7 @@ type dbscApp struct {
 
 func newDBSCApp(t *testing.T, f Factory) *dbscApp {
 	t.Helper()
-	a := &dbscApp{t: t, clock: NewClock()}
+	a := &dbscApp{t: t, clock: testclock.New()}
 	mw, err := securesession.New(f(t), securesession.Options{
 		Now:           a.clock.Now,
 		Logger:        slog.New(slog.DiscardHandler),

@@ -15,6 +15,8 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/gin-securesession/securesession"
+	"github.com/gin-securesession/securesession/backends/backendtest/internal/logscan"
+	"github.com/gin-securesession/securesession/internal/testclock"
 )
 
 // hardeningChecks are the attack, fault and concurrency checks every
@@ -160,7 +162,7 @@ func swapCase(s string) string {
 // the user and a value at once. Requests are served in-process through
 // httptest.NewRecorder, thousands per second, after the cookies are issued
 // over real HTTP.
-func probeApp(t *testing.T, b securesession.Backend, clock *Clock, logs *lockedBuffer, opts ...appOption) http.Handler {
+func probeApp(t *testing.T, b securesession.Backend, clock *testclock.Clock, logs *logscan.Buffer, opts ...appOption) http.Handler {
 	t.Helper()
 	o := securesession.Options{
 		Now:    clock.Now,
@@ -202,7 +204,7 @@ func testTamperCampaign(t *testing.T, f Factory) {
 	if alice.c == nil || bob.c == nil || anon.c == nil {
 		t.Fatal("no session cookies to tamper with")
 	}
-	var logs lockedBuffer
+	var logs logscan.Buffer
 	h := probeApp(t, a.b, a.clock, &logs)
 	probe := func(header string) *httptest.ResponseRecorder {
 		req := httptest.NewRequest("GET", "https://example.test/probe", nil)
@@ -282,7 +284,7 @@ func testTamperCampaign(t *testing.T, f Factory) {
 	if !strings.Contains(text, "rejected") && !strings.Contains(text, "unknown") {
 		t.Error("the campaign logged no rejected or unknown cookie")
 	}
-	if leak := FindSecret(text, []string{alice.token(), bob.token(), anon.token()}, 12); leak != "" {
+	if leak := logscan.FindSecret(text, []string{alice.token(), bob.token(), anon.token()}, 12); leak != "" {
 		t.Errorf("a cookie value appears in the logs of the campaign: %s", leak)
 	}
 	// The genuine cookies still work after the campaign.

@@ -16,6 +16,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/gin-securesession/securesession"
+	"github.com/gin-securesession/securesession/internal/testclock"
 )
 
 // rotateRevokeChecks hold every backend to "log out everywhere" (and its
@@ -28,7 +29,7 @@ var rotateRevokeChecks = []check{
 // sessions" page as well: LogoutOthers, ListSessions and RevokeSession.
 func newAppWithRevocationRoutes(t *testing.T, b securesession.Backend) *app {
 	t.Helper()
-	a := &app{t: t, b: &counting{Backend: b, writes: map[string]int{}}, clock: NewClock(), name: securesession.DefaultCookieName}
+	a := &app{t: t, b: &counting{Backend: b, writes: map[string]int{}}, clock: testclock.New(), name: securesession.DefaultCookieName}
 	var mb securesession.Backend = a.b
 	if l, ok := b.(securesession.Lister); ok {
 		mb = countingLister{a.b, l} // the middleware finds the Lister by type assertion
