@@ -50,10 +50,10 @@ type dbscApp struct {
 	events []securesession.Event
 }
 
-func newDBSCApp(t *testing.T, f Factory) *dbscApp {
+func newDBSCApp(t *testing.T, f *factory) *dbscApp {
 	t.Helper()
 	a := &dbscApp{t: t, clock: testclock.New()}
-	mw, err := securesession.New(f(t), securesession.Options{
+	mw, err := securesession.New(f.backend(t), securesession.Options{
 		Now:           a.clock.Now,
 		Logger:        slog.New(slog.DiscardHandler),
 		IdleTimeout:   time.Hour,
@@ -214,7 +214,7 @@ const (
 	anonymous    = "user= bound=false"
 )
 
-func testDBSCRegisterRefreshAndExpiry(t *testing.T, f Factory) {
+func testDBSCRegisterRefreshAndExpiry(t *testing.T, f *factory) {
 	a := newDBSCApp(t, f)
 	dev := a.browser(newDevice(t))
 	dev.login("alice")
@@ -262,7 +262,7 @@ func testDBSCRegisterRefreshAndExpiry(t *testing.T, f Factory) {
 	}
 }
 
-func testDBSCStaleChallengeIsRetried(t *testing.T, f Factory) {
+func testDBSCStaleChallengeIsRetried(t *testing.T, f *factory) {
 	a := newDBSCApp(t, f)
 	dev := a.browser(newDevice(t))
 	dev.login("alice")
@@ -286,7 +286,7 @@ func testDBSCStaleChallengeIsRetried(t *testing.T, f Factory) {
 	}
 }
 
-func testDBSCCopiedCookiesStopWorking(t *testing.T, f Factory) {
+func testDBSCCopiedCookiesStopWorking(t *testing.T, f *factory) {
 	a := newDBSCApp(t, f)
 	dev := a.browser(newDevice(t))
 	dev.login("alice")
@@ -336,7 +336,7 @@ func testDBSCCopiedCookiesStopWorking(t *testing.T, f Factory) {
 	}
 }
 
-func testDBSCBadProofsRefused(t *testing.T, f Factory) {
+func testDBSCBadProofsRefused(t *testing.T, f *factory) {
 	a := newDBSCApp(t, f)
 	dev := a.browser(newDevice(t))
 	res, _ := dev.do("POST", "/login?user=alice")
@@ -374,7 +374,7 @@ func testDBSCBadProofsRefused(t *testing.T, f Factory) {
 	}
 }
 
-func testDBSCUnboundBrowserKeepsWorking(t *testing.T, f Factory) {
+func testDBSCUnboundBrowserKeepsWorking(t *testing.T, f *factory) {
 	a := newDBSCApp(t, f)
 	old := a.browser(nil) // a browser without DBSC ignores the offer
 	old.login("alice")
@@ -391,7 +391,7 @@ func testDBSCUnboundBrowserKeepsWorking(t *testing.T, f Factory) {
 	}
 }
 
-func testDBSCRotateKeepsBinding(t *testing.T, f Factory) {
+func testDBSCRotateKeepsBinding(t *testing.T, f *factory) {
 	a := newDBSCApp(t, f)
 	dev := a.browser(newDevice(t))
 	dev.login("alice")
@@ -408,7 +408,7 @@ func testDBSCRotateKeepsBinding(t *testing.T, f Factory) {
 	}
 }
 
-func testDBSCLogoutEndsBinding(t *testing.T, f Factory) {
+func testDBSCLogoutEndsBinding(t *testing.T, f *factory) {
 	a := newDBSCApp(t, f)
 	dev := a.browser(newDevice(t))
 	dev.login("alice")
@@ -433,8 +433,8 @@ func testDBSCLogoutEndsBinding(t *testing.T, f Factory) {
 	}
 }
 
-func testDBSCLogoutEverywhereEndsBinding(t *testing.T, f Factory) {
-	requireRevocation(t, f(t))
+func testDBSCLogoutEverywhereEndsBinding(t *testing.T, f *factory) {
+	f.requireRevocation(t)
 	a := newDBSCApp(t, f)
 	dev := a.browser(newDevice(t))
 	dev.login("alice")
