@@ -12,14 +12,15 @@ import (
 
 // Factory returns a fresh backend for one check. It should register any
 // cleanup with t.Cleanup. Records from earlier checks may remain; the
-// suite never relies on an empty store.
+// suite never relies on an empty store. Run calls it from one check at a
+// time, never concurrently.
 type Factory func(t *testing.T) securesession.Backend
 
 // Declaration states what a backend cannot do, and why. The suite skips
 // the checks that need it, giving that reason, and checks that the backend
 // does refuse it, so that a false declaration fails. The zero Declaration
 // declares nothing: the backend does everything the securesession.Backend
-// contract describes.
+// contract describes. A Declaration is a plain value; Run only reads it.
 type Declaration struct {
 	// NoRevocation, if not empty, declares that the backend cannot end a
 	// session on the server, and says why: Delete and RevokeUser return

@@ -44,7 +44,7 @@ import (
 
 // Outage describes a fault-injection run for Run. Its zero durations and
 // counts take the defaults stated on each field; Backend, Down and Up are
-// required.
+// required. Run calls Down and Up from the test goroutine only.
 type Outage struct {
 	// Backend is the store under test, already connected.
 	Backend securesession.Backend
@@ -74,7 +74,8 @@ type Outage struct {
 	Users int
 }
 
-// Result reports what the clients saw.
+// Result reports what the clients saw. It is a plain value, owned by the
+// caller once Run returns.
 type Result struct {
 	// During counts the status codes of requests sent between Down and Up.
 	During map[int]int
