@@ -22,12 +22,6 @@ var cacheChecks = []check{
 	{"Cache/PlainSessionsSaveIsNoStore", testCachePlainSessions},
 }
 
-// newAppWithRoutes is newApp with the extra routes that routes adds.
-func newAppWithRoutes(t *testing.T, f Factory, routes func(*gin.Engine), opts ...appOption) *app {
-	t.Helper()
-	return newAppRoutes(t, f(t), routes, opts...)
-}
-
 // askForCaching is what a handler does that wants its response cached, by
 // browsers and by a CDN.
 func askForCaching(c *gin.Context) {
@@ -67,7 +61,7 @@ func requireNoStore(t *testing.T, what string, h http.Header) {
 	}
 }
 
-func testCacheAuthenticatedRead(t *testing.T, f Factory) {
+func testCacheAuthenticatedRead(t *testing.T, f *factory) {
 	a := newApp(t, f)
 	cl := a.client()
 	cl.do("POST", "/login?user=alice")
@@ -78,7 +72,7 @@ func testCacheAuthenticatedRead(t *testing.T, f Factory) {
 	requireNoStore(t, "a logged-in user's page", r.header)
 }
 
-func testCacheSetCookieOverridesHandler(t *testing.T, f Factory) {
+func testCacheSetCookieOverridesHandler(t *testing.T, f *factory) {
 	a := newAppWithRoutes(t, f, cacheRoutes)
 	r := a.do("POST", "/login-then-public?user=alice", nil)
 	if r.cookie(a.name) == nil {
@@ -87,7 +81,7 @@ func testCacheSetCookieOverridesHandler(t *testing.T, f Factory) {
 	requireNoStore(t, "a response with Set-Cookie whose handler set Cache-Control: public after Save", r.header)
 }
 
-func testCacheAnonymousPage(t *testing.T, f Factory) {
+func testCacheAnonymousPage(t *testing.T, f *factory) {
 	a := newAppWithRoutes(t, f, cacheRoutes)
 	r := a.do("GET", "/public", nil)
 	if got := r.header.Get("Cache-Control"); got != "public, max-age=3600" {
@@ -98,10 +92,10 @@ func testCacheAnonymousPage(t *testing.T, f Factory) {
 	}
 }
 
-func testCachePlainSessions(t *testing.T, f Factory) {
+func testCachePlainSessions(t *testing.T, f *factory) {
 	const name = "plain"
 	r := gin.New()
-	r.Use(sessions.Sessions(name, ginContribStore(t, f(t))))
+	r.Use(sessions.Sessions(name, ginContribStore(t, f.backend(t))))
 	r.POST("/set", func(c *gin.Context) {
 		s := sessions.Default(c)
 		s.Set("user", "alice")

@@ -64,7 +64,7 @@ func requireExpiredLike(t *testing.T, what string, r *result, issued *http.Cooki
 	}
 }
 
-func testClearAndSaveLogsOut(t *testing.T, f Factory) {
+func testClearAndSaveLogsOut(t *testing.T, f *factory) {
 	for _, tc := range []struct {
 		name string
 		opt  appOption
@@ -96,7 +96,7 @@ func testClearAndSaveLogsOut(t *testing.T, f Factory) {
 			if !a.sawEvent(securesession.EventLoggedOut) {
 				t.Error("Clear+Save emitted no logged_out event")
 			}
-			requireRevocation(t, a.b.Backend)
+			f.requireRevocation(t)
 			if got := a.replayUser(issued); got != "" {
 				t.Fatalf("cookie replayed after Clear+Save is user %q, want anonymous", got)
 			}
@@ -110,7 +110,7 @@ func testClearAndSaveLogsOut(t *testing.T, f Factory) {
 	}
 }
 
-func testValuesAfterClear(t *testing.T, f Factory) {
+func testValuesAfterClear(t *testing.T, f *factory) {
 	a := newAppWithRoutes(t, f, clearRoutes)
 	cl := a.client()
 	cl.do("POST", "/login?user=alice")
@@ -126,15 +126,15 @@ func testValuesAfterClear(t *testing.T, f Factory) {
 	if got := cl.do("GET", "/get?key=note").body; got != "string:bye" {
 		t.Errorf("the value set after Clear reads %q", got)
 	}
-	requireRevocation(t, a.b.Backend)
+	f.requireRevocation(t)
 	if got := a.replayUser(old); got != "" {
 		t.Errorf("the cookie from before Clear is user %q, want anonymous", got)
 	}
 }
 
-func testPlainSessionsClear(t *testing.T, f Factory) {
+func testPlainSessionsClear(t *testing.T, f *factory) {
 	const name = "plain"
-	b := f(t)
+	b := f.backend(t)
 	r := gin.New()
 	r.Use(sessions.Sessions(name, ginContribStore(t, b)))
 	r.POST("/login", func(c *gin.Context) {
@@ -156,7 +156,7 @@ func testPlainSessionsClear(t *testing.T, f Factory) {
 		t.Fatalf("sessions.Sessions: no cookie: %q", r1.header.Values("Set-Cookie"))
 	}
 	requireExpiredLike(t, "sessions.Sessions Clear+Save", a.do("POST", "/clear", issued), issued, setCookieLine(r1.header, name))
-	requireRevocation(t, b)
+	f.requireRevocation(t)
 	if got := a.do("GET", "/whoami", issued).body; !strings.HasSuffix(got, "<nil>") {
 		t.Errorf("under sessions.Sessions the cookie replayed after Clear+Save reads %q, want no user", got)
 	}

@@ -19,6 +19,7 @@ import (
 	"github.com/gin-securesession/securesession"
 	"github.com/gin-securesession/securesession/dbsc"
 	"github.com/gin-securesession/securesession/dbsc/dbsctest"
+	"github.com/gin-securesession/securesession/internal/testclock"
 )
 
 // dbscChecks drive a backend through device-bound sessions (DBSC) over
@@ -43,16 +44,16 @@ const dbscLifetime = 5 * time.Minute
 // dbscApp is the middleware with DeviceBinding on, served over HTTPS.
 type dbscApp struct {
 	t      *testing.T
-	clock  *Clock
+	clock  *testclock.Clock
 	srv    *httptest.Server
 	mu     sync.Mutex
 	events []securesession.Event
 }
 
-func newDBSCApp(t *testing.T, f Factory) *dbscApp {
+func newDBSCApp(t *testing.T, f *factory) *dbscApp {
 	t.Helper()
-	a := &dbscApp{t: t, clock: NewClock()}
-	mw, err := securesession.New(f(t), securesession.Options{
+	a := &dbscApp{t: t, clock: testclock.New()}
+	mw, err := securesession.New(f.backend(t), securesession.Options{
 		Now:           a.clock.Now,
 		Logger:        slog.New(slog.DiscardHandler),
 		IdleTimeout:   time.Hour,
@@ -213,7 +214,7 @@ const (
 	anonymous    = "user= bound=false"
 )
 
-func testDBSCRegisterRefreshAndExpiry(t *testing.T, f Factory) {
+func testDBSCRegisterRefreshAndExpiry(t *testing.T, f *factory) {
 	a := newDBSCApp(t, f)
 	dev := a.browser(newDevice(t))
 	dev.login("alice")
@@ -261,7 +262,7 @@ func testDBSCRegisterRefreshAndExpiry(t *testing.T, f Factory) {
 	}
 }
 
-func testDBSCStaleChallengeIsRetried(t *testing.T, f Factory) {
+func testDBSCStaleChallengeIsRetried(t *testing.T, f *factory) {
 	a := newDBSCApp(t, f)
 	dev := a.browser(newDevice(t))
 	dev.login("alice")
@@ -285,7 +286,7 @@ func testDBSCStaleChallengeIsRetried(t *testing.T, f Factory) {
 	}
 }
 
-func testDBSCCopiedCookiesStopWorking(t *testing.T, f Factory) {
+func testDBSCCopiedCookiesStopWorking(t *testing.T, f *factory) {
 	a := newDBSCApp(t, f)
 	dev := a.browser(newDevice(t))
 	dev.login("alice")
@@ -335,7 +336,7 @@ func testDBSCCopiedCookiesStopWorking(t *testing.T, f Factory) {
 	}
 }
 
-func testDBSCBadProofsRefused(t *testing.T, f Factory) {
+func testDBSCBadProofsRefused(t *testing.T, f *factory) {
 	a := newDBSCApp(t, f)
 	dev := a.browser(newDevice(t))
 	res, _ := dev.do("POST", "/login?user=alice")
@@ -373,7 +374,7 @@ func testDBSCBadProofsRefused(t *testing.T, f Factory) {
 	}
 }
 
-func testDBSCUnboundBrowserKeepsWorking(t *testing.T, f Factory) {
+func testDBSCUnboundBrowserKeepsWorking(t *testing.T, f *factory) {
 	a := newDBSCApp(t, f)
 	old := a.browser(nil) // a browser without DBSC ignores the offer
 	old.login("alice")
@@ -390,7 +391,7 @@ func testDBSCUnboundBrowserKeepsWorking(t *testing.T, f Factory) {
 	}
 }
 
-func testDBSCRotateKeepsBinding(t *testing.T, f Factory) {
+func testDBSCRotateKeepsBinding(t *testing.T, f *factory) {
 	a := newDBSCApp(t, f)
 	dev := a.browser(newDevice(t))
 	dev.login("alice")
@@ -407,7 +408,7 @@ func testDBSCRotateKeepsBinding(t *testing.T, f Factory) {
 	}
 }
 
-func testDBSCLogoutEndsBinding(t *testing.T, f Factory) {
+func testDBSCLogoutEndsBinding(t *testing.T, f *factory) {
 	a := newDBSCApp(t, f)
 	dev := a.browser(newDevice(t))
 	dev.login("alice")
@@ -432,8 +433,8 @@ func testDBSCLogoutEndsBinding(t *testing.T, f Factory) {
 	}
 }
 
-func testDBSCLogoutEverywhereEndsBinding(t *testing.T, f Factory) {
-	requireRevocation(t, f(t))
+func testDBSCLogoutEverywhereEndsBinding(t *testing.T, f *factory) {
+	f.requireRevocation(t)
 	a := newDBSCApp(t, f)
 	dev := a.browser(newDevice(t))
 	dev.login("alice")

@@ -35,10 +35,10 @@ func closeUserIDs() []string {
 // session. (On MariaDB the GORM backend compared user IDs with the
 // column's case-insensitive PAD SPACE collation: "Alice" logging out
 // everywhere ended "alice"'s and "alice "'s sessions too.)
-func testUserIDsAreComparedExactly(t *testing.T, f Factory) {
-	b := f(t)
-	requireRevocation(t, b)
-	a := newAppWithRevocationRoutes(t, b)
+func testUserIDsAreComparedExactly(t *testing.T, f *factory) {
+	b := f.backend(t)
+	f.requireRevocation(t)
+	a := newAppOn(t, b)
 	ids := closeUserIDs()
 	for _, target := range ids {
 		clients := make([]*session, len(ids))

@@ -13,15 +13,11 @@ import (
 	"github.com/gin-securesession/securesession"
 )
 
-// ginContribStore serves the backend through securesession's gin-contrib
-// adapter, as an application using plain sessions.Sessions would.
-func ginContribStore(t *testing.T, b securesession.Backend) *securesession.GinContribStore {
-	t.Helper()
-	s, err := securesession.NewGinContribStore(b, securesession.Options{Logger: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s
+// ginContribChecks run gin-contrib's own tester suite on the backend and
+// pin gin-contrib's logout idiom, Options{MaxAge: -1}.
+var ginContribChecks = []check{
+	{"GinContribMaxAgeMinusOneLogsOut", testGinContribMaxAgeMinusOneLogsOut},
+	{"GinContribTester", testGinContribTester},
 }
 
 // testGinContribTester runs gin-contrib's own tester suite on the backend
@@ -29,8 +25,8 @@ func ginContribStore(t *testing.T, b securesession.Backend) *securesession.GinCo
 // testGinContribOptions: it reads the Set-Cookie by splitting the string
 // at fixed positions, and its final request sends no cookie, so it could
 // not fail for the reason it names.
-func testGinContribTester(t *testing.T, f Factory) {
-	newStore := func(t *testing.T) sessions.Store { return ginContribStore(t, f(t)) }
+func testGinContribTester(t *testing.T, f *factory) {
+	newStore := func(t *testing.T) sessions.Store { return ginContribStore(t, f.backend(t)) }
 	t.Run("GetSet", func(t *testing.T) { tester.GetSet(t, newStore) })
 	t.Run("DeleteKey", func(t *testing.T) { tester.DeleteKey(t, newStore) })
 	t.Run("Flashes", func(t *testing.T) { tester.Flashes(t, newStore) })
@@ -42,9 +38,8 @@ func testGinContribTester(t *testing.T, f Factory) {
 // testGinContribOptions: attributes set through gin-contrib's Options are
 // written, the security attributes survive them, and MaxAge -1 is a real
 // logout: the old cookie, sent again, carries nothing.
-func testGinContribOptions(t *testing.T, f Factory) {
-	b := f(t)
-	revokes, _ := canRevoke(t, b)
+func testGinContribOptions(t *testing.T, f *factory) {
+	b := f.backend(t)
 	store := ginContribStore(t, b)
 	store.Options(sessions.Options{Path: "/app"})
 	r := gin.New()
@@ -92,12 +87,38 @@ func testGinContribOptions(t *testing.T, f Factory) {
 	if e == nil || e.MaxAge >= 0 || e.Path != "/app" || !e.Secure {
 		t.Errorf("logout cookie = %+v, want an expired cookie with Path=/app and Secure", e)
 	}
-	if !revokes {
+	if !f.revokes() {
 		return // the backend declares it cannot refuse a replayed cookie
 	}
 	if got := do("/app/get", c).Body.String(); got != "" {
 		t.Errorf("the cookie from before MaxAge -1 still reads %q; want nothing", got)
 	}
+}
+
+func testGinContribMaxAgeMinusOneLogsOut(t *testing.T, f *factory) {
+	a := newApp(t, f)
+	cl := a.client()
+	cl.do("POST", "/login?user=alice")
+	stolen := cl.c
+	cl.do("POST", "/gin-logout")
+	if cl.c != nil {
+		t.Fatal("Options{MaxAge:-1}+Save left the browser a cookie")
+	}
+	f.requireRevocation(t)
+	if got := a.replayUser(stolen); got != "" {
+		t.Fatalf("cookie replayed after Options{MaxAge:-1} is user %q", got)
+	}
+}
+
+// ginContribStore serves the backend through securesession's gin-contrib
+// adapter, as an application using plain sessions.Sessions would.
+func ginContribStore(t *testing.T, b securesession.Backend) *securesession.GinContribStore {
+	t.Helper()
+	s, err := securesession.NewGinContribStore(b, securesession.Options{Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
 }
 
 func findCookie(cs []*http.Cookie, name string) *http.Cookie {

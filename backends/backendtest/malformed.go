@@ -110,8 +110,8 @@ func noPanic(t *testing.T, method, kind string, fn func()) {
 // ErrInvalidToken (Find never finds it); Delete must not end,
 // and RevokeUser must not keep, the genuine session a bad token was made
 // from: a genuine token with CRLF inserted is not that token.
-func testMalformedTokens(t *testing.T, f Factory) {
-	b := f(t)
+func testMalformedTokens(t *testing.T, f *factory) {
+	b := f.backend(t)
 	ctx := context.Background()
 	var rnd [6]byte
 	rand.Read(rnd[:])

@@ -40,7 +40,7 @@ func rememberRoutes(r *gin.Engine) {
 // newRememberApp is newApp over b with the remember routes.
 func newRememberApp(t *testing.T, b securesession.Backend, opts ...appOption) *app {
 	t.Helper()
-	return newAppWithRoutes(t, func(*testing.T) securesession.Backend { return b }, rememberRoutes, opts...)
+	return newAppRoutes(t, b, rememberRoutes, opts...)
 }
 
 // rememberLogin logs a new client in as user with RememberMe and checks
@@ -66,8 +66,8 @@ func (s *session) restartBrowser() {
 	}
 }
 
-func testRememberSurvivesIdleAndBrowserRestart(t *testing.T, f Factory) {
-	a := newRememberApp(t, f(t))
+func testRememberSurvivesIdleAndBrowserRestart(t *testing.T, f *factory) {
+	a := newRememberApp(t, f.backend(t))
 	user := uniqueUser("remember")
 	remembered := a.rememberLogin(user)
 	normal := a.client()
@@ -107,8 +107,8 @@ func testRememberSurvivesIdleAndBrowserRestart(t *testing.T, f Factory) {
 	}
 }
 
-func testRememberEndsAfterItsOwnIdleTimeout(t *testing.T, f Factory) {
-	a := newRememberApp(t, f(t))
+func testRememberEndsAfterItsOwnIdleTimeout(t *testing.T, f *factory) {
+	a := newRememberApp(t, f.backend(t))
 	user := uniqueUser("remember")
 	cl := a.rememberLogin(user)
 	a.clock.Advance(securesession.DefaultRememberIdleTimeout - time.Minute)
@@ -129,8 +129,8 @@ func testRememberEndsAfterItsOwnIdleTimeout(t *testing.T, f Factory) {
 	}
 }
 
-func testRememberEndsAfterItsOwnAbsoluteTimeout(t *testing.T, f Factory) {
-	a := newRememberApp(t, f(t))
+func testRememberEndsAfterItsOwnAbsoluteTimeout(t *testing.T, f *factory) {
+	a := newRememberApp(t, f.backend(t))
 	user := uniqueUser("remember")
 	cl := a.rememberLogin(user)
 	var elapsed time.Duration
@@ -150,8 +150,8 @@ func testRememberEndsAfterItsOwnAbsoluteTimeout(t *testing.T, f Factory) {
 	}
 }
 
-func testRememberRotateKeepsTheClass(t *testing.T, f Factory) {
-	a := newRememberApp(t, f(t))
+func testRememberRotateKeepsTheClass(t *testing.T, f *factory) {
+	a := newRememberApp(t, f.backend(t))
 	user := uniqueUser("remember")
 	cl := a.rememberLogin(user)
 	a.clock.Advance(day)
@@ -175,9 +175,9 @@ func testRememberRotateKeepsTheClass(t *testing.T, f Factory) {
 	}
 }
 
-func testRememberLogoutEverywhere(t *testing.T, f Factory) {
-	b := f(t)
-	requireRevocation(t, b)
+func testRememberLogoutEverywhere(t *testing.T, f *factory) {
+	b := f.backend(t)
+	f.requireRevocation(t)
 	a := newRememberApp(t, b)
 	user := uniqueUser("remember")
 	laptop, phone := a.rememberLogin(user), a.rememberLogin(user)
@@ -197,8 +197,8 @@ func testRememberLogoutEverywhere(t *testing.T, f Factory) {
 
 // testRememberShorterTimeouts: the application shortens the remembered
 // timeouts; sessions issued before the change obey the new ones at once.
-func testRememberShorterTimeouts(t *testing.T, f Factory) {
-	b := f(t)
+func testRememberShorterTimeouts(t *testing.T, f *factory) {
+	b := f.backend(t)
 	before := newRememberApp(t, b)
 	after := newRememberApp(t, b, func(o *securesession.Options) {
 		o.Now = before.clock.Now

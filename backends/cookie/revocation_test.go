@@ -15,8 +15,8 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/gin-securesession/securesession"
-	"github.com/gin-securesession/securesession/backends/backendtest"
 	"github.com/gin-securesession/securesession/backends/cookie"
+	"github.com/gin-securesession/securesession/internal/testclock"
 )
 
 // device is one browser of a test user: its session cookie.
@@ -75,7 +75,7 @@ func revocationApp(t *testing.T, s *cookie.Store, opts securesession.Options) ht
 // The clock starts 13 hours in the past so that the replay happens at
 // the real present, whichever clock the revocation store prunes with.
 func TestLogoutOthersStaysEffectiveAfterTwelveHours(t *testing.T) {
-	clock := backendtest.NewClock()
+	clock := testclock.New()
 	clock.Advance(-13 * time.Hour)
 	s := newStoreWith(t, cookie.Options{Now: clock.Now, Revocation: cookie.NewMemoryRevocation(0)})
 	h := revocationApp(t, s, securesession.Options{IdleTimeout: 24 * time.Hour, AbsoluteTimeout: 48 * time.Hour, Now: clock.Now})
@@ -123,7 +123,7 @@ func churn(t *testing.T, rev *cookie.MemoryRevocation, now time.Time, n int) {
 // meanwhile. (That it is then forgotten is TestMemoryRevocationForgets...
 // in the package's internal tests.)
 func TestUserRevocationLastsUntilTheDeadlineOfTheSessionsItRefuses(t *testing.T) {
-	clock := backendtest.NewClock()
+	clock := testclock.New()
 	rev := cookie.NewMemoryRevocation(0)
 	s := newStoreWith(t, cookie.Options{Now: clock.Now, Revocation: rev})
 	ctx := context.Background()
@@ -152,7 +152,7 @@ func TestUserRevocationLastsUntilTheDeadlineOfTheSessionsItRefuses(t *testing.T)
 // the first time the revocation refuses the session, the session's own
 // deadline extends it.
 func TestUserRevocationExtendedByTheSessionItRefuses(t *testing.T) {
-	clock := backendtest.NewClock()
+	clock := testclock.New()
 	key := newKey(t)
 	sealer := newStoreWith(t, cookie.Options{Keys: [][]byte{key}, Now: clock.Now})
 	now := clock.Now()

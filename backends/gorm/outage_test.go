@@ -17,7 +17,7 @@ import (
 	sqlitedriver "gorm.io/driver/sqlite"
 	gormdb "gorm.io/gorm"
 
-	"github.com/gin-securesession/securesession/backends/backendtest"
+	"github.com/gin-securesession/securesession/backends/backendtest/outagetest"
 	"github.com/gin-securesession/securesession/backends/gorm/sqlite"
 	"github.com/gin-securesession/securesession/internal/testservers"
 )
@@ -150,7 +150,7 @@ func TestOutagePostgresRestarted(t *testing.T) {
 	pg := startRestartablePG(t)
 	db := openPostgresDSN(t, pg.dsn())
 	s := newStore(t, db, Options{Key: testKey})
-	res := backendtest.RunOutage(t, backendtest.Outage{
+	res := outagetest.Run(t, outagetest.Outage{
 		Backend: s,
 		Down:    func(t *testing.T) { pg.stop() },
 		Up: func(t *testing.T) {
@@ -185,7 +185,7 @@ func TestOutageSQLiteLocked(t *testing.T) {
 	s := newStore(t, db, Options{Key: testKey})
 	var locker *sql.DB
 	var conn *sql.Conn
-	res := backendtest.RunOutage(t, backendtest.Outage{
+	res := outagetest.Run(t, outagetest.Outage{
 		Backend: s,
 		DownFor: 1500 * time.Millisecond,
 		Down: func(t *testing.T) {

@@ -6,7 +6,7 @@ import (
 
 	gomemcache "github.com/bradfitz/gomemcache/memcache"
 
-	"github.com/gin-securesession/securesession/backends/backendtest"
+	"github.com/gin-securesession/securesession/backends/backendtest/outagetest"
 )
 
 // TestOutageMemcachedStoppedAndRestarted kills memcached (SIGKILL, as a
@@ -25,7 +25,7 @@ func TestOutageMemcachedStoppedAndRestarted(t *testing.T) {
 	t.Cleanup(func() { c.Close() })
 	key := newKey(t)
 	s := newTestStore(t, c, Options{Key: key})
-	res := backendtest.RunOutage(t, backendtest.Outage{
+	res := outagetest.Run(t, outagetest.Outage{
 		Backend:   s,
 		Down:      func(t *testing.T) { m.Stop() },
 		Up:        func(t *testing.T) { mustRestart(t, m) },

@@ -1,11 +1,28 @@
-package backendtest
+// Package outagetest is a fault-injection harness for securesession
+// backends that talk to a server: a backend's own test stops its server or
+// locks its database while logged-in clients keep using their sessions
+// through the middleware over real HTTP, and Run checks what the clients
+// saw. For example, for a memcached-backed store:
+//
+//	res := outagetest.Run(t, outagetest.Outage{
+//		Backend:   store,
+//		Down:      func(t *testing.T) { server.Stop() },
+//		Up:        func(t *testing.T) { server.Restart() },
+//		LosesData: true,
+//		Secrets:   [][]byte{key},
+//	})
+//	t.Log(res)
+//
+// It is separate from the conformance suite (package backendtest), which
+// every backend runs with no fault injected.
+package outagetest
 
 import (
-	"bytes"
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"log"
 	"log/slog"
 	"net/http"
@@ -18,12 +35,16 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gin-contrib/sessions"
 	"github.com/gin-gonic/gin"
 
 	"github.com/gin-securesession/securesession"
+	"github.com/gin-securesession/securesession/backends/backendtest/internal/logscan"
 )
 
-// Outage describes a fault-injection run for RunOutage.
+// Outage describes a fault-injection run for Run. Its zero durations and
+// counts take the defaults stated on each field; Backend, Down and Up are
+// required. Run calls Down and Up from the test goroutine only.
 type Outage struct {
 	// Backend is the store under test, already connected.
 	Backend securesession.Backend
@@ -53,8 +74,9 @@ type Outage struct {
 	Users int
 }
 
-// OutageResult reports what the clients saw.
-type OutageResult struct {
+// Result reports what the clients saw. It is a plain value, owned by the
+// caller once Run returns.
+type Result struct {
 	// During counts the status codes of requests sent between Down and Up.
 	During map[int]int
 	// Recovery is the time from Up until the first round of requests in
@@ -68,7 +90,7 @@ type OutageResult struct {
 }
 
 // String summarises the run for a test log.
-func (r OutageResult) String() string {
+func (r Result) String() string {
 	codes := make([]int, 0, len(r.During))
 	for c := range r.During {
 		codes = append(codes, c)
@@ -82,25 +104,7 @@ func (r OutageResult) String() string {
 		strings.TrimSpace(b.String()), r.Recovery.Round(time.Millisecond), r.Requests, r.LogBytes)
 }
 
-// lockedBuffer is an io.Writer safe for concurrent use.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (w *lockedBuffer) Write(p []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.b.Write(p)
-}
-
-func (w *lockedBuffer) String() string {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.b.String()
-}
-
-// RunOutage logs in Users clients through the middleware over real HTTP,
+// Run logs in Users clients through the middleware over real HTTP,
 // keeps them reading and writing their sessions while o.Down injects a
 // fault and o.Up removes it, and checks that:
 //   - during the fault every request either succeeds as its own user with
@@ -112,7 +116,7 @@ func (w *lockedBuffer) String() string {
 //   - no session token, cookie value or secret appears in any slog record
 //     (captured at Debug level, backend errors included) or error text;
 //   - no goroutine outlives the run.
-func RunOutage(t *testing.T, o Outage) OutageResult {
+func Run(t *testing.T, o Outage) Result {
 	t.Helper()
 	if o.DownFor == 0 {
 		o.DownFor = time.Second
@@ -123,8 +127,10 @@ func RunOutage(t *testing.T, o Outage) OutageResult {
 	if o.Users == 0 {
 		o.Users = 8
 	}
-	gin.SetMode(gin.TestMode)
-	var logs lockedBuffer
+	if o.Backend == nil || o.Down == nil || o.Up == nil {
+		t.Fatal("outagetest: Outage.Backend, Outage.Down and Outage.Up are required")
+	}
+	var logs logscan.Buffer
 	logger := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	var sawBackendErr atomic.Int64
 	mw, err := securesession.New(o.Backend, securesession.Options{
@@ -151,17 +157,16 @@ func RunOutage(t *testing.T, o Outage) OutageResult {
 	}
 	r := gin.New()
 	r.Use(mw)
-	stateRoutes(r)
+	routes(r)
 	srv := httptest.NewUnstartedServer(r)
 	srv.Config.ErrorLog = log.New(&logs, "http: ", 0) // a handler panic would be logged here
 	srv.Start()
 	defer srv.Close()
 	tr := &http.Transport{MaxIdleConnsPerHost: 64}
 	defer tr.CloseIdleConnections()
-	l := &loadRun{
-		url: srv.URL, name: securesession.DefaultCookieName,
-		client:  &http.Client{Transport: tr, Timeout: 60 * time.Second},
-		started: map[string]int64{}, finished: map[string]int64{}, revokes: map[string][]int64{},
+	l := &sender{
+		t: t, url: srv.URL, name: securesession.DefaultCookieName,
+		client: &http.Client{Transport: tr, Timeout: 60 * time.Second},
 	}
 	var tokens sync.Map // every cookie value issued
 	type client struct {
@@ -313,7 +318,7 @@ func RunOutage(t *testing.T, o Outage) OutageResult {
 	time.Sleep(100 * time.Millisecond)
 	close(stop)
 	wg.Wait()
-	res := OutageResult{During: during, Recovery: time.Duration(lastAllOK.Load()), Requests: l.requests.Load()}
+	res := Result{During: during, Recovery: time.Duration(lastAllOK.Load()), Requests: l.requests.Load()}
 
 	if !o.LosesData {
 		for _, c := range clients {
@@ -345,7 +350,7 @@ func RunOutage(t *testing.T, o Outage) OutageResult {
 		secrets = append(secrets, string(k), hex.EncodeToString(k), base64.StdEncoding.EncodeToString(k),
 			base64.RawStdEncoding.EncodeToString(k), base64.RawURLEncoding.EncodeToString(k), fmt.Sprintf("%v", k))
 	}
-	if leak := FindSecret(text, secrets, 12); leak != "" {
+	if leak := logscan.FindSecret(text, secrets, 12); leak != "" {
 		t.Errorf("a secret appears in the logs or errors: %s", leak)
 	}
 	t.Logf("checked %d bytes of logs and errors against %d cookie values and %d keys", len(text), n, len(o.Secrets))
@@ -363,33 +368,71 @@ func RunOutage(t *testing.T, o Outage) OutageResult {
 	return res
 }
 
-// FindSecret reports the first secret that text contains, in whole or as
-// any substring of window bytes (a truncated or partly masked token is
-// still a leak), or "" if none does. The report names the secret only by
-// length and position, never by value.
-func FindSecret(text string, secrets []string, window int) string {
-	subs := map[string]int{}
-	for i, s := range secrets {
-		if len(s) == 0 {
-			continue
+// routes answers with the session's state in one response
+// ("user=<id>;val=<value>"), so that a client sees its user and its data
+// atomically: GET /state, POST /login?user= and POST /set?val=.
+func routes(r *gin.Engine) {
+	state := func(c *gin.Context) {
+		v, _ := sessions.Default(c).Get("owner").(string)
+		c.String(http.StatusOK, "user=%s;val=%s", securesession.UserID(c), v)
+	}
+	r.GET("/state", state)
+	r.POST("/login", func(c *gin.Context) {
+		if err := securesession.Login(c, c.Query("user")); err != nil {
+			c.String(http.StatusInternalServerError, "login: %v", err)
+			return
 		}
-		if len(s) <= window {
-			if strings.Contains(text, s) {
-				return fmt.Sprintf("secret #%d (%d bytes) appears whole", i, len(s))
+		state(c)
+	})
+	r.POST("/set", func(c *gin.Context) {
+		s := sessions.Default(c)
+		s.Set("owner", c.Query("val"))
+		if err := s.Save(); err != nil {
+			code := http.StatusInternalServerError
+			var be *securesession.BackendError
+			if errors.As(err, &be) {
+				code = be.StatusCode()
 			}
-			continue
+			c.String(code, "save: %v", err)
+			return
 		}
-		for j := 0; j+window <= len(s); j++ {
-			subs[s[j:j+window]] = i
+		state(c)
+	})
+}
+
+// sender sends the clients' requests and counts them.
+type sender struct {
+	t        *testing.T
+	url      string
+	name     string
+	client   *http.Client
+	requests atomic.Int64
+}
+
+// send sends one request with the session cookie value cookie (none if
+// empty) and returns the status, the body and the response's session
+// cookie, if any. A transport error is status 0 and fails the test.
+func (l *sender) send(method, path, cookie string) (int, string, *http.Cookie) {
+	req, err := http.NewRequest(method, l.url+path, nil)
+	if err != nil {
+		l.t.Errorf("%s %s: %v", method, path, err)
+		return 0, "", nil
+	}
+	if cookie != "" {
+		req.Header.Set("Cookie", l.name+"="+cookie)
+	}
+	resp, err := l.client.Do(req)
+	if err != nil {
+		l.t.Errorf("%s %s: %v", method, path, err)
+		return 0, "", nil
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	l.requests.Add(1)
+	for _, c := range resp.Cookies() {
+		if c.Name == l.name {
+			return resp.StatusCode, string(body), c
 		}
 	}
-	if len(subs) == 0 {
-		return ""
-	}
-	for j := 0; j+window <= len(text); j++ {
-		if i, ok := subs[text[j:j+window]]; ok {
-			return fmt.Sprintf("%d bytes of secret #%d (%d bytes) at offset %d of the log", window, i, len(secrets[i]), j)
-		}
-	}
-	return ""
+	return resp.StatusCode, string(body), nil
 }

@@ -11,9 +11,9 @@ import (
 	"github.com/gin-securesession/securesession"
 )
 
-// headerChecks run the session checks with the token carried in an
+// bearerChecks run the session checks with the token carried in an
 // Authorization header instead of the cookie.
-var headerChecks = []check{
+var bearerChecks = []check{
 	{"Header/LoginTokenReturnsTokenAndNoCookie", testHeaderLoginToken},
 	{"Header/RotationReturnsNewTokenAndKillsOld", testHeaderRotation},
 	{"Header/LogoutKillsReplayedToken", testHeaderLogoutReplay},
@@ -25,6 +25,7 @@ var headerChecks = []check{
 	{"Header/WritesKeepWorking", testHeaderWrites},
 }
 
+// withHeader turns on Options.AuthorizationHeader.
 func withHeader(o *securesession.Options) { o.AuthorizationHeader = true }
 
 // apiClient is an API client holding a bearer token.
@@ -86,7 +87,7 @@ func (a *app) bearerUser(tok string) string {
 	return strings.TrimPrefix(r.body, "user=")
 }
 
-func testHeaderLoginToken(t *testing.T, f Factory) {
+func testHeaderLoginToken(t *testing.T, f *factory) {
 	a := newApp(t, f, withHeader)
 	c := a.apiLogin("alice")
 	if got := c.user(); got != "alice" {
@@ -101,7 +102,7 @@ func testHeaderLoginToken(t *testing.T, f Factory) {
 	}
 }
 
-func testHeaderRotation(t *testing.T, f Factory) {
+func testHeaderRotation(t *testing.T, f *factory) {
 	a := newApp(t, f, withHeader)
 	c := a.apiLogin("alice")
 	old := c.tok
@@ -117,26 +118,26 @@ func testHeaderRotation(t *testing.T, f Factory) {
 	if r.status != http.StatusOK {
 		t.Fatalf("re-login: %d %s", r.status, r.body)
 	}
-	requireRevocation(t, a.b.Backend)
+	f.requireRevocation(t)
 	if got := a.bearerUser(old); got != "" {
 		t.Fatalf("the pre-rotation token still works as %q", got)
 	}
 }
 
-func testHeaderLogoutReplay(t *testing.T, f Factory) {
+func testHeaderLogoutReplay(t *testing.T, f *factory) {
 	a := newApp(t, f, withHeader)
 	c := a.apiLogin("alice")
 	stolen := c.tok
 	if r := c.do("POST", "/logout"); r.status != http.StatusOK {
 		t.Fatalf("logout: %d %s", r.status, r.body)
 	}
-	requireRevocation(t, a.b.Backend)
+	f.requireRevocation(t)
 	if got := a.bearerUser(stolen); got != "" {
 		t.Fatalf("token replayed after Logout is user %q", got)
 	}
 }
 
-func testHeaderTampered(t *testing.T, f Factory) {
+func testHeaderTampered(t *testing.T, f *factory) {
 	a := newApp(t, f, withHeader)
 	c := a.apiLogin("alice")
 	for name, v := range mutations(c.tok) {
@@ -158,7 +159,7 @@ func testHeaderTampered(t *testing.T, f Factory) {
 	}
 }
 
-func testHeaderExpiry(t *testing.T, f Factory) {
+func testHeaderExpiry(t *testing.T, f *factory) {
 	a := newApp(t, f, withHeader)
 	idle := a.apiLogin("alice")
 	a.clock.Advance(securesession.DefaultIdleTimeout + 1)
@@ -179,7 +180,7 @@ func testHeaderExpiry(t *testing.T, f Factory) {
 	}
 }
 
-func testHeaderNotFromURL(t *testing.T, f Factory) {
+func testHeaderNotFromURL(t *testing.T, f *factory) {
 	a := newApp(t, f, withHeader)
 	c := a.apiLogin("alice")
 	q := url.QueryEscape(c.tok)
@@ -201,7 +202,7 @@ func testHeaderNotFromURL(t *testing.T, f Factory) {
 	}
 }
 
-func testHeaderAndCookie(t *testing.T, f Factory) {
+func testHeaderAndCookie(t *testing.T, f *factory) {
 	a := newApp(t, f, withHeader)
 	api := a.apiLogin("alice")
 	browser := a.client()
@@ -215,7 +216,7 @@ func testHeaderAndCookie(t *testing.T, f Factory) {
 	}
 }
 
-func testHeaderCrossOrigin(t *testing.T, f Factory) {
+func testHeaderCrossOrigin(t *testing.T, f *factory) {
 	a := newApp(t, f, withHeader)
 	c := a.apiLogin("alice")
 	if r := c.do("POST", "/set?key=k&val=v", "Sec-Fetch-Site", "cross-site", "Origin", "https://spa.example"); r.status != http.StatusOK {
@@ -228,7 +229,7 @@ func testHeaderCrossOrigin(t *testing.T, f Factory) {
 	}
 }
 
-func testHeaderWrites(t *testing.T, f Factory) {
+func testHeaderWrites(t *testing.T, f *factory) {
 	a := newApp(t, f, withHeader)
 	c := a.apiLogin("alice")
 	for i, v := range []string{"one", "two", "three"} {

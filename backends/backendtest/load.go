@@ -19,7 +19,163 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/gin-securesession/securesession"
+	"github.com/gin-securesession/securesession/internal/testclock"
 )
+
+// loadChecks run many clients at once, on separate and shared sessions,
+// under -race.
+var loadChecks = []check{
+	{"ConcurrentRequests", testConcurrentRequests},
+	{"ConcurrencyInvariants", testConcurrencyInvariants},
+}
+
+func testConcurrentRequests(t *testing.T, f *factory) {
+	a := newApp(t, f)
+	const clients, rounds = 8, 10
+	var wg sync.WaitGroup
+	errs := make(chan error, clients*rounds)
+	for i := 0; i < clients; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			user := fmt.Sprintf("user%d", i)
+			r := a.do("POST", "/login?user="+user, nil)
+			c := r.cookie(a.name)
+			if c == nil {
+				errs <- fmt.Errorf("%s: no cookie", user)
+				return
+			}
+			for j := 0; j < rounds; j++ {
+				val := fmt.Sprintf("%s-%d", user, j)
+				r := a.do("POST", "/set?key=v&val="+val, c)
+				if nc := r.cookie(a.name); nc != nil {
+					c = nc
+				}
+				got := a.do("GET", "/get?key=v", c).body
+				if got != "string:"+val {
+					errs <- fmt.Errorf("%s round %d: read %q, want string:%s", user, j, got, val)
+				}
+				if who := strings.TrimPrefix(a.do("GET", "/whoami", c).body, "user="); who != user {
+					errs <- fmt.Errorf("%s saw user %q", user, who)
+				}
+			}
+		}(i)
+	}
+	// Concurrent requests on one shared session must not race either.
+	shared := a.do("POST", "/login?user=shared", nil).cookie(a.name)
+	for i := 0; i < clients; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := 0; j < rounds; j++ {
+				if r := a.do("GET", "/whoami", shared); r.status != http.StatusOK || r.body != "user=shared" {
+					errs <- fmt.Errorf("shared session: %d %q", r.status, r.body)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+}
+
+// testConcurrencyInvariants runs many clients doing logins, reads,
+// writes, rotations, logouts and logouts everywhere on a few shared users
+// through real HTTP, for a bounded number of requests, and checks that no
+// request saw another client's data or user, no session ended without a
+// logout, and, at the end, that no cookie that was logged out, rotated
+// away, replaced by a login or revoked works again, and that no goroutine
+// outlived the run.
+func testConcurrencyInvariants(t *testing.T, f *factory) {
+	b := f.backend(t)
+	f.requireRevocation(t)
+	clock := testclock.New()
+	mw, err := securesession.New(b, securesession.Options{Now: clock.Now, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := gin.New()
+	r.Use(mw)
+	stateRoutes(r)
+	srv := httptest.NewServer(r)
+	defer srv.Close()
+	tr := &http.Transport{MaxIdleConnsPerHost: 32}
+	l := &loadRun{
+		url: srv.URL, name: securesession.DefaultCookieName,
+		client:  &http.Client{Transport: tr, Timeout: 30 * time.Second},
+		users:   []string{"ann", "ben", "cat"},
+		started: map[string]int64{}, finished: map[string]int64{}, revokes: map[string][]int64{},
+	}
+	l.send("GET", "/state", "") // warm up one connection
+	baseline := runtime.NumGoroutine()
+
+	const clients, steps = 12, 40
+	var wg sync.WaitGroup
+	for i := 0; i < clients; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			c := &loadClient{id: i, l: l, rnd: rand.New(rand.NewPCG(uint64(i), 7))}
+			for n := 0; n < steps; n++ {
+				c.step(n)
+				if n%8 == 7 { // replay a cookie that must be dead
+					l.mu.Lock()
+					var d *issued
+					if len(l.dead) > 0 {
+						d = l.dead[c.rnd.IntN(len(l.dead))]
+					}
+					l.mu.Unlock()
+					if d != nil {
+						if code, body, _ := l.send("GET", "/state", d.value); code != http.StatusOK || body != "user=;val=" {
+							l.errorf("a %s cookie of %q came back: %d %q", d.dead, d.user, code, body)
+						}
+					}
+				}
+			}
+		}(i)
+	}
+	wg.Wait()
+
+	// Every cookie of a user issued before a revocation of that user began
+	// is dead too.
+	l.mu.Lock()
+	for _, is := range l.all {
+		for _, s := range l.revokes[is.user] {
+			if is.user != "" && is.seq < s && is.dead == "" {
+				is.dead = "revoked everywhere"
+				l.dead = append(l.dead, is)
+			}
+		}
+	}
+	dead := append([]*issued(nil), l.dead...)
+	l.mu.Unlock()
+	for _, d := range dead {
+		if code, body, sc := l.send("GET", "/state", d.value); code != http.StatusOK || body != "user=;val=" || sc != nil {
+			l.errorf("replayed after the run, a %s cookie of %q came back: %d %q", d.dead, d.user, code, body)
+		}
+	}
+	for _, e := range l.errs {
+		t.Error(e)
+	}
+	t.Logf("concurrency: %d clients, %d requests, %d cookies issued, %d dead cookies replayed, none worked", clients, l.requests.Load(), len(l.all), len(dead))
+	if len(dead) == 0 {
+		t.Error("no cookie died during the run: the load exercised nothing")
+	}
+
+	// No goroutine outlives the run: the backend's and the server's
+	// per-request goroutines are gone once the client's connections close.
+	tr.CloseIdleConnections()
+	deadline := time.Now().Add(5 * time.Second)
+	for runtime.NumGoroutine() > baseline+2 {
+		if time.Now().After(deadline) {
+			buf := make([]byte, 1<<16)
+			t.Fatalf("%d goroutines after the run, %d before:\n%s", runtime.NumGoroutine(), baseline, buf[:runtime.Stack(buf, true)])
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
 
 // stateRoutes adds routes that answer with the session's state in one
 // response ("user=<id>;val=<owner value>"), so that a client sees its user
@@ -353,101 +509,5 @@ func (c *loadClient) step(n int) {
 		c.adopt(sc)
 		l.kill(old, "logged out everywhere")
 		c.cookie, c.cur, c.user, c.val = "", nil, "", ""
-	}
-}
-
-// testConcurrencyInvariants runs many clients doing logins, reads,
-// writes, rotations, logouts and logouts everywhere on a few shared users
-// through real HTTP, for a bounded number of requests, and checks that no
-// request saw another client's data or user, no session ended without a
-// logout, and, at the end, that no cookie that was logged out, rotated
-// away, replaced by a login or revoked works again, and that no goroutine
-// outlived the run.
-func testConcurrencyInvariants(t *testing.T, f Factory) {
-	b := f(t)
-	requireRevocation(t, b)
-	clock := NewClock()
-	mw, err := securesession.New(b, securesession.Options{Now: clock.Now, Logger: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	r := gin.New()
-	r.Use(mw)
-	stateRoutes(r)
-	srv := httptest.NewServer(r)
-	defer srv.Close()
-	tr := &http.Transport{MaxIdleConnsPerHost: 32}
-	l := &loadRun{
-		url: srv.URL, name: securesession.DefaultCookieName,
-		client:  &http.Client{Transport: tr, Timeout: 30 * time.Second},
-		users:   []string{"ann", "ben", "cat"},
-		started: map[string]int64{}, finished: map[string]int64{}, revokes: map[string][]int64{},
-	}
-	l.send("GET", "/state", "") // warm up one connection
-	baseline := runtime.NumGoroutine()
-
-	const clients, steps = 12, 40
-	var wg sync.WaitGroup
-	for i := 0; i < clients; i++ {
-		wg.Add(1)
-		go func(i int) {
-			defer wg.Done()
-			c := &loadClient{id: i, l: l, rnd: rand.New(rand.NewPCG(uint64(i), 7))}
-			for n := 0; n < steps; n++ {
-				c.step(n)
-				if n%8 == 7 { // replay a cookie that must be dead
-					l.mu.Lock()
-					var d *issued
-					if len(l.dead) > 0 {
-						d = l.dead[c.rnd.IntN(len(l.dead))]
-					}
-					l.mu.Unlock()
-					if d != nil {
-						if code, body, _ := l.send("GET", "/state", d.value); code != http.StatusOK || body != "user=;val=" {
-							l.errorf("a %s cookie of %q came back: %d %q", d.dead, d.user, code, body)
-						}
-					}
-				}
-			}
-		}(i)
-	}
-	wg.Wait()
-
-	// Every cookie of a user issued before a revocation of that user began
-	// is dead too.
-	l.mu.Lock()
-	for _, is := range l.all {
-		for _, s := range l.revokes[is.user] {
-			if is.user != "" && is.seq < s && is.dead == "" {
-				is.dead = "revoked everywhere"
-				l.dead = append(l.dead, is)
-			}
-		}
-	}
-	dead := append([]*issued(nil), l.dead...)
-	l.mu.Unlock()
-	for _, d := range dead {
-		if code, body, sc := l.send("GET", "/state", d.value); code != http.StatusOK || body != "user=;val=" || sc != nil {
-			l.errorf("replayed after the run, a %s cookie of %q came back: %d %q", d.dead, d.user, code, body)
-		}
-	}
-	for _, e := range l.errs {
-		t.Error(e)
-	}
-	t.Logf("concurrency: %d clients, %d requests, %d cookies issued, %d dead cookies replayed, none worked", clients, l.requests.Load(), len(l.all), len(dead))
-	if len(dead) == 0 {
-		t.Error("no cookie died during the run: the load exercised nothing")
-	}
-
-	// No goroutine outlives the run: the backend's and the server's
-	// per-request goroutines are gone once the client's connections close.
-	tr.CloseIdleConnections()
-	deadline := time.Now().Add(5 * time.Second)
-	for runtime.NumGoroutine() > baseline+2 {
-		if time.Now().After(deadline) {
-			buf := make([]byte, 1<<16)
-			t.Fatalf("%d goroutines after the run, %d before:\n%s", runtime.NumGoroutine(), baseline, buf[:runtime.Stack(buf, true)])
-		}
-		time.Sleep(10 * time.Millisecond)
 	}
 }
