@@ -95,17 +95,18 @@ const (
 // 12.6 MB), plus 48 for a user entry that keeps a session.
 // Entries written by other instances for sessions this one has not seen
 // are skipped, so a flood of logouts elsewhere does not grow it. A store
-// entry is bounded too: a key of at most 64 bytes, two hashes of 33
-// bytes, two times and a counter, whatever the user ID's length, and it
-// may be forgotten after its Until.
+// entry is bounded too: its key and the kept session are hashes of 33
+// bytes whatever the user ID's length, with two times and a counter, and
+// it may be forgotten after its Until.
 //
-// Requests. A request whose keys are known and whose state is fresh takes
-// read locks of 64 shards and allocates nothing; the background sync
-// takes a shard's write lock only to update a key held locally. Keys are
-// salted SHA-256 (192 bits, base64url) of the session handle and of the
-// user ID, so the store holds neither.
+// Requests. A request for a session whose keys are held, with fresh
+// state, makes no call to the store, takes the read locks of two of 64
+// shards and allocates nothing; a sync takes a shard's write lock only to
+// update a key held locally, so a flood of writes elsewhere does not hold
+// requests up. Keys are salted SHA-256 (192 bits, base64url) of the
+// session handle and of the user ID, so the store holds neither.
 //
-// It is safe for concurrent use. Close stops its goroutine.
+// It is safe for concurrent use. Close stops its background goroutine.
 type SharedRevocation struct {
 	store      RevocationStore
 	maxStale   int64 // ns
