@@ -341,7 +341,8 @@ func (r *SharedRevocation) syncFlight(ctx context.Context, seen uint64) error {
 	}
 	defer func() { <-r.sem }()
 	if r.attempts.Load() != seen {
-		if r.lastErr != nil {
+		// Another request's cancellation is not an outage: sync again.
+		if r.lastErr != nil && !errors.Is(r.lastErr, context.Canceled) && !errors.Is(r.lastErr, context.DeadlineExceeded) {
 			return r.lastErr
 		}
 		if r.within(r.maxStale) {
@@ -376,9 +377,16 @@ func (r *SharedRevocation) syncLocked(ctx context.Context) error {
 		r.lastSync.Store(began)
 		return nil
 	}
+	lost := false
 	for range maxSyncPages {
 		entries, next, err := r.store.Changes(ctx, r.cursor)
 		if errors.Is(err, ErrChangesLost) {
+			if lost {
+				// The position the store just gave to start again from
+				// is lost too: the store is broken, not merely trimmed.
+				return fmt.Errorf("%srevocation store changes: lost twice in one sync: %w", errPrefix, err)
+			}
+			lost = true
 			if err := r.flushLocked(ctx); err != nil {
 				return err
 			}
@@ -388,6 +396,7 @@ func (r *SharedRevocation) syncLocked(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("%srevocation store changes: %w", errPrefix, err)
 		}
+		lost = false
 		if len(entries) == 0 {
 			r.cursor = max(r.cursor, next)
 			r.lastSync.Store(began)

@@ -428,3 +428,33 @@ func TestSharedMemoryPerKey(t *testing.T) {
 	runtime.KeepAlive(b)
 	runtime.KeepAlive(toks)
 }
+
+// brokenLog is a store whose log is lost from every position, even the
+// one it gives to start again from.
+type brokenLog struct{ *revocationtest.MemoryStore }
+
+func (b brokenLog) Changes(ctx context.Context, since uint64) ([]cookie.RevocationEntry, uint64, error) {
+	_, next, err := b.MemoryStore.Changes(ctx, 0)
+	if since == 0 || err != nil {
+		return nil, next, err
+	}
+	return nil, next, fmt.Errorf("broken: %w", cookie.ErrChangesLost)
+}
+
+// A store that reports its log lost again from the position it just gave
+// is an outage: the sync stops instead of flushing forever, and the stale
+// state is not used.
+func TestSharedLogLostAgainAndAgainIsAnOutage(t *testing.T) {
+	clock := backendtest.NewClock()
+	m := revocationtest.NewMemoryStore()
+	b := newShared(t, brokenLog{m}, cookie.SharedRevocationOptions{RefreshInterval: -1, Now: clock.Now})
+	tok := tokenOf(clock, "h", "ivan")
+	revoked(t, b, tok)
+	clock.Advance(staleness)
+	if _, err := b.Revoked(context.Background(), tok); !errors.Is(err, cookie.ErrChangesLost) {
+		t.Fatalf("Revoked over a broken log returned %v, want an error wrapping ErrChangesLost", err)
+	}
+	if n := b.Stats().Flushes; n != 1 {
+		t.Fatalf("%d flushes in one sync, want 1", n)
+	}
+}
