@@ -15,6 +15,7 @@ import (
 	"github.com/gin-securesession/securesession/backends/backendtest"
 	"github.com/gin-securesession/securesession/backends/cookie"
 	"github.com/gin-securesession/securesession/backends/cookie/revocationtest"
+	"github.com/gin-securesession/securesession/internal/testclock"
 )
 
 // memoryFleet is a fresh MemoryStore; every client of it is the store
@@ -61,7 +62,7 @@ func TestConformanceWithSharedRevocation(t *testing.T) {
 
 // instance is one SharedRevocation of a test fleet on an injected clock,
 // refreshed only on the request path.
-func instance(t testing.TB, m *revocationtest.MemoryStore, clock *backendtest.Clock) *cookie.SharedRevocation {
+func instance(t testing.TB, m *revocationtest.MemoryStore, clock *testclock.Clock) *cookie.SharedRevocation {
 	t.Helper()
 	return newShared(t, m, cookie.SharedRevocationOptions{RefreshInterval: -1, Now: clock.Now})
 }
@@ -75,7 +76,7 @@ func revoked(t testing.TB, r *cookie.SharedRevocation, tok cookie.Token) bool {
 	return got
 }
 
-func tokenOf(clock *backendtest.Clock, handle, user string) cookie.Token {
+func tokenOf(clock *testclock.Clock, handle, user string) cookie.Token {
 	now := clock.Now()
 	return cookie.Token{Handle: handle, UserID: user, Issued: now.Add(-time.Minute), Deadline: now.Add(time.Hour)}
 }
@@ -88,7 +89,7 @@ const staleness = 2 * time.Second
 // never seen, is read by its sync without growing its memory, while the
 // one entry among them for a session it holds is applied.
 func TestSharedFloodOfUnknownKeysLeavesLocalSizeUnchanged(t *testing.T) {
-	clock := backendtest.NewClock()
+	clock := testclock.New()
 	m := revocationtest.NewMemoryStore()
 	a, b := instance(t, m, clock), instance(t, m, clock)
 	ctx := context.Background()
@@ -130,7 +131,7 @@ func TestSharedFloodOfUnknownKeysLeavesLocalSizeUnchanged(t *testing.T) {
 // a sync applies a flood of entries for other sessions: the sync skips an
 // unknown key under a read lock.
 func TestSharedReadsTakeNoWriteLock(t *testing.T) {
-	clock := backendtest.NewClock()
+	clock := testclock.New()
 	m := revocationtest.NewMemoryStore()
 	a, b := instance(t, m, clock), instance(t, m, clock)
 	ctx := context.Background()
@@ -194,7 +195,7 @@ func TestSharedReadsTakeNoWriteLock(t *testing.T) {
 // A request for a session whose keys are held, with fresh state, makes
 // no allocation.
 func TestSharedHeldSessionCheckAllocatesNothing(t *testing.T) {
-	clock := backendtest.NewClock()
+	clock := testclock.New()
 	b := instance(t, revocationtest.NewMemoryStore(), clock)
 	tok := tokenOf(clock, "0123456789abcdef0123456789abcdef", "alice@example.com")
 	revoked(t, b, tok)
@@ -212,7 +213,7 @@ func TestSharedHeldSessionCheckAllocatesNothing(t *testing.T) {
 // evicted), the instance forgets everything it holds and looks each key
 // up again: a revocation whose log item was lost still refuses.
 func TestSharedLostLogFlushesAndLooksUpAgain(t *testing.T) {
-	clock := backendtest.NewClock()
+	clock := testclock.New()
 	m := revocationtest.NewMemoryStore()
 	a, b := instance(t, m, clock), instance(t, m, clock)
 	ctx := context.Background()
@@ -243,7 +244,7 @@ func TestSharedLostLogFlushesAndLooksUpAgain(t *testing.T) {
 // Lookup's stale answer; otherwise the instance would hold the key as
 // never revoked and follow the log past the write for good.
 func TestSharedWriteBetweenLookupReadAndReplyIsNotLost(t *testing.T) {
-	clock := backendtest.NewClock()
+	clock := testclock.New()
 	m := revocationtest.NewMemoryStore()
 	a, b := instance(t, m, clock), instance(t, m, clock)
 	ctx := context.Background()
@@ -274,7 +275,7 @@ func TestSharedWriteBetweenLookupReadAndReplyIsNotLost(t *testing.T) {
 // Until is extended in the store to that deadline, as MemoryRevocation
 // does: the token proves how long the refusal is needed.
 func TestSharedUserEntryExtendedToTheDeadlineOfTheTokenItRefuses(t *testing.T) {
-	clock := backendtest.NewClock()
+	clock := testclock.New()
 	m := revocationtest.NewMemoryStore()
 	a, b := instance(t, m, clock), instance(t, m, clock)
 	ctx := context.Background()
@@ -298,7 +299,7 @@ func TestSharedUserEntryExtendedToTheDeadlineOfTheTokenItRefuses(t *testing.T) {
 // LogoutOthers keeps one session: the store holds its handle only as a
 // hash, and every instance keeps exactly it.
 func TestSharedKeepIsHashedAndKept(t *testing.T) {
-	clock := backendtest.NewClock()
+	clock := testclock.New()
 	m := revocationtest.NewMemoryStore()
 	a, b := instance(t, m, clock), instance(t, m, clock)
 	ctx := context.Background()
@@ -326,7 +327,7 @@ func TestSharedKeepIsHashedAndKept(t *testing.T) {
 // is down, Revoked is an error, never "not revoked"; the writes are
 // errors too. With the store back it answers again.
 func TestSharedFailsClosedWhenStale(t *testing.T) {
-	clock := backendtest.NewClock()
+	clock := testclock.New()
 	m := revocationtest.NewMemoryStore()
 	b := instance(t, m, clock)
 	ctx := context.Background()
@@ -374,7 +375,7 @@ func TestNewSharedRevocationNamesTheField(t *testing.T) {
 // Evicting keys past CacheSize is safe: an evicted key is looked up
 // again and still refused.
 func TestSharedCacheSizeBoundsKeysAndEvictionIsSafe(t *testing.T) {
-	clock := backendtest.NewClock()
+	clock := testclock.New()
 	m := revocationtest.NewMemoryStore()
 	a := instance(t, m, clock)
 	b := newShared(t, m, cookie.SharedRevocationOptions{RefreshInterval: -1, Now: clock.Now, CacheSize: 128})
@@ -400,7 +401,7 @@ func TestSharedCacheSizeBoundsKeysAndEvictionIsSafe(t *testing.T) {
 // The local cost of a key, measured: the SharedRevocation type doc states
 // it.
 func TestSharedMemoryPerKey(t *testing.T) {
-	clock := backendtest.NewClock()
+	clock := testclock.New()
 	m := revocationtest.NewMemoryStore()
 	const n = 100_000
 	toks := make([]cookie.Token, n)
@@ -445,7 +446,7 @@ func (b brokenLog) Changes(ctx context.Context, since uint64) ([]cookie.Revocati
 // is an outage: the sync stops instead of flushing forever, and the stale
 // state is not used.
 func TestSharedLogLostAgainAndAgainIsAnOutage(t *testing.T) {
-	clock := backendtest.NewClock()
+	clock := testclock.New()
 	m := revocationtest.NewMemoryStore()
 	b := newShared(t, brokenLog{m}, cookie.SharedRevocationOptions{RefreshInterval: -1, Now: clock.Now})
 	tok := tokenOf(clock, "h", "ivan")
@@ -488,7 +489,7 @@ func (c *countingStore) Changes(ctx context.Context, since uint64) ([]cookie.Rev
 // no round trip, and a revocation made elsewhere reaches it all the same.
 // After Close (twice: it is idempotent) the request path syncs instead.
 func TestSharedBackgroundRefreshKeepsRequestsOffTheStore(t *testing.T) {
-	clock := backendtest.NewClock()
+	clock := testclock.New()
 	m := revocationtest.NewMemoryStore()
 	a := instance(t, m, clock)
 	cs := &countingStore{RevocationStore: m}

@@ -17,8 +17,8 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/gin-securesession/securesession"
-	"github.com/gin-securesession/securesession/backends/backendtest"
 	"github.com/gin-securesession/securesession/backends/cookie"
+	"github.com/gin-securesession/securesession/internal/testclock"
 )
 
 // FleetMaxStaleness is the MaxStaleness of the instances RunFleet and
@@ -79,7 +79,7 @@ func RunFleetOutage(t *testing.T, fresh Factory, down, up func(t *testing.T)) {
 // fleet is three instances of one application sharing a store.
 type fleet struct {
 	t     *testing.T
-	clock *backendtest.Clock
+	clock *testclock.Clock
 	nodes []*node
 }
 
@@ -94,7 +94,7 @@ func newFleet(t *testing.T, connect Connect, opts cookie.SharedRevocationOptions
 	gin.SetMode(gin.TestMode)
 	key := make([]byte, 32)
 	rand.Read(key)
-	f := &fleet{t: t, clock: backendtest.NewClock()}
+	f := &fleet{t: t, clock: testclock.New()}
 	opts.MaxStaleness = FleetMaxStaleness
 	opts.RefreshInterval = -1
 	for _, name := range []string{"A", "B", "C"} {
