@@ -421,10 +421,10 @@ func validKeep(k string) bool {
 // one call are merged first. A deadlock victim or a locked SQLite
 // database is retried, as by Store. An entry whose Key is not 's' or 'u'
 // and base64url of at most 64 bytes, or whose Keep is longer than 64
-// bytes, is refused before anything is written. Put needs the reserved
-// row that Salt (or Changes) creates: on a table without it, emptied or
-// recreated since the salt was read, Put returns an error rather than
-// file an entry under a salt the table no longer has.
+// bytes, is refused before anything is written. On a table without the
+// reserved row Put creates it first, as Salt does: a table emptied while
+// instances run has lost its revocations, and the instances learn it from
+// Changes (cookie.ErrChangesLost) and start again with the new salt.
 func (s *RevocationStore) Put(ctx context.Context, entries ...cookie.RevocationEntry) error {
 	if len(entries) == 0 {
 		return nil
@@ -451,11 +451,21 @@ func (s *RevocationStore) Put(ctx context.Context, entries ...cookie.RevocationE
 	for i, k := range keys {
 		list[i] = byKey[k]
 	}
-	if err := s.retry(ctx, func() error { return s.put(ctx, list) }); err != nil {
+	err := s.retry(ctx, func() error { return s.put(ctx, list) })
+	if errors.Is(err, errNoCounter) {
+		// The table's first write, before any Salt.
+		if _, _, err = s.meta(ctx); err == nil {
+			err = s.retry(ctx, func() error { return s.put(ctx, list) })
+		}
+	}
+	if err != nil {
 		return fmt.Errorf("securesession/gorm: revocation Put: %w", err)
 	}
 	return nil
 }
+
+// errNoCounter is put's error on a table without the reserved row.
+var errNoCounter = errors.New("the table has no position counter")
 
 // put writes list, sorted by key with one entry per key, in one
 // transaction.
@@ -482,7 +492,7 @@ func (s *RevocationStore) put(ctx context.Context, list []cookie.RevocationEntry
 	if n, err := res.RowsAffected(); err != nil {
 		return err
 	} else if n == 0 {
-		return fmt.Errorf("table %q has no position counter (it was emptied or recreated since the salt was read); the next Changes reports that the change log was lost", s.table)
+		return errNoCounter
 	}
 	var top int64
 	if err := counter.QueryRowContext(ctx, metaKeyArg).Scan(&top); err != nil {
