@@ -1,0 +1,460 @@
+package revocationtest
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gin-contrib/sessions"
+	"github.com/gin-gonic/gin"
+
+	"github.com/gin-securesession/securesession"
+	"github.com/gin-securesession/securesession/backends/backendtest"
+	"github.com/gin-securesession/securesession/backends/cookie"
+)
+
+// FleetMaxStaleness is the MaxStaleness of the instances RunFleet and
+// RunFleetOutage start. They refresh only on the request path
+// (RefreshInterval < 0) and share one injected clock, so that what an
+// instance knows depends on the clock alone, never on timing.
+const FleetMaxStaleness = 2 * time.Second
+
+type fleetCheck struct {
+	name string
+	fn   func(t *testing.T, connect Connect)
+}
+
+var fleetChecks = []fleetCheck{
+	{"LogoutRefusesTheCookieOnEveryInstance", testFleetLogout},
+	{"LogoutEverywhereRefusesEverySessionOnEveryInstance", testFleetLogoutEverywhere},
+	{"LogoutOthersKeepsOnlyTheCurrentSessionEverywhere", testFleetLogoutOthers},
+	{"LoginOverASessionRefusesTheSupersededCookieEverywhere", testFleetRelogin},
+	{"RotateRefusesTheSupersededCookieEverywhere", testFleetRotate},
+}
+
+// RunFleet runs three instances of an application over stores made by
+// fresh, each instance with its own cookie.Store (the same Keys), its own
+// cookie.SharedRevocation over its own client (from one Connect), the
+// securesession middleware and real HTTP on loopback, and checks that a
+// revocation on one instance refuses the replayed cookie at once there,
+// at once on an instance that has not seen the session, and on every
+// other instance once the shared clock has moved by FleetMaxStaleness.
+func RunFleet(t *testing.T, fresh Factory) {
+	t.Helper()
+	for _, c := range fleetChecks {
+		t.Run(c.name, func(t *testing.T) { c.fn(t, fresh(t)) })
+	}
+}
+
+// RunFleetOutage checks an outage of the store, injected by down and
+// removed by up (each called once per check, from the test goroutine):
+//   - by default (fail closed), a logged-in request on an instance whose
+//     state is older than FleetMaxStaleness gets a 503, neither an
+//     anonymous answer nor a 200, and once the store is back the same
+//     cookie is the same user with the same session data;
+//   - with InsecureServeStaleFor, the instance keeps answering from its
+//     state within it, refuses a session it has not seen (that needs the
+//     store) with a 503, and answers 503 after it.
+//
+// A store whose restart erases it (memcached) passes as long as the
+// session comes back: a cookie session needs no entry to be valid.
+func RunFleetOutage(t *testing.T, fresh Factory, down, up func(t *testing.T)) {
+	t.Helper()
+	t.Run("UnreachableStoreIsA503NeverALogout", func(t *testing.T) {
+		testFleetOutageFailsClosed(t, fresh(t), down, up)
+	})
+	t.Run("InsecureServeStaleForAnswersWithinItOnly", func(t *testing.T) {
+		testFleetOutageServesStale(t, fresh(t), down, up)
+	})
+}
+
+// fleet is three instances of one application sharing a store.
+type fleet struct {
+	t     *testing.T
+	clock *backendtest.Clock
+	nodes []*node
+}
+
+type node struct {
+	name string
+	srv  *httptest.Server
+	rev  *cookie.SharedRevocation
+}
+
+func newFleet(t *testing.T, connect Connect, opts cookie.SharedRevocationOptions) *fleet {
+	t.Helper()
+	gin.SetMode(gin.TestMode)
+	key := make([]byte, 32)
+	rand.Read(key)
+	f := &fleet{t: t, clock: backendtest.NewClock()}
+	opts.MaxStaleness = FleetMaxStaleness
+	opts.RefreshInterval = -1
+	for _, name := range []string{"A", "B", "C"} {
+		rev, err := cookie.NewSharedRevocation(connect(), opts)
+		if err != nil {
+			t.Fatalf("NewSharedRevocation: %v", err)
+		}
+		t.Cleanup(func() { rev.Close() })
+		store, err := cookie.NewStore(cookie.Options{Keys: [][]byte{key}, Revocation: rev, Now: f.clock.Now})
+		if err != nil {
+			t.Fatalf("cookie.NewStore: %v", err)
+		}
+		mw, err := securesession.New(store, securesession.Options{Now: f.clock.Now, Logger: slog.New(slog.DiscardHandler)})
+		if err != nil {
+			t.Fatalf("securesession.New: %v", err)
+		}
+		r := gin.New()
+		r.Use(mw)
+		fleetRoutes(r)
+		srv := httptest.NewServer(r)
+		t.Cleanup(srv.Close)
+		f.nodes = append(f.nodes, &node{name: name, srv: srv, rev: rev})
+	}
+	return f
+}
+
+func fleetRoutes(r *gin.Engine) {
+	fail := func(c *gin.Context, op string, err error) {
+		code := http.StatusInternalServerError
+		if errors.Is(err, securesession.ErrNoRecord) {
+			code = http.StatusConflict
+		}
+		c.String(code, "%s: %v", op, err)
+	}
+	r.POST("/login", func(c *gin.Context) {
+		if err := securesession.Login(c, c.Query("user")); err != nil {
+			fail(c, "login", err)
+			return
+		}
+		// The session's own data, to tell one session from another.
+		tag := make([]byte, 8)
+		rand.Read(tag)
+		sessions.Default(c).Set("tag", hex.EncodeToString(tag))
+		c.String(http.StatusOK, "ok")
+	})
+	r.POST("/rotate", func(c *gin.Context) {
+		if err := securesession.Rotate(c); err != nil {
+			fail(c, "rotate", err)
+			return
+		}
+		c.String(http.StatusOK, "ok")
+	})
+	r.POST("/logout", func(c *gin.Context) {
+		if err := securesession.Logout(c); err != nil {
+			fail(c, "logout", err)
+			return
+		}
+		c.String(http.StatusOK, "ok")
+	})
+	r.POST("/logout-everywhere", func(c *gin.Context) {
+		if err := securesession.LogoutEverywhere(c); err != nil {
+			fail(c, "logout everywhere", err)
+			return
+		}
+		c.String(http.StatusOK, "ok")
+	})
+	r.POST("/logout-others", func(c *gin.Context) {
+		if err := securesession.LogoutOthers(c); err != nil {
+			fail(c, "logout others", err)
+			return
+		}
+		c.String(http.StatusOK, "ok")
+	})
+	r.GET("/whoami", func(c *gin.Context) {
+		tag, _ := sessions.Default(c).Get("tag").(string)
+		c.String(http.StatusOK, "user=%s tag=%s", securesession.UserID(c), tag)
+	})
+}
+
+var noRedirects = &http.Client{
+	CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+}
+
+type response struct {
+	status int
+	body   string
+	cookie *http.Cookie // the session's Set-Cookie, if any
+}
+
+// send sends a request to node n with the session cookie value (if any).
+func (f *fleet) send(n int, method, path, value string) response {
+	f.t.Helper()
+	req, err := http.NewRequest(method, f.nodes[n].srv.URL+path, nil)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	if value != "" {
+		req.AddCookie(&http.Cookie{Name: securesession.DefaultCookieName, Value: value})
+	}
+	resp, err := noRedirects.Do(req)
+	if err != nil {
+		f.t.Fatalf("%s %s on %s: %v", method, path, f.nodes[n].name, err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	r := response{status: resp.StatusCode, body: string(body)}
+	for _, c := range resp.Cookies() {
+		if c.Name == securesession.DefaultCookieName {
+			r.cookie = c
+		}
+	}
+	return r
+}
+
+// browser is one device: its cookie, updated from responses as a browser
+// does.
+type browser struct {
+	f      *fleet
+	cookie string
+}
+
+func (f *fleet) browser() *browser { return &browser{f: f} }
+
+func (b *browser) do(n int, method, path string) response {
+	b.f.t.Helper()
+	r := b.f.send(n, method, path, b.cookie)
+	if r.status != http.StatusOK {
+		b.f.t.Fatalf("%s %s on %s: status %d: %s", method, path, b.f.nodes[n].name, r.status, r.body)
+	}
+	if c := r.cookie; c != nil {
+		if c.MaxAge < 0 || c.Value == "" {
+			b.cookie = ""
+		} else {
+			b.cookie = c.Value
+		}
+	}
+	return r
+}
+
+func (b *browser) login(n int, user string) string {
+	b.f.t.Helper()
+	b.do(n, "POST", "/login?user="+user)
+	if b.cookie == "" {
+		b.f.t.Fatalf("login on %s set no cookie", b.f.nodes[n].name)
+	}
+	return b.cookie
+}
+
+// whoami is what node n makes of a replayed cookie value, which must be a
+// 200: "user=<id> tag=<session data>".
+func (f *fleet) whoami(n int, value string) string {
+	f.t.Helper()
+	r := f.send(n, "GET", "/whoami", value)
+	if r.status != http.StatusOK {
+		f.t.Fatalf("GET /whoami on %s: status %d: %s", f.nodes[n].name, r.status, r.body)
+	}
+	return r.body
+}
+
+func (f *fleet) user(n int, value string) string {
+	f.t.Helper()
+	u, _, _ := strings.Cut(strings.TrimPrefix(f.whoami(n, value), "user="), " ")
+	return u
+}
+
+// wantUser checks who each listed node says value is.
+func (f *fleet) wantUser(value, want, when string, nodes ...int) {
+	f.t.Helper()
+	for _, n := range nodes {
+		if got := f.user(n, value); got != want {
+			if want == "" {
+				f.t.Fatalf("%s, %s takes the replayed cookie as %q; want it refused (anonymous)", when, f.nodes[n].name, got)
+			}
+			f.t.Fatalf("%s, %s takes the cookie as %q; want %q", when, f.nodes[n].name, got, want)
+		}
+	}
+}
+
+const (
+	a, b, c = 0, 1, 2
+)
+
+// stale moves the shared clock by the bound: every instance must have
+// seen every revocation made before.
+func (f *fleet) stale() { f.clock.Advance(FleetMaxStaleness) }
+
+func testFleetLogout(t *testing.T, connect Connect) {
+	f := newFleet(t, connect, cookie.SharedRevocationOptions{})
+	alice := f.browser()
+	stolen := alice.login(a, "alice")
+	f.wantUser(stolen, "alice", "after login", a, b) // B has now seen the session
+	alice.do(a, "POST", "/logout")
+	f.wantUser(stolen, "", "right after logout on A", a)
+	// C has never seen the session: it looks it up, and the store has
+	// the revocation.
+	f.wantUser(stolen, "", "right after logout on A", c)
+	// The honest window: B served the session before the logout and
+	// answers from its state until it is MaxStaleness old.
+	f.wantUser(stolen, "alice", "within MaxStaleness of the logout, B (which has not synced since)", b)
+	f.stale()
+	f.wantUser(stolen, "", "MaxStaleness after logout on A", a, b, c)
+}
+
+func testFleetLogoutEverywhere(t *testing.T, connect Connect) {
+	f := newFleet(t, connect, cookie.SharedRevocationOptions{})
+	phone, laptop, other := f.browser(), f.browser(), f.browser()
+	pc, lc := phone.login(a, "alice"), laptop.login(b, "alice")
+	bob := other.login(c, "bob")
+	for _, n := range []int{a, b, c} {
+		f.wantUser(pc, "alice", "after login", n)
+		f.wantUser(lc, "alice", "after login", n)
+	}
+	laptop.do(b, "POST", "/logout-everywhere")
+	f.wantUser(pc, "", "right after LogoutEverywhere on B", b)
+	f.wantUser(lc, "", "right after LogoutEverywhere on B", b)
+	f.stale()
+	for _, n := range []int{a, b, c} {
+		f.wantUser(pc, "", "MaxStaleness after LogoutEverywhere on B", n)
+		f.wantUser(lc, "", "MaxStaleness after LogoutEverywhere on B", n)
+		f.wantUser(bob, "bob", "after alice's LogoutEverywhere, bob's session", n)
+	}
+	// A login after the revocation is not refused by it.
+	again := f.browser().login(c, "alice")
+	f.wantUser(again, "alice", "a new login after LogoutEverywhere", a, b, c)
+}
+
+func testFleetLogoutOthers(t *testing.T, connect Connect) {
+	f := newFleet(t, connect, cookie.SharedRevocationOptions{})
+	phone, laptop, tablet := f.browser(), f.browser(), f.browser()
+	phone.login(a, "alice")
+	laptop.login(b, "alice")
+	tablet.login(c, "alice")
+	for _, n := range []int{a, b, c} {
+		for _, d := range []*browser{phone, laptop, tablet} {
+			f.wantUser(d.cookie, "alice", "after login", n)
+		}
+	}
+	laptop.do(b, "POST", "/logout-others")
+	f.wantUser(phone.cookie, "", "right after LogoutOthers on B", b)
+	f.wantUser(tablet.cookie, "", "right after LogoutOthers on B", b)
+	f.wantUser(laptop.cookie, "alice", "right after LogoutOthers on B, the session that called it", a, b, c)
+	f.stale()
+	for _, n := range []int{a, b, c} {
+		f.wantUser(phone.cookie, "", "MaxStaleness after LogoutOthers on B", n)
+		f.wantUser(tablet.cookie, "", "MaxStaleness after LogoutOthers on B", n)
+		f.wantUser(laptop.cookie, "alice", "MaxStaleness after LogoutOthers on B, the session that called it", n)
+	}
+	// The kept session goes on through its rotations.
+	laptop.do(c, "POST", "/rotate")
+	f.stale()
+	f.wantUser(laptop.cookie, "alice", "after the kept session rotated", a, b, c)
+}
+
+func testFleetRelogin(t *testing.T, connect Connect) {
+	f := newFleet(t, connect, cookie.SharedRevocationOptions{})
+	alice := f.browser()
+	old := alice.login(a, "alice")
+	f.wantUser(old, "alice", "after login", a, b, c)
+	f.clock.Advance(time.Second)
+	alice.login(a, "alice") // a login over the session rotates it
+	if alice.cookie == old {
+		t.Fatal("a login over a session kept its cookie")
+	}
+	f.wantUser(old, "", "right after a login over the session on A, the superseded cookie", a)
+	f.stale()
+	f.wantUser(old, "", "MaxStaleness after a login over the session on A, the superseded cookie", a, b, c)
+	f.wantUser(alice.cookie, "alice", "after the login, the new cookie", a, b, c)
+	// A login as someone else over the session starts a new one.
+	f.clock.Advance(time.Second)
+	prev := alice.cookie
+	alice.login(b, "bob")
+	f.stale()
+	f.wantUser(prev, "", "MaxStaleness after bob logged in over alice's session, her cookie", a, b, c)
+	f.wantUser(alice.cookie, "bob", "after bob logged in over the session", a, b, c)
+}
+
+func testFleetRotate(t *testing.T, connect Connect) {
+	f := newFleet(t, connect, cookie.SharedRevocationOptions{})
+	alice := f.browser()
+	old := alice.login(a, "alice")
+	f.wantUser(old, "alice", "after login", a, b, c)
+	alice.do(b, "POST", "/rotate")
+	if alice.cookie == old {
+		t.Fatal("Rotate kept the cookie")
+	}
+	f.wantUser(old, "", "right after Rotate on B, the superseded cookie", b)
+	f.stale()
+	f.wantUser(old, "", "MaxStaleness after Rotate on B, the superseded cookie", a, b, c)
+	f.wantUser(alice.cookie, "alice", "after Rotate, the new cookie", a, b, c)
+}
+
+// wantStatus checks the status node n answers a logged-in request with.
+func (f *fleet) wantStatus(n int, value string, want int, when string) response {
+	f.t.Helper()
+	r := f.send(n, "GET", "/whoami", value)
+	if r.status != want {
+		f.t.Fatalf("%s, %s answers a logged-in request with %d (%q); want %d", when, f.nodes[n].name, r.status, r.body, want)
+	}
+	if r.cookie != nil && (r.cookie.MaxAge < 0 || r.cookie.Value == "") {
+		f.t.Fatalf("%s, %s deletes the session cookie", when, f.nodes[n].name)
+	}
+	return r
+}
+
+func testFleetOutageFailsClosed(t *testing.T, connect Connect, down, up func(*testing.T)) {
+	f := newFleet(t, connect, cookie.SharedRevocationOptions{})
+	alice := f.browser()
+	value := alice.login(a, "alice")
+	before := f.whoami(b, value)
+	if !strings.HasPrefix(before, "user=alice ") {
+		t.Fatalf("after login B says %q", before)
+	}
+	down(t)
+	downNow := true
+	defer func() {
+		if downNow {
+			up(t)
+		}
+	}()
+	// State younger than MaxStaleness answers with no round trip.
+	f.wantStatus(b, value, http.StatusOK, "during the outage, within MaxStaleness of the last sync")
+	f.stale()
+	for _, n := range []int{a, b, c} {
+		f.wantStatus(n, value, http.StatusServiceUnavailable, "during the outage, MaxStaleness after the last sync")
+	}
+	f.clock.Advance(time.Minute)
+	f.wantStatus(b, value, http.StatusServiceUnavailable, "a minute into the outage")
+	up(t)
+	downNow = false
+	for _, n := range []int{a, b, c} {
+		if got := f.whoami(n, value); got != before {
+			t.Fatalf("after the outage %s says %q; before it %q: the session must come back as it was", f.nodes[n].name, got, before)
+		}
+	}
+}
+
+func testFleetOutageServesStale(t *testing.T, connect Connect, down, up func(*testing.T)) {
+	const serveStale = 5 * time.Second
+	f := newFleet(t, connect, cookie.SharedRevocationOptions{InsecureServeStaleFor: serveStale})
+	alice := f.browser()
+	value := alice.login(a, "alice")
+	before := f.whoami(b, value)
+	bob := f.browser().login(a, "bob") // B has not seen bob's session
+	down(t)
+	downNow := true
+	defer func() {
+		if downNow {
+			up(t)
+		}
+	}()
+	f.stale()
+	if got := f.wantStatus(b, value, http.StatusOK, fmt.Sprintf("during the outage, MaxStaleness after the last sync, with InsecureServeStaleFor %v", serveStale)); got.body != before {
+		t.Fatalf("serving stale, B says %q; before the outage %q", got.body, before)
+	}
+	f.wantStatus(b, bob, http.StatusServiceUnavailable, "during the outage, for a session B has not seen (it needs the store)")
+	f.clock.Advance(serveStale)
+	f.wantStatus(b, value, http.StatusServiceUnavailable, "during the outage, past MaxStaleness plus InsecureServeStaleFor")
+	up(t)
+	downNow = false
+	if got := f.whoami(b, value); got != before {
+		t.Fatalf("after the outage B says %q; before it %q", got, before)
+	}
+}

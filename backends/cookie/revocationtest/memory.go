@@ -1,0 +1,163 @@
+package revocationtest
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"sync"
+
+	"github.com/gin-securesession/securesession/backends/cookie"
+)
+
+// ErrDown is what every method of a MemoryStore returns, wrapped, while
+// SetDown(true) is in force: an outage.
+var ErrDown = errors.New("securesession/cookie/revocationtest: store is down")
+
+// memoryBatch is the most entries one Changes call returns, small so that
+// the suites exercise paging.
+const memoryBatch = 64
+
+// MemoryStore is a cookie.RevocationStore held in this process's memory,
+// for tests: several SharedRevocations over one MemoryStore are a fleet in
+// one process. It keeps every entry and the whole change log until
+// LoseLog, and has switches that inject the faults a real store has. The
+// zero value is not usable: call NewMemoryStore. It is safe for
+// concurrent use.
+type MemoryStore struct {
+	mu      sync.Mutex
+	salt    []byte
+	entries map[string]cookie.RevocationEntry
+	log     []cookie.RevocationEntry // log[i] is at position base+1+i
+	base    uint64
+	down    bool
+	hook    func(keys []string)
+}
+
+var _ cookie.RevocationStore = (*MemoryStore)(nil)
+
+// NewMemoryStore returns an empty MemoryStore with a new random salt.
+func NewMemoryStore() *MemoryStore {
+	salt := make([]byte, 32)
+	rand.Read(salt)
+	// Position 1 is the start: 0 asks Changes for the position only.
+	return &MemoryStore{salt: salt, entries: make(map[string]cookie.RevocationEntry), base: 1}
+}
+
+// SetDown makes every method fail with an error wrapping ErrDown (down
+// true) or work again (false), as a store that cannot be reached. No
+// entry is lost.
+func (m *MemoryStore) SetDown(down bool) {
+	m.mu.Lock()
+	m.down = down
+	m.mu.Unlock()
+}
+
+// LoseLog trims the change log: Changes from any position returned before
+// returns an error wrapping cookie.ErrChangesLost, as after an evicted
+// log item. The entries are kept.
+func (m *MemoryStore) LoseLog() {
+	m.mu.Lock()
+	// Skip a position, so that every position returned before is behind
+	// the new start of the log.
+	m.base += uint64(len(m.log)) + 1
+	m.log = nil
+	m.mu.Unlock()
+}
+
+// AfterLookupRead sets a function that Lookup calls after it has read the
+// entries and before it returns them, without holding the store's lock:
+// a test can write meanwhile, as another instance would between a
+// Lookup's read and its reply. nil removes it.
+func (m *MemoryStore) AfterLookupRead(f func(keys []string)) {
+	m.mu.Lock()
+	m.hook = f
+	m.mu.Unlock()
+}
+
+// Len returns the number of entries held.
+func (m *MemoryStore) Len() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return len(m.entries)
+}
+
+func (m *MemoryStore) check(op string) error {
+	if m.down {
+		return fmt.Errorf("securesession/cookie/revocationtest: %s: %w", op, ErrDown)
+	}
+	return nil
+}
+
+// Salt implements cookie.RevocationStore.
+func (m *MemoryStore) Salt(context.Context) ([]byte, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if err := m.check("salt"); err != nil {
+		return nil, err
+	}
+	return append([]byte(nil), m.salt...), nil
+}
+
+// Put implements cookie.RevocationStore.
+func (m *MemoryStore) Put(_ context.Context, entries ...cookie.RevocationEntry) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if err := m.check("put"); err != nil {
+		return err
+	}
+	for _, e := range entries {
+		if len(e.Key) == 0 || len(e.Key) > 64 {
+			return fmt.Errorf("securesession/cookie/revocationtest: put: key of %d bytes, want 1 to 64", len(e.Key))
+		}
+	}
+	for _, e := range entries {
+		if cur, ok := m.entries[e.Key]; ok {
+			e = cur.Merge(e)
+		}
+		m.entries[e.Key] = e
+		m.log = append(m.log, e)
+	}
+	return nil
+}
+
+// Lookup implements cookie.RevocationStore.
+func (m *MemoryStore) Lookup(_ context.Context, keys []string) ([]cookie.RevocationEntry, error) {
+	m.mu.Lock()
+	if err := m.check("lookup"); err != nil {
+		m.mu.Unlock()
+		return nil, err
+	}
+	var out []cookie.RevocationEntry
+	for _, k := range keys {
+		if e, ok := m.entries[k]; ok {
+			out = append(out, e)
+		}
+	}
+	hook := m.hook
+	m.mu.Unlock()
+	if hook != nil {
+		hook(keys)
+	}
+	return out, nil
+}
+
+// Changes implements cookie.RevocationStore.
+func (m *MemoryStore) Changes(_ context.Context, since uint64) ([]cookie.RevocationEntry, uint64, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if err := m.check("changes"); err != nil {
+		return nil, 0, err
+	}
+	end := m.base + uint64(len(m.log))
+	if since == 0 {
+		return nil, end, nil
+	}
+	if since < m.base || since > end {
+		return nil, end, fmt.Errorf("securesession/cookie/revocationtest: changes since %d: %w", since, cookie.ErrChangesLost)
+	}
+	from := since - m.base
+	to := min(from+memoryBatch, uint64(len(m.log)))
+	out := append([]cookie.RevocationEntry(nil), m.log[from:to]...)
+	return out, m.base + to, nil
+}
