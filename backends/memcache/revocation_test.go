@@ -30,9 +30,9 @@ func newRevStore(t testing.TB, c *gomemcache.Client, opts RevocationStoreOptions
 }
 
 // revKey returns a fresh entry key of the SharedRevocation's shape: the
-// kind, then 32 hashed bytes in base64url.
+// kind, then 24 hashed bytes (192 bits) in base64url.
 func revKey(kind byte) string {
-	b := make([]byte, 32)
+	b := make([]byte, 24)
 	rand.Read(b)
 	return string(kind) + base64.RawURLEncoding.EncodeToString(b)
 }
@@ -619,8 +619,8 @@ func TestRevocationStoreLookupSpansBatches(t *testing.T) {
 }
 
 // TestRevocationStoreMemoryPerRevokedSession pins what RevocationStore's
-// doc says: a revoked session is an entry item of 178 bytes and a log item
-// of 167, as memcached counts them, and a user's 220 and 209.
+// doc says: a revoked session is an entry item and a log item of 156
+// bytes each, as memcached counts them, and a user's of 187.
 func TestRevocationStoreMemoryPerRevokedSession(t *testing.T) {
 	m := testServer(t)
 	s := newRevStore(t, newClient(t, m.Addr()), RevocationStoreOptions{})
@@ -634,10 +634,10 @@ func TestRevocationStoreMemoryPerRevokedSession(t *testing.T) {
 		what, key string
 		want      int
 	}{
-		{"a session's entry item", s.entryKey(sess.Key), 178},
-		{"a session's log item", s.logKey(pos + 1), 167},
-		{"a user's entry item", s.entryKey(user.Key), 220},
-		{"a user's log item", s.logKey(pos + 2), 209},
+		{"a session's entry item", s.entryKey(sess.Key), 156},
+		{"a session's log item", s.logKey(pos + 1), 156},
+		{"a user's entry item", s.entryKey(user.Key), 187},
+		{"a user's log item", s.logKey(pos + 2), 187},
 	} {
 		out, err := m.Command("me " + c.key)
 		if err != nil || len(out) != 1 {
