@@ -60,12 +60,12 @@ type RevocationStoreOptions struct {
 	// DisableAutoMigrate skips the AutoMigrate that NewRevocationStore
 	// runs, for applications that manage their schema themselves. The
 	// table must then match the one AutoMigrate would create (see
-	// revocationRow in the package source). Default false.
+	// "Table" in the documentation of RevocationStore). Default false.
 	DisableAutoMigrate bool
 
 	// OnCleanupError receives the errors of the background sweeper.
 	// Default (nil): logged with slog.Warn on slog.Default(). Errors never
-	// contain a key or the salt.
+	// contain the salt.
 	OnCleanupError func(error)
 }
 
@@ -94,10 +94,12 @@ type RevocationStoreOptions struct {
 //	seq        bigint         the entry's position in the change log, indexed
 //	salt       varbinary(32)  only in the reserved row: the 32-byte salt
 //
-// A session entry with a 44-byte key takes 169 bytes of a SQLite database
-// file, indexes included (measured by TestRevocationStoreRowSize from the
-// file's page count; the key is stored twice, in the table and in the
-// primary key's index).
+// A session entry, with the 33-byte key a SharedRevocation makes, takes
+// 147 bytes of a SQLite file and 198 of a PostgreSQL database, indexes
+// included (measured by TestRevocationStoreRowSize over 5,000 entries:
+// the file's pages, and pg_total_relation_size after VACUUM): 100,000
+// logouts within an absolute timeout hold 15 to 20 MB. The key is stored
+// twice, in the row and in the primary key's index.
 //
 // # Positions
 //
