@@ -95,6 +95,7 @@ func TestParseSharedRevocationErrors(t *testing.T) {
 		{"cookie:?revocation=memcache://host?prefix=a&timeout=1s", `cookie: unknown parameter "timeout"; accepted: revocation, revocation_staleness`},
 		{"cookie:?revocation=memcache://host?prefix=a%20b", "prefix must be printable ASCII"},
 		{"cookie:?revocation=sqlite:", "cookie: revocation: sqlite: no database file given"},
+		{"cookie:?revocation=sqlite::memory:", "sqlite::memory: is a throwaway database of one process"},
 		{"cookie:?revocation=sqlite:x.db?table=a-b", "table must be a plain SQL identifier"},
 		{"cookie:?revocation=postgres://u:" + url.QueryEscape(secretEsc) + "@host", "cookie: revocation: postgres: no database name given"},
 		{"cookie:?revocation=postgres://u:" + secret + "@host/db", "cookie: revocation: postgres: the URL is malformed"},

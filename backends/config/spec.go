@@ -41,7 +41,8 @@
 // The shared store is one of
 //
 //	postgres://... or postgresql://...  a table of a PostgreSQL database
-//	sqlite:///path, sqlite:path         a table of a SQLite file (one host)
+//	sqlite:///path, sqlite:path         a table of a SQLite file (instances on one host;
+//	                                    not sqlite::memory:, which no other process sees)
 //	memcache://host[:port][,host...]    memcached
 //
 // with the parameters of that scheme below, except that table names the
@@ -433,6 +434,9 @@ func parseRevocationStore(v string) (*Spec, error) {
 		}
 	case "sqlite":
 		inner, err = parseSQLite(rest)
+		if err == nil && inner.Path == MemoryPath {
+			err = errorf("sqlite::memory: is a throwaway database of one process, which no other instance can share; use revocation=memory for a single process, or a file every instance opens")
+		}
 	default:
 		inner, err = parsePostgres(v)
 	}
