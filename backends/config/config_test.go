@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"net/url"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -102,7 +103,7 @@ func TestParseErrors(t *testing.T) {
 		{"a/b:x", "does not start with a scheme; use one of cookie:"},
 		{"averyveryverylongword:x", "does not start with a scheme"},
 		{"cookie://x", `takes no text after the colon other than ?parameters; write "cookie:"`},
-		{"cookie:?revocation=redis", "the value of revocation is not known; use revocation=memory"},
+		{"cookie:?revocation=redis", "the value of revocation is not known; use revocation=none, revocation=memory"},
 		{"cookie:#x", "contains '#', which starts a URL fragment"},
 		{"cookie:?revocation", "parameter 1 after '?' has no '='"},
 		{"cookie:?a%20b=1", "is not a plain name"},
@@ -438,6 +439,35 @@ func TestSecretsNeverAppearInStringOrErrors(t *testing.T) {
 		"postgres:app:" + p + "@host/app",
 		"postgresql://app:" + p + "@127.0.0.1:1/app?sslmode=disable&connect_timeout=1&table=a&table=b",
 
+		// cookie: with a shared revocation store, whose configuration is
+		// one escaped parameter value
+		"cookie:?revocation=postgres://app:" + p + "@127.0.0.1:1/app?sslmode=disable%26connect_timeout=1",
+		"cookie:?revocation=" + url.QueryEscape(pgPW),
+		"cookie:?revocation=" + url.QueryEscape(pg+"&password="+p),
+		"cookie:?revocation=" + url.QueryEscape(pg+"&sslpassword="+p) + "&revocation_staleness=1s",
+		"cookie:?revocation=" + url.QueryEscape(pgTLS+tlsFiles+"&sslpassword="+p),
+		"cookie:?revocation=" + url.QueryEscape(pg+"&api_key="+p),
+		"cookie:?revocation=" + url.QueryEscape(pg+"&"+p),
+		"cookie:?revocation=" + url.QueryEscape(pg+"#"+p),
+		"cookie:?revocation=" + url.QueryEscape(pg+"&table="+p+"%3Bx"),
+		"cookie:?revocation=postgres://app:" + p + "@host",
+		"cookie:?revocation=postgres://app:" + p + "@ho st/app",
+		"cookie:?revocation=postgres://app:" + p + "%zz@host/app",
+		"cookie:?revocation=postgres://app:1234/" + p + "@127.0.0.1:1/app",
+		"cookie:?revocation=postgres://app:" + p + "@127.0.0.1:1/app&" + p,
+		"cookie:?revocation=memcache://user:" + p + "@host",
+		"cookie:?revocation=memcache://host?password=" + p,
+		"cookie:?revocation=memcache://host?prefix=" + p + "%2520x",
+		"cookie:?revocation=memcache://host?max_item_size=" + p,
+		"cookie:?revocation=sqlite://user:" + p + "@host/rev.db",
+		"cookie:?revocation=sqlite://" + dir + "/rev.db?key=" + p,
+		"cookie:?revocation=sqlite://" + dir + "/rev.db%23" + p,
+		"cookie:?revocation=sqlite:rev.db&revocation_staleness=" + p,
+		"cookie:?revocation=" + p + "://host",
+		"cookie:?revocation=redis://:" + p + "@host",
+		"cookie:?revocation=cookie:" + p,
+		"cookie:?revocation=" + p + "&revocation_staleness=2s",
+
 		// no known scheme
 		"redis://user:" + p + "@host:6379",
 		"mysql://root:" + p + "@tcp(db:3306)/app",
@@ -459,6 +489,7 @@ func TestSecretsNeverAppearInStringOrErrors(t *testing.T) {
 		}
 		for _, spec := range []string{pw, u + "&api_token=" + p, pw + "&sslpassword=" + p, u + "&password=" + p} {
 			checkPlanted(t, spec)
+			checkPlanted(t, "cookie:?revocation="+url.QueryEscape(spec))
 		}
 	})
 

@@ -1,12 +1,14 @@
 package config
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	gomemcache "github.com/bradfitz/gomemcache/memcache"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -41,8 +43,10 @@ func (s *Store) String() string { return s.Spec.String() }
 
 // Close releases what Open acquired: it stops the gorm backend's sweeper,
 // closes the database or the memcached connections, and deletes the
-// throwaway database of sqlite::memory:. Call it after the HTTP server has
-// shut down.
+// throwaway database of sqlite::memory:; for cookie: with a shared
+// revocation store it stops the cookie.SharedRevocation, then closes its
+// store and that store's database or connections. Call it after the HTTP
+// server has shut down.
 func (s *Store) Close() error {
 	var errs []error
 	for i := len(s.closers) - 1; i >= 0; i-- {
@@ -124,7 +128,14 @@ func OpenSpec(sp *Spec, keyList [][]byte) (*Store, error) {
 
 func (st *Store) openCookie(keyList [][]byte) error {
 	opts := cookie.Options{Keys: keyList}
-	if st.Spec.Revocation == "memory" {
+	switch {
+	case st.Spec.RevocationStore != nil:
+		rev, err := st.openSharedRevocation()
+		if err != nil {
+			return err
+		}
+		opts.Revocation = rev
+	case st.Spec.Revocation == "memory":
 		opts.Revocation = cookie.NewMemoryRevocation(0)
 	}
 	s, err := cookie.NewStore(opts)
@@ -135,18 +146,68 @@ func (st *Store) openCookie(keyList [][]byte) error {
 	return nil
 }
 
+// openSharedRevocation opens the shared revocation store the Spec names
+// and the cookie.SharedRevocation over it, both closed by Close after the
+// cookie Store. The store is contacted once (its salt is read, and made
+// if the store is new), so that a wrong address fails here.
+func (st *Store) openSharedRevocation() (*cookie.SharedRevocation, error) {
+	inner := st.Spec.RevocationStore
+	var store interface {
+		cookie.RevocationStore
+		Close() error
+	}
+	switch inner.Scheme {
+	case "memcache":
+		client, err := st.memcacheClient(inner)
+		if err != nil {
+			return nil, err
+		}
+		s, err := ssmemcache.NewRevocationStore(client, ssmemcache.RevocationStoreOptions{Prefix: inner.Prefix})
+		if err != nil {
+			return nil, errorf("cookie: revocation: memcache: %v", err)
+		}
+		store = s
+	default:
+		var db *gormdb.DB
+		var err error
+		if inner.Scheme == "sqlite" {
+			db, err = st.sqliteDB(inner)
+		} else {
+			db, err = st.postgresDB(inner)
+		}
+		if err != nil {
+			// Already scrubbed, and of this package: say which store.
+			return nil, errorf("cookie: revocation: %s", strings.TrimPrefix(err.Error(), "securesession/config: "))
+		}
+		s, err := ssgorm.NewRevocationStore(db, ssgorm.RevocationStoreOptions{Table: inner.Table, CleanupInterval: inner.CleanupInterval})
+		if err != nil {
+			return nil, st.scrub(fmt.Errorf("securesession/config: cookie: revocation: %s: %w", inner.Scheme, err))
+		}
+		store = s
+	}
+	st.closers = append(st.closers, store.Close)
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	if _, err := store.Salt(ctx); err != nil {
+		return nil, st.scrub(fmt.Errorf("securesession/config: cookie: revocation: cannot read the salt of the revocation store %s: %w", inner.String(), err))
+	}
+	staleness := st.Spec.RevocationStaleness
+	if staleness == 0 {
+		staleness = DefaultRevocationStaleness
+	}
+	rev, err := cookie.NewSharedRevocation(store, cookie.SharedRevocationOptions{MaxStaleness: staleness})
+	if err != nil {
+		return nil, errorf("cookie: revocation: %v", err)
+	}
+	st.closers = append(st.closers, rev.Close)
+	return rev, nil
+}
+
 func (st *Store) openMemcache(key []byte) error {
 	sp := st.Spec
-	servers := new(gomemcache.ServerList)
-	if err := servers.SetServers(sp.Servers...); err != nil {
-		return errorf("memcache: cannot resolve the servers %s: %v", strings.Join(sp.Servers, ","), err)
-	}
-	client := gomemcache.NewFromSelector(servers)
-	client.Timeout = sp.Timeout
-	client.MaxIdleConns = sp.MaxIdleConns
-	st.closers = append(st.closers, client.Close)
-	if err := client.Ping(); err != nil {
-		return errorf("memcache: cannot reach memcached at %s: %v; check that it runs and that this host may connect", strings.Join(sp.Servers, ","), err)
+	client, err := st.memcacheClient(sp)
+	if err != nil {
+		return err
 	}
 	s, err := ssmemcache.NewStore(client, ssmemcache.Options{Key: key, Prefix: sp.Prefix, MaxItemSize: sp.MaxItemSize})
 	if err != nil {
@@ -156,31 +217,69 @@ func (st *Store) openMemcache(key []byte) error {
 	return nil
 }
 
+// memcacheClient returns a client of the servers sp names, closed by
+// Close, once it has answered a ping.
+func (st *Store) memcacheClient(sp *Spec) (*gomemcache.Client, error) {
+	what := "memcache"
+	if sp != st.Spec {
+		what = "cookie: revocation: memcache"
+	}
+	servers := new(gomemcache.ServerList)
+	if err := servers.SetServers(sp.Servers...); err != nil {
+		return nil, errorf("%s: cannot resolve the servers %s: %v", what, strings.Join(sp.Servers, ","), err)
+	}
+	client := gomemcache.NewFromSelector(servers)
+	client.Timeout = sp.Timeout
+	client.MaxIdleConns = sp.MaxIdleConns
+	st.closers = append(st.closers, client.Close)
+	if err := client.Ping(); err != nil {
+		return nil, errorf("%s: cannot reach memcached at %s: %v; check that it runs and that this host may connect", what, strings.Join(sp.Servers, ","), err)
+	}
+	return client, nil
+}
+
 // gormConfig keeps GORM quiet: its logger prints SQL with bound values,
 // and the middleware already reports every error it returns.
 func gormConfig() *gormdb.Config { return &gormdb.Config{Logger: logger.Discard} }
 
 func (st *Store) openSQLite(key []byte) error {
-	sp := st.Spec
+	db, err := st.sqliteDB(st.Spec)
+	if err != nil {
+		return err
+	}
+	return st.gormStore("sqlite", db, key)
+}
+
+// sqliteDB opens the SQLite database sp names, closed by Close.
+func (st *Store) sqliteDB(sp *Spec) (*gormdb.DB, error) {
 	path := sp.Path
 	if path == MemoryPath {
 		dir, err := os.MkdirTemp("", "securesession-sqlite-")
 		if err != nil {
-			return errorf("sqlite::memory: cannot create a temporary directory: %v", err)
+			return nil, errorf("sqlite::memory: cannot create a temporary directory: %v", err)
 		}
 		st.closers = append(st.closers, func() error { return os.RemoveAll(dir) })
 		path = filepath.Join(dir, "sessions.db")
 	}
 	db, err := sqlite.Open(path, gormConfig())
 	if err != nil {
-		return errorf("sqlite: cannot open %q: %v; check that the directory exists and is writable", path, err)
+		return nil, errorf("sqlite: cannot open %q: %v; check that the directory exists and is writable", path, err)
 	}
 	st.closers = append(st.closers, closeDB(db))
-	return st.gormStore("sqlite", db, key)
+	return db, nil
 }
 
 func (st *Store) openPostgres(key []byte) error {
-	sp := st.Spec
+	db, err := st.postgresDB(st.Spec)
+	if err != nil {
+		return err
+	}
+	return st.gormStore("postgres", db, key)
+}
+
+// postgresDB connects to the PostgreSQL database sp names, closed by
+// Close. Its error may hold a secret: the caller scrubs it.
+func (st *Store) postgresDB(sp *Spec) (*gormdb.DB, error) {
 	dsn := sp.secret.dsn
 	if u, err := url.Parse(dsn); err == nil && !u.Query().Has("connect_timeout") {
 		// Without it an unreachable host blocks startup for minutes.
@@ -191,10 +290,10 @@ func (st *Store) openPostgres(key []byte) error {
 	}
 	db, err := gormdb.Open(postgres.Open(dsn), gormConfig())
 	if err != nil {
-		return st.scrub(fmt.Errorf("securesession/config: postgres: cannot connect to %s: %w; check the host, port, user, password (or $PGPASSWORD) and sslmode", sp.String(), err))
+		return nil, st.scrub(fmt.Errorf("securesession/config: postgres: cannot connect to %s: %w; check the host, port, user, password (or $PGPASSWORD) and sslmode", sp.String(), err))
 	}
 	st.closers = append(st.closers, closeDB(db))
-	return st.gormStore("postgres", db, key)
+	return db, nil
 }
 
 func (st *Store) gormStore(scheme string, db *gormdb.DB, key []byte) error {

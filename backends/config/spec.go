@@ -4,6 +4,7 @@
 //
 //	cookie:
 //	cookie:?revocation=memory
+//	cookie:?revocation=postgres://app@db.internal/app?sslmode=verify-full
 //	memcache://10.0.0.1:11211,10.0.0.2:11211?prefix=app_
 //	sqlite:///var/lib/app/sessions.db
 //	sqlite:sessions.db
@@ -27,9 +28,37 @@
 // cookie: (encrypted-cookie backend, package backends/cookie; all keys are
 // used, the first seals and the others open, for rotation)
 //
-//	revocation  "none" (default) or "memory": an in-process revocation list,
-//	            so that a cookie replayed after logout is refused; right for
-//	            a single process only
+//	revocation            "none" (default); "memory": an in-process revocation
+//	                      list, so that a cookie replayed after logout is
+//	                      refused, right for a single process only; or a
+//	                      revocation store shared by every instance of the
+//	                      fleet (cookie.SharedRevocation), as a configuration
+//	                      string of its own (below)
+//	revocation_staleness  with a shared store: how old the revocation state an
+//	                      instance answers from may be, a Go duration,
+//	                      default 2s (beyond it requests get 503)
+//
+// The shared store is one of
+//
+//	postgres://... or postgresql://...  a table of a PostgreSQL database
+//	sqlite:///path, sqlite:path         a table of a SQLite file (instances on one host;
+//	                                    not sqlite::memory:, which no other process sees)
+//	memcache://host[:port][,host...]    memcached
+//
+// with the parameters of that scheme below, except that table names the
+// revocation table (default "securesession_revocations", package
+// backends/gorm's RevocationStore), prefix is the revocation store's key
+// prefix, and max_item_size does not apply. The whole store configuration
+// is the value of one query parameter, so it is percent-encoded once
+// more, as url.QueryEscape does: write its '&' as %26, '+' as %2B, '%' as
+// %25 and '#' as %2523 (':', '/', ',', '?', '=' and '@' may stay as they
+// are). A password "p%40ss" in the store's URL becomes "p%2540ss":
+//
+//	cookie:?revocation=postgres://app:p%2540ss@db/app?sslmode=verify-full%26table=rev&revocation_staleness=5s
+//	cookie:?revocation=memcache://10.0.0.1,10.0.0.2?prefix=rev_
+//
+// Spec.String writes the store's configuration with its password masked,
+// escaped the same way, so that it parses back to the same Spec.
 //
 // memcache://host[:port][,host[:port]...] (package backends/memcache; port
 // defaults to 11211; exactly one key)
@@ -77,6 +106,7 @@
 package config
 
 import (
+	"errors"
 	"fmt"
 	"maps"
 	"net"
@@ -103,8 +133,21 @@ type Spec struct {
 	// ("postgresql" is read as "postgres").
 	Scheme string
 
-	// Revocation is "none" or "memory" (cookie).
+	// Revocation is "none", "memory", or the scheme of the shared
+	// revocation store: "memcache", "postgres" or "sqlite" (cookie).
 	Revocation string
+
+	// RevocationStore is the parsed configuration of the shared
+	// revocation store (Servers and Prefix, or Path or the connection
+	// URL, with Table and CleanupInterval) when Revocation names one; nil
+	// otherwise.
+	RevocationStore *Spec
+
+	// RevocationStaleness is how old the revocation state an instance
+	// answers from may be, at most, with a shared revocation store (see
+	// cookie.SharedRevocationOptions). Zero means the default,
+	// DefaultRevocationStaleness.
+	RevocationStaleness time.Duration
 
 	// Servers are host:port addresses (memcache).
 	Servers      []string
@@ -308,29 +351,119 @@ func contains(list []string, s string) bool {
 	return false
 }
 
+// DefaultRevocationStaleness is the revocation_staleness of a cookie:
+// backend with a shared revocation store when the string gives none.
+const DefaultRevocationStaleness = 2 * time.Second
+
 func parseCookie(rest string) (*Spec, error) {
 	path, query, _ := strings.Cut(rest, "?")
 	if path != "" {
 		// Often a key pasted into the wrong setting: never repeat it.
 		return nil, errorf("cookie: takes no text after the colon other than ?parameters; write \"cookie:\" or \"cookie:?revocation=memory\" (keys never go in the configuration string: pass them to Open)")
 	}
-	q, err := params("cookie", query, "revocation")
+	q, err := params("cookie", query, "revocation", "revocation_staleness")
 	if err != nil {
 		return nil, err
 	}
 	sp := &Spec{Scheme: "cookie", Revocation: "none"}
-	switch q.Get("revocation") {
+	switch v := q.Get("revocation"); v {
 	case "", "none":
 	case "memory":
 		sp.Revocation = "memory"
 	default:
-		return nil, errorf("cookie: the value of revocation is not known; use revocation=memory (single process) or revocation=none")
+		inner, err := parseRevocationStore(v)
+		if err != nil {
+			return nil, err
+		}
+		sp.Revocation, sp.RevocationStore, sp.secret = inner.Scheme, inner, inner.secret
+	}
+	if v := q.Get("revocation_staleness"); v != "" || q.Has("revocation_staleness") {
+		if sp.RevocationStore == nil {
+			return nil, errorf("cookie: revocation_staleness applies only to a shared revocation store (revocation=postgres://..., sqlite:... or memcache://...)")
+		}
+		if sp.RevocationStaleness, err = positiveDuration("cookie", "revocation_staleness", v, "2s"); err != nil {
+			return nil, err
+		}
 	}
 	sp.redacted = "cookie:"
-	if sp.Revocation == "memory" {
+	switch {
+	case sp.RevocationStore != nil:
+		sp.redacted += "?revocation=" + escapeValue(sp.RevocationStore.redacted)
+		if sp.RevocationStaleness != 0 {
+			sp.redacted += "&revocation_staleness=" + sp.RevocationStaleness.String()
+		}
+	case sp.Revocation == "memory":
 		sp.redacted += "?revocation=memory"
 	}
 	return sp, nil
+}
+
+// revocationForms is what the revocation parameter of cookie: accepts.
+const revocationForms = "revocation=none, revocation=memory (single process), or a store shared by every instance: revocation=postgres://user@host/db, revocation=sqlite:///path/to/revocations.db or revocation=memcache://host:11211"
+
+// parseRevocationStore parses the value of cookie:'s revocation parameter
+// that names a shared revocation store: a configuration string of its
+// own, already unescaped from the query once (so a '&' or '+' of it was
+// written %26 or %2B, and a '%' of it %25). Its parameters are the
+// revocation store's: table (default securesession_revocations) and
+// cleanup_interval for postgres and sqlite, prefix, timeout and
+// max_idle_conns for memcache.
+func parseRevocationStore(v string) (*Spec, error) {
+	scheme, rest, ok := strings.Cut(v, ":")
+	canon := aliases[strings.ToLower(scheme)]
+	switch {
+	case !ok:
+		return nil, errorf("cookie: the value of revocation is not known; use %s", revocationForms)
+	case canon == "cookie":
+		return nil, errorf("cookie: revocation: a cookie: backend cannot hold revocations; use %s", revocationForms)
+	case canon == "":
+		// Unlike Parse, never name the scheme: a value here is more often
+		// a secret than a configuration.
+		return nil, errorf("cookie: revocation: the store's scheme is not postgres, postgresql, sqlite or memcache; use %s", revocationForms)
+	}
+	if strings.Contains(rest, "#") {
+		return nil, errorf("cookie: revocation: the store's configuration contains '#'; write a '#' that belongs to a password, path or value as %%2523 (%%23 escaped once more for the revocation parameter)")
+	}
+	var inner *Spec
+	var err error
+	switch canon {
+	case "memcache":
+		inner, err = parseMemcache(scheme, rest)
+		if err == nil && inner.MaxItemSize != 0 {
+			err = errorf("memcache: max_item_size does not apply to a revocation store, whose items are small; remove it")
+		}
+	case "sqlite":
+		inner, err = parseSQLite(rest)
+		if err == nil && inner.Path == MemoryPath {
+			err = errorf("sqlite::memory: is a throwaway database of one process, which no other instance can share; use revocation=memory for a single process, or a file every instance opens")
+		}
+	default:
+		inner, err = parsePostgres(v)
+	}
+	if err != nil {
+		var e *Error
+		if errors.As(err, &e) {
+			return nil, errorf("cookie: revocation: %s (the store's configuration is percent-encoded as one parameter: write '&' as %%26, '+' as %%2B and '%%' as %%25)", e.Msg)
+		}
+		return nil, err
+	}
+	return inner, nil
+}
+
+// escapeValue escapes s as a query value that url.ParseQuery reads back
+// as s, leaving alone what needs no escaping there (':', '/', ',', '?',
+// '=', '@') so that String stays readable.
+func escapeValue(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == '%' || c == '&' || c == '+' || c == '#' || c == ';' || c <= ' ' || c >= 0x7f:
+			fmt.Fprintf(&b, "%%%02X", c)
+		default:
+			b.WriteByte(c)
+		}
+	}
+	return b.String()
 }
 
 func parseMemcache(scheme, rest string) (*Spec, error) {
