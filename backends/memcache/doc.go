@@ -101,11 +101,11 @@
 // write) or, refusing, removes its own item. A login that gives up removes
 // its own item. Since every session enters the index by a
 // compare-and-swap that saw all those before it, concurrent logins never
-// leave more live sessions than the limit. A session ended through the
-// index (RevokeHandle, or ended by a limited login) leaves a tombstone
-// until its deadline, and a rotation, which adds the new item and updates
-// the entry before it deletes the old item, fails if it finds one: a
-// rotation racing RevokeHandle never outlives it.
+// leave more live sessions than the limit. A rotation adds the new item
+// and updates the entry (which names both items meanwhile) before it
+// deletes the old item, its commit point, so RevokeHandle always finds
+// the session under one of them: a rotation racing RevokeHandle, or an
+// eviction, never outlives it.
 //
 // # Expiry
 //

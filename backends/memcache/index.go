@@ -33,12 +33,19 @@ import (
 // the key of the item it replaced, which may still be live while the
 // rotation is under way (it adds the new item and writes the index before
 // it deletes the old item), so that ListUser and RevokeHandle find the
-// session under one of the two whenever they look. An entry with an empty key
-// is a tombstone: the session was ended by RevokeHandle or by a limited
-// login's eviction, and a rotation of it still in flight must not bring
-// it back under its new key (see enter). Tombstones are kept until their
-// session's deadline; entries are dropped once their deadline has passed,
-// when a write finds their session item gone, or to respect the bounds.
+// session under one of the two whenever they look. Entries are dropped
+// once their deadline has passed, when a write finds their session items
+// gone, or to respect the bound.
+//
+// Why a rotation racing RevokeHandle (or a limited login's eviction)
+// never survives it: the rotation's last step, its commit point, is the
+// delete of the old item, and it fails if the item is gone. RevokeHandle
+// deletes the live items the entry names and then writes the index by
+// compare-and-swap. If it read the index before the rotation wrote it,
+// the old item was still there for it to delete (the rotation then
+// fails), or the rotation has written the index since, and the
+// compare-and-swap conflicts: RevokeHandle reads the index again and
+// finds the new item. If it read it after, it deletes both.
 
 // MaxIndexedSessions is how many sessions a user's index holds: the most
 // that ListUser lists and LoginLimited counts. A login beyond it drops
@@ -49,10 +56,6 @@ import (
 // Options.MaxSessionsPerUser.
 const MaxIndexedSessions = 64
 
-// maxTombstones bounds the tombstones an index keeps; beyond it the ones
-// whose session's deadline comes first go.
-const maxTombstones = MaxIndexedSessions
-
 // indexAttempts bounds the compare-and-swap retries of one index update.
 // It is larger than casAttempts because every concurrent login of the
 // user writes the index: each round one of them wins, so with n
@@ -61,21 +64,17 @@ const indexAttempts = 32
 
 const tagIndex = "i"
 
+// emptyIndexFor is how long an index with no entries is kept.
+const emptyIndexFor = time.Minute
+
 // indexEntry is one session in a user's index.
 type indexEntry struct {
 	handle            handle
-	key               string // the session item's key without the prefix; "" for a tombstone
+	key               string // the session item's key without the prefix
 	prev              string // the key of the item a rotation replaced, without the prefix, or ""
 	created, deadline time.Time
 	expires           time.Time // the idle expiry when the entry was written; activity moves the item's on
 	userAgent, ip     string
-}
-
-func (e *indexEntry) tomb() bool { return e.key == "" }
-
-// tombstone is what e becomes once its session was ended on purpose.
-func (e *indexEntry) tombstone() indexEntry {
-	return indexEntry{handle: e.handle, deadline: e.deadline}
 }
 
 // indexKey names the user's index item. Like the session keys it ends
@@ -118,7 +117,7 @@ func (s *Store) openIndex(blob []byte, key string) ([]indexEntry, error) {
 		return nil, errOpen
 	}
 	n := r.Count(handleLen + 6)
-	if n > MaxIndexedSessions+maxTombstones {
+	if n > MaxIndexedSessions {
 		return nil, errOpen
 	}
 	entries := make([]indexEntry, n)
@@ -132,7 +131,7 @@ func (s *Store) openIndex(blob []byte, key string) ([]indexEntry, error) {
 		e.expires = r.Time()
 		e.userAgent = r.String()
 		e.ip = r.String()
-		if !validKey(e.key) || !validKey(e.prev) {
+		if !validKey(e.key) || (e.prev != "" && !validKey(e.prev)) {
 			return nil, errOpen
 		}
 	}
@@ -142,9 +141,9 @@ func (s *Store) openIndex(blob []byte, key string) ([]indexEntry, error) {
 	return entries, nil
 }
 
-// validKey reports whether k is empty or a session key without the prefix.
+// validKey reports whether k is a session key without the prefix.
 func validKey(k string) bool {
-	return k == "" || len(k) == sessionKeyLen && k[:len(tagSession)] == tagSession
+	return len(k) == sessionKeyLen && k[:len(tagSession)] == tagSession
 }
 
 // indexOf decodes an index item as read (nil: missing). A value that does
@@ -165,18 +164,16 @@ func (s *Store) indexOf(it *gomemcache.Item, key string) []indexEntry {
 // writeIndex stores entries as the user's index: an add when there was no
 // index item (it is nil), else a compare-and-swap against the one read.
 // It reports conflict when another writer came first. The item expires
-// with the latest deadline of its entries.
+// with the latest deadline of its entries; an empty index, still written
+// so that the write conflicts with any other, after emptyIndexFor.
 func (s *Store) writeIndex(key string, it *gomemcache.Item, entries []indexEntry, now time.Time) (conflict bool, err error) {
-	var until time.Time
+	until := now.Add(emptyIndexFor)
 	for i := range entries {
 		if entries[i].deadline.After(until) {
 			until = entries[i].deadline
 		}
 	}
-	exp, ok := expiration(until, now)
-	if !ok {
-		return false, nil // nothing left to list
-	}
+	exp, _ := expiration(until, now)
 	val := s.sealIndex(key, entries)
 	if len(key)+len(val)+itemOverhead > s.cfg.maxItemSize {
 		// The client info is a copy of what the session items hold, and
@@ -214,17 +211,14 @@ func (s *Store) itemKeys(e *indexEntry) []string {
 	return keys
 }
 
-// lookup reads the session items of the entries that are not tombstones,
-// in one GetMulti (they live on one server), and returns the live ones by
+// lookup reads the session items of the entries, in one GetMulti (they live on one server), and returns the live ones by
 // their position in entries: present, genuine, of the user r, with the
 // entry's handle, stamped with the current generation g and not expired
 // as of now. An entry's item is preferred to its prev.
 func (s *Store) lookup(r ref, g gen, entries []indexEntry, now time.Time) (map[int]*session, error) {
 	var keys []string
 	for i := range entries {
-		if !entries[i].tomb() {
-			keys = append(keys, s.itemKeys(&entries[i])...)
-		}
+		keys = append(keys, s.itemKeys(&entries[i])...)
 	}
 	if len(keys) == 0 {
 		return nil, nil
@@ -236,9 +230,6 @@ func (s *Store) lookup(r ref, g gen, entries []indexEntry, now time.Time) (map[i
 	live := make(map[int]*session, len(items))
 	for i := range entries {
 		e := &entries[i]
-		if e.tomb() {
-			continue
-		}
 		for _, k := range s.itemKeys(e) {
 			if v := s.liveItem(items[k], r, g, e.handle, now); v != nil {
 				live[i] = v
@@ -287,21 +278,18 @@ func errTooMany(op string) error {
 // items (one GetMulti) and drops the dead ones; with a limit, if the user
 // still has limit.Max others, it refuses (an error wrapping
 // securesession.ErrTooManySessions) or ends the least recently seen ones
-// (deletes their items, then writes the index with tombstones for them).
-// It retries on a conflicting write, re-reading the index. If the index
-// holds a tombstone for e's handle, the session was ended while it was
-// being rotated: enter returns an error wrapping ErrNoRecord. On any
-// error the caller removes the session item it added.
+// (deletes their items, then writes the index without them). It retries
+// on a conflicting write, re-reading the index. On any error the caller
+// removes the session item it added.
 //
 // Why this holds the limit under concurrency: each login adds its item
 // before it writes the index, and every write is a compare-and-swap of
 // an index that lists every session of the user whose login has already
 // written it, which each writer counts; a session leaves the index only
-// once its item is gone. So once the logins are done, the index lists
+// once its items are gone. So once the logins are done, the index lists
 // every live session, and no write left more than limit.Max.
 func (s *Store) enter(ctx context.Context, op string, r ref, g gen, it *gomemcache.Item, e indexEntry, limit securesession.SessionLimit) error {
 	ik := s.indexKey(r)
-	ended := map[handle]bool{} // sessions this login evicted
 	for attempt := 0; ; attempt++ {
 		if attempt > 0 {
 			if attempt >= indexAttempts {
@@ -321,13 +309,7 @@ func (s *Store) enter(ctx context.Context, op string, r ref, g gen, it *gomemcac
 		stored := s.indexOf(it, ik)
 		others := make([]indexEntry, 0, len(stored)+1)
 		for _, o := range stored {
-			switch {
-			case o.handle == e.handle && o.tomb():
-				return errNoRecord(op) // ended while it was being rotated
-			case o.handle == e.handle, !now.Before(o.deadline):
-			case ended[o.handle]:
-				others = append(others, o.tombstone())
-			default:
+			if o.handle != e.handle && now.Before(o.deadline) {
 				others = append(others, o)
 			}
 		}
@@ -335,13 +317,12 @@ func (s *Store) enter(ctx context.Context, op string, r ref, g gen, it *gomemcac
 		if limit.Max > 0 {
 			room = limit.Max - 1
 		}
-		if limit.Max > 0 || countListed(others) > room {
+		if limit.Max > 0 || len(others) > room {
 			var err error
-			if others, err = s.makeRoom(op, r, g, others, room, limit, ended, now); err != nil {
+			if others, err = s.makeRoom(op, r, g, others, room, limit, now); err != nil {
 				return err
 			}
 		}
-		others = capTombstones(others)
 		conflict, err := s.writeIndex(ik, it, append(others, e), now)
 		switch {
 		case err != nil:
@@ -354,10 +335,9 @@ func (s *Store) enter(ctx context.Context, op string, r ref, g gen, it *gomemcac
 
 // makeRoom drops the dead sessions from others and, if more than room
 // live ones remain, refuses the login (limit.Refuse), ends the least
-// recently seen ones (a limit: their items are deleted and their entries
-// become tombstones, and ended records them) or, without a limit, drops
-// them from the index.
-func (s *Store) makeRoom(op string, r ref, g gen, others []indexEntry, room int, limit securesession.SessionLimit, ended map[handle]bool, now time.Time) ([]indexEntry, error) {
+// recently seen ones (a limit: their items are deleted) or, without a
+// limit, drops them from the index, where they stay valid but unlisted.
+func (s *Store) makeRoom(op string, r ref, g gen, others []indexEntry, room int, limit securesession.SessionLimit, now time.Time) ([]indexEntry, error) {
 	live, err := s.lookup(r, g, others, now)
 	if err != nil {
 		return nil, errBackend(op, err)
@@ -372,7 +352,6 @@ func (s *Store) makeRoom(op string, r ref, g gen, others []indexEntry, room int,
 			alive = append(alive, seen{i, v})
 		}
 	}
-	drop := map[int]bool{}
 	if n := len(alive) - room; n > 0 {
 		if limit.Refuse {
 			return nil, errTooMany(op)
@@ -384,64 +363,24 @@ func (s *Store) makeRoom(op string, r ref, g gen, others []indexEntry, room int,
 			return a.v.rec.Created.Compare(b.v.rec.Created)
 		})
 		for _, a := range alive[:n] {
+			delete(live, a.i)
 			if limit.Max == 0 {
-				drop[a.i] = true // unlisted; it stays valid until it ends
-				continue
+				continue // unlisted; it stays valid until it ends
 			}
 			for _, k := range s.itemKeys(&others[a.i]) {
 				if err := s.delete(k); err != nil && !errors.Is(err, gomemcache.ErrCacheMiss) {
 					return nil, errBackend(op, err)
 				}
 			}
-			ended[others[a.i].handle] = true
-			others[a.i] = others[a.i].tombstone()
 		}
 	}
 	kept := others[:0]
 	for i, o := range others {
-		if drop[i] || (!o.tomb() && live[i] == nil) {
-			continue // dead, or dropped for room
+		if live[i] != nil {
+			kept = append(kept, o)
 		}
-		kept = append(kept, o)
 	}
 	return kept, nil
-}
-
-func countListed(entries []indexEntry) int {
-	n := 0
-	for i := range entries {
-		if !entries[i].tomb() {
-			n++
-		}
-	}
-	return n
-}
-
-// capTombstones keeps at most maxTombstones tombstones, those whose
-// session's deadline is latest.
-func capTombstones(entries []indexEntry) []indexEntry {
-	if len(entries)-countListed(entries) <= maxTombstones {
-		return entries
-	}
-	var deadlines []time.Time
-	for i := range entries {
-		if entries[i].tomb() {
-			deadlines = append(deadlines, entries[i].deadline)
-		}
-	}
-	slices.SortFunc(deadlines, func(a, b time.Time) int { return b.Compare(a) })
-	cut := deadlines[maxTombstones-1]
-	kept, n := entries[:0], 0
-	for _, e := range entries {
-		if e.tomb() {
-			if e.deadline.Before(cut) || n == maxTombstones {
-				continue
-			}
-			n++
-		}
-		kept = append(kept, e)
-	}
-	return kept
 }
 
 // userItems reads the user's generation and index items in one GetMulti
@@ -498,9 +437,6 @@ func (s *Store) ListUser(ctx context.Context, userID string) ([]securesession.Se
 	for i, e := range entries {
 		v := live[i]
 		if v == nil {
-			if e.tomb() && now.Before(e.deadline) {
-				kept = append(kept, e)
-			}
 			continue
 		}
 		kept = append(kept, e)
@@ -511,7 +447,7 @@ func (s *Store) ListUser(ctx context.Context, userID string) ([]securesession.Se
 			UserAgent: rec.UserAgent, IP: rec.IP, Binding: rec.Binding,
 		})
 	}
-	if len(kept) < len(entries) && countListed(kept) > 0 {
+	if len(kept) < len(entries) && len(kept) > 0 {
 		// Best effort: a conflict or failure leaves the dead entries to
 		// the next write, which prunes them too; the listing is right
 		// either way.
@@ -522,14 +458,13 @@ func (s *Store) ListUser(ctx context.Context, userID string) ([]securesession.Se
 
 // RevokeHandle implements securesession.Lister. If handle is in userID's
 // index and its session item is live, it deletes the item and then
-// writes the index with a tombstone for the handle (by compare-and-swap,
-// retried on conflict), so that a rotation of the session that is under
-// way fails instead of bringing it back under a new token. Otherwise
-// (ended already, another user's, not indexed, not a handle) it returns
-// an error wrapping securesession.ErrNoRecord. After a conflict it
-// re-reads the index: a rotation may have moved the session to a new
-// item, which it then deletes. An empty userID is rejected. Safe for
-// concurrent use.
+// writes the index without the entry, by compare-and-swap; after a
+// conflict it reads the index again, since a rotation may have moved the
+// session to a new item, which it then deletes too (see index.go's
+// comment for why a rotation racing it cannot survive). Otherwise (ended
+// already, another user's, not indexed, not a handle) it returns an error
+// wrapping securesession.ErrNoRecord. An empty userID is rejected. Safe
+// for concurrent use.
 func (s *Store) RevokeHandle(ctx context.Context, userID, hs string) error {
 	const op = "revoke handle"
 	if userID == "" {
@@ -553,7 +488,7 @@ func (s *Store) RevokeHandle(ctx context.Context, userID, hs string) error {
 			return errBackend(op, err)
 		}
 		entries := s.indexOf(ix, ik)
-		at := slices.IndexFunc(entries, func(e indexEntry) bool { return e.handle == h && !e.tomb() })
+		at := slices.IndexFunc(entries, func(e indexEntry) bool { return e.handle == h })
 		if g.zero() || at < 0 {
 			break
 		}
@@ -574,10 +509,7 @@ func (s *Store) RevokeHandle(ctx context.Context, userID, hs string) error {
 				return errBackend(op, err)
 			}
 		}
-		// A tombstone, so that a rotation of the session that has not
-		// written the index yet fails instead of bringing it back.
-		entries[at] = entries[at].tombstone()
-		conflict, err := s.writeIndex(ik, ix, capTombstones(entries), now)
+		conflict, err := s.writeIndex(ik, ix, slices.Delete(entries, at, at+1), now)
 		if err != nil {
 			return errBackend(op, err)
 		}
