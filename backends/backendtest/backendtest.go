@@ -59,6 +59,7 @@ func Run(t *testing.T, newBackend Factory) {
 	checks = append(checks, malformedChecks...)
 	checks = append(checks, logoutOthersChecks...)
 	checks = append(checks, rememberChecks...)
+	checks = append(checks, limitChecks...)
 	for _, c := range checks {
 		t.Run(c.name, func(t *testing.T) { c.fn(t, newBackend) })
 	}
