@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"reflect"
 	"slices"
 	"strings"
 	"sync"
@@ -20,6 +21,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/gin-securesession/securesession"
+	"github.com/gin-securesession/securesession/internal/fuzzalloc"
 )
 
 // listApp serves the middleware over s on loopback, with routes for a
@@ -724,4 +726,46 @@ func TestIndexKeyHashesToTheGenerationKeysServer(t *testing.T) {
 			}
 		}
 	}
+}
+
+// FuzzIndexPlaintext reaches the index decoder behind the AEAD: it seals
+// arbitrary plaintext under an index key, as an attacker who had the key
+// could, and opens it. Decoding must never panic or over-allocate, and an
+// index that decodes must re-encode to one that decodes the same.
+func FuzzIndexPlaintext(f *testing.F) {
+	s := fuzzStore(f)
+	ik := s.indexKey(s.userRef("alice"))
+	now := time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC)
+	rec := newRecord(now, "alice", "")
+	rec.UserAgent, rec.IP = "Firefox", "192.0.2.1"
+	key := keysOf(s, cookie, fuzzToken).session
+	e := s.entryFor(key, newHandle(), rec)
+	e.prev = e.key
+	pt, err := open(s.aead, s.sealIndex(ik, []indexEntry{e, e}), ik)
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(pt)
+	f.Add(pt[:len(pt)-1])
+	f.Add([]byte{blobVersion, 0xff, 0xff, 0xff, 0xff, 0x0f})
+	f.Add([]byte{blobVersion, 0})
+	f.Add([]byte{})
+	f.Fuzz(func(t *testing.T, pt []byte) {
+		blob := seal(s.aead, pt, ik)
+		var entries []indexEntry
+		n := fuzzalloc.Bytes(func() { entries, err = s.openIndex(blob, ik) })
+		if limit := uint64(12*len(blob)) + 4096; n > limit {
+			t.Fatalf("decoding %d bytes allocated %d (limit %d)", len(blob), n, limit)
+		}
+		if err != nil {
+			return
+		}
+		again, err := s.openIndex(s.sealIndex(ik, entries), ik)
+		if err != nil {
+			t.Fatalf("a decoded index does not re-encode: %v", err)
+		}
+		if !reflect.DeepEqual(entries, again) {
+			t.Fatal("round trip changed the index")
+		}
+	})
 }
