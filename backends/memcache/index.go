@@ -211,10 +211,11 @@ func (s *Store) itemKeys(e *indexEntry) []string {
 	return keys
 }
 
-// lookup reads the session items of the entries, in one GetMulti (they live on one server), and returns the live ones by
-// their position in entries: present, genuine, of the user r, with the
-// entry's handle, stamped with the current generation g and not expired
-// as of now. An entry's item is preferred to its prev.
+// lookup reads the session items of the entries, in one GetMulti (they
+// live on one server), and returns the live ones by their position in
+// entries: present, genuine, of the user r, with the entry's handle,
+// stamped with the current generation g and not expired as of now. An
+// entry's item is preferred to its prev.
 func (s *Store) lookup(r ref, g gen, entries []indexEntry, now time.Time) (map[int]*session, error) {
 	var keys []string
 	for i := range entries {
@@ -541,9 +542,9 @@ func (s *Store) RevokeHandle(ctx context.Context, userID, hs string) error {
 // index is written and the old session's is deleted last, so a refused
 // login leaves the old session as it was, and a login that fails removes
 // its new item again; see enter for why concurrent logins never leave
-// more than limit.Max. Only
-// sessions the index holds are counted (see MaxIndexedSessions); a limit
-// over MaxIndexedSessions fails. Safe for concurrent use.
+// more than limit.Max. Only sessions the index holds are counted (see
+// MaxIndexedSessions); a limit over MaxIndexedSessions fails. Safe for
+// concurrent use.
 func (s *Store) LoginLimited(ctx context.Context, name, oldToken string, rec *securesession.Record, limit securesession.SessionLimit) (string, error) {
 	const op = "login"
 	if limit.Max < 1 || limit.Max > MaxIndexedSessions {
