@@ -46,7 +46,7 @@ func TestMemcacheOverHTTP(t *testing.T) {
 	t.Parallel()
 	mc := testservers.StartMemcachedT(t)
 	app := startExample(t, "memcache", "MEMCACHE_SERVERS="+mc.Addr())
-	driveOverHTTP(t, app, backendTraits{canList: false})
+	driveOverHTTP(t, app, backendTraits{canList: true})
 }
 
 func TestPostgresOverHTTP(t *testing.T) {
@@ -73,7 +73,7 @@ func TestConfigOverHTTP(t *testing.T) {
 		t.Parallel()
 		mc := testservers.StartMemcachedT(t)
 		app := startExample(t, "config", "SESSION_BACKEND=memcache://"+mc.Addr()+"?prefix=cfg_")
-		driveOverHTTP(t, app, backendTraits{canList: false})
+		driveOverHTTP(t, app, backendTraits{canList: true})
 	})
 }
 

@@ -67,6 +67,7 @@ func Run(t *testing.T, newBackend Factory, declared ...Declaration) {
 		dbscChecks,
 		loadChecks,
 		ginContribChecks,
+		limitChecks,
 	)
 	if f.lister {
 		checks = append(checks, listerChecks...)

@@ -95,9 +95,10 @@ func TestWriteOnABrokenConnectionIsSettledNotFailed(t *testing.T) {
 			sent("delete delete")
 			mustNotFind(t, s, cookie, tok)
 
-			// Rotate: the delete is the commit point. Sent again, a "not
-			// found" may be this rotation's own delete or a logout's: the
-			// session is gone either way, and nothing is created.
+			// Rotate: the delete of the old item, sent last, is the commit
+			// point. Sent again, a "not found" may be this rotation's own
+			// delete or a logout's: the session is gone either way, and
+			// the new item is removed again.
 			old := mustCreate(t, s, cookie, newRecord(now, "", "old"))
 			rec4 := mustFind(t, s, cookie, old)
 			rec4.UserID, rec4.Values = "alice", []byte("new")
@@ -108,8 +109,13 @@ func TestWriteOnABrokenConnectionIsSettledNotFailed(t *testing.T) {
 				if !errors.Is(err, securesession.ErrNoRecord) {
 					t.Fatalf("Rotate whose delete was applied unseen: %v; want ErrNoRecord", err)
 				}
-				sent("delete delete") // nothing created
+				// Read the generation and index, add them and the new
+				// session, the commit delete twice, the new item removed.
+				sent("gets add add add delete delete delete")
 				mustNotFind(t, s, cookie, old)
+				if list, err := s.ListUser(bg, "alice"); err != nil || len(list) != 0 {
+					t.Fatalf("ListUser after the failed rotation: %v, %v; want no session", list, err)
+				}
 				return
 			}
 			if err != nil {

@@ -14,8 +14,8 @@
 // # What is stored
 //
 // A session is kept as one item, and a logged-in session relies on a
-// second, shared by all the sessions of its user; both are under
-// Options.Prefix:
+// second and is listed in a third, both shared by all the sessions of its
+// user; all are under Options.Prefix:
 //
 //   - the session item "<prefix>s<hash><suffix>", where hash is an HMAC
 //     of the cookie name and the token, so the raw token never reaches
@@ -32,6 +32,15 @@
 //     generation; a session is valid only while the generation it was
 //     stamped with is current. RevokeUser replaces it, which ends every
 //     session of the user at once without enumerating memcached.
+//   - for a logged-in session, the user's index item "<prefix>i<ref><suffix>",
+//     sealed like the others, which lists the user's sessions, since
+//     memcached cannot enumerate them: for each (at most
+//     MaxIndexedSessions) its Handle, the key of its session item (the
+//     keyed hash, never the token), its creation, deadline and idle
+//     expiry, and its client info. It expires with the latest deadline of
+//     its entries. Store implements securesession.Lister (ListUser,
+//     RevokeHandle) and securesession.SessionLimiter (LoginLimited, for
+//     Options.MaxSessionsPerUser) through it; see "The session index".
 //
 // The token the client holds is 64 base64url characters: 32 random bytes
 // followed by the user's 16-byte reference masked with a pad derived from
@@ -43,8 +52,8 @@
 //
 // With gomemcache's default ServerList, the session key ends with a short
 // suffix chosen so that it hashes to the same server as the user's
-// generation key: a session's items, and all of a user's sessions, live on
-// one server, so an authenticated read (Find) is one GetMulti answered by
+// generation key, and so does the index key: a session's items, and all
+// of a user's sessions and their index, live on one server, so an authenticated read (Find) is one GetMulti answered by
 // one server in one round trip, and a dead server fails only the sessions
 // that live on it.
 //
@@ -53,11 +62,50 @@
 // Through the middleware, each kind of request costs (and a test pins):
 // a read, one GetMulti; a write or an activity refresh, that and one
 // compare-and-swap; a logout, that and one delete; a login of a user whose
-// generation item exists, one get and one add (a user with none, or
-// whose item would lapse before the new session's deadline, one command
-// more); a login over an existing session, the read, the delete of the old
-// session and the login's two; "log out everywhere", the read, one set of
-// a fresh generation and one delete.
+// generation item exists, one GetMulti of the generation and index items,
+// one add of the session and one compare-and-swap of the index (a user
+// with no generation item, or whose item would lapse before the new
+// session's deadline, one command more; with no index, an add instead of
+// the compare-and-swap); a login over an existing session, the read, the
+// login's three and the delete of the old session; "log out everywhere",
+// the read and one set of a fresh generation.
+//
+// The index costs a login its third command and nothing else: reads
+// never look at it, and a logout or "log out everywhere" leaves its
+// entries behind, to be pruned lazily by a later write of the index or
+// listing, which finds their session items gone or stamped with an old
+// generation. A limited login (Options.MaxSessionsPerUser) also reads the
+// other sessions' items, one GetMulti, and deletes the ones it ends.
+// ListUser is two GetMultis (the generation and the index, then the
+// session items); RevokeHandle, those, a delete and a compare-and-swap.
+//
+// # The session index
+//
+// The index is only a listing and a counter: it never decides whether a
+// session is valid, which the session item and the generation item alone
+// do. So an evicted or corrupt index never lets a logged-out or revoked
+// session back: it reads as empty (ListUser lists nothing) and is
+// rebuilt by the next logins, the sessions it forgot being valid but
+// neither listed nor counted by the limit until they end. Every entry is
+// checked against its session item before it is listed, counted or
+// revoked, so a stale entry only costs a few bytes until it is pruned.
+// Entries go at their deadline, or once a limited login or a listing
+// finds their item gone; beyond MaxIndexedSessions, a login drops the
+// dead entries and then the least recently seen sessions from the index
+// (they stay valid, unlisted) or, with a limit, ends them.
+//
+// Every login adds its session item first and then writes the index by
+// compare-and-swap, retrying on a conflict; a limited login counts the
+// live sessions the index lists and, if the new one does not fit, ends
+// the least recently seen ones (deleting their items before the index
+// write) or, refusing, removes its own item. A login that gives up removes
+// its own item. Since every session enters the index by a
+// compare-and-swap that saw all those before it, concurrent logins never
+// leave more live sessions than the limit. A rotation adds the new item
+// and updates the entry (which names both items meanwhile) before it
+// deletes the old item, its commit point, so RevokeHandle always finds
+// the session under one of them: a rotation racing RevokeHandle, or an
+// eviction, never outlives it.
 //
 // # Expiry
 //
@@ -87,7 +135,9 @@
 //     which draws a new random generation. Writing the old generation item
 //     back revives every session of the user still in memcached that
 //     carried it, and ends the newer ones;
-//   - roll a session's values back to any earlier state.
+//   - roll a session's values back to any earlier state;
+//   - write back an earlier index: it cannot revive a session, but it can
+//     hide sessions from the listing and from the limit.
 //
 // Nothing stored in memcached can tell such a rollback from the real
 // state. gomemcache speaks the text protocol, for which memcached offers

@@ -44,7 +44,11 @@ type Options struct {
 	// header together, the store will write; a larger session fails with an
 	// error wrapping securesession.ErrTooLarge and nothing is written.
 	// Default DefaultMaxItemSize (1 MiB), memcached's default -I; set it to
-	// the servers' -I if they were started with another.
+	// the servers' -I if they were started with another. The user's
+	// session index must fit too: with MaxIndexedSessions sessions it
+	// needs about 16 KiB, more with long User-Agents (which it drops
+	// rather than fail); a login whose index would not fit fails with
+	// ErrTooLarge.
 	MaxItemSize int
 
 	// Now is the clock from which the store computes item expirations, as

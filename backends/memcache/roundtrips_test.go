@@ -38,8 +38,8 @@ func TestRoundTripsPerRequestKind(t *testing.T) {
 			kind:  "login, new user",
 			setup: func(*testing.T) *browser { return fresh() },
 			send:  func(t *testing.T, b *browser) (int, string) { return b.send(t, "POST", "/login?user="+b.user) },
-			want:  "gets add add",
-			note:  "read the user's generation (none), create it, add the session",
+			want:  "gets add add add",
+			note:  "read the user's generation and index (none), create the generation, add the session, add the index",
 		},
 		{
 			kind: "login, returning user",
@@ -49,8 +49,8 @@ func TestRoundTripsPerRequestKind(t *testing.T) {
 				return b
 			},
 			send: func(t *testing.T, b *browser) (int, string) { return b.send(t, "POST", "/login?user="+b.user) },
-			want: "gets add",
-			note: "read the user's generation, add the session",
+			want: "gets add cas",
+			note: "read the user's generation and index, add the session, compare-and-swap the index",
 		},
 		{
 			kind: "login over an existing session",
@@ -63,8 +63,8 @@ func TestRoundTripsPerRequestKind(t *testing.T) {
 				return b
 			},
 			send: func(t *testing.T, b *browser) (int, string) { return b.send(t, "POST", "/login?user="+b.user) },
-			want: "gets delete gets add",
-			note: "find, delete the old session (the commit point), read the generation, add the new session",
+			want: "gets gets add cas delete",
+			note: "find, read the generation and index, add the new session, compare-and-swap the index, delete the old session (the commit point)",
 		},
 		{
 			kind:  "read",

@@ -34,10 +34,12 @@ const (
 	purposeMask   = "securesession/v1 memcache token-mask"
 )
 
-// Store is a securesession.Backend on memcached. It does not implement
-// securesession.Lister: memcached cannot enumerate a user's sessions. Any
-// Store also serves gin-contrib's sessions.Sessions through
-// securesession.NewGinContribStore.
+// Store is a securesession.Backend on memcached. memcached cannot
+// enumerate its keys, so each logged-in user's sessions are also listed
+// in a per-user index item, through which Store implements
+// securesession.Lister and securesession.SessionLimiter (see the package
+// documentation). Any Store also serves gin-contrib's sessions.Sessions
+// through securesession.NewGinContribStore.
 //
 // A Store is safe for concurrent use. It starts no goroutines; the
 // connections are the gomemcache client's (see Close).
@@ -197,21 +199,29 @@ func (s *Store) Find(ctx context.Context, name, tok string) (securesession.Recor
 
 // Create stores rec as a new session under a fresh token and returns it,
 // with a fresh random rec.Handle. For a logged-in record it reads the
-// user's generation to stamp the session with (one get; creating the item
-// for a user who has none, or extending it past rec.Deadline, costs one
-// more command), then adds the session item: two round trips for a
-// returning user. A record whose Deadline has already passed is not
-// stored: the token finds nothing. Safe for concurrent use.
+// user's generation to stamp the session with, together with the user's
+// index (one GetMulti; creating the generation item for a user who has
+// none, or extending it past rec.Deadline, costs one more command), adds
+// the session item, then records it in the index by one compare-and-swap
+// (an add for a user with no index): three round trips for a returning
+// user. A record whose Deadline has already passed is not stored: the
+// token finds nothing. Safe for concurrent use.
 func (s *Store) Create(ctx context.Context, name string, rec *securesession.Record) (string, error) {
-	return s.create(ctx, "create", name, rec, newHandle(), nil)
+	return s.create(ctx, "create", name, rec, newHandle(), nil, "", securesession.SessionLimit{})
 }
 
-// create stores rec under a fresh token, with Handle h. stamp, when not
-// nil, is the old session of a same-user rotation: the new session is
-// stamped with the user's current generation only if the old stamp
+// create stores rec under a fresh token, with Handle h. old, when not
+// empty, is the key of the session item a rotation replaces, and stamp,
+// when not nil, is that session if it is the same user's: the new session
+// is stamped with the user's current generation only if the old stamp
 // accepts it, so a rotation that races a revocation cannot outlive it.
-// The session is encoded and sealed once.
-func (s *Store) create(ctx context.Context, op, name string, rec *securesession.Record, h handle, stamp *session) (string, error) {
+// A logged-in session is then recorded in the user's index under limit
+// (see enter; the zero limit for none). Last, the old item is deleted:
+// the commit point of a rotation, so that a RevokeHandle always finds the
+// session under one of its two items (see the package documentation). If
+// anything fails after the new item was added, it is removed again. The
+// session is encoded and sealed once.
+func (s *Store) create(ctx context.Context, op, name string, rec *securesession.Record, h handle, stamp *session, old string, limit securesession.SessionLimit) (string, error) {
 	if rec.Deadline.IsZero() {
 		return "", errDeadline(op)
 	}
@@ -225,7 +235,7 @@ func (s *Store) create(ctx context.Context, op, name string, rec *securesession.
 	now := s.cfg.now()
 	exp, ok := expiration(sessionExpires(rec), now)
 	if !ok {
-		return tok, nil
+		return tok, s.retire(op, old) // ended already: nothing to store
 	}
 	v := &session{ref: r, handle: h, rec: *rec}
 	v.rec.Handle, v.rec.Opaque, v.rec.Reissue = "", nil, false
@@ -233,9 +243,11 @@ func (s *Store) create(ctx context.Context, op, name string, rec *securesession.
 	if err := s.checkSize(op, ks.session, len(pt)); err != nil {
 		return "", err
 	}
+	var g gen
+	var ix *gomemcache.Item
 	if !r.zero() {
-		g, err := s.ensureGen(op, ks.user, rec.Deadline, now)
-		if err != nil {
+		var err error
+		if g, ix, err = s.ensureGen(op, ks.user, s.indexKey(r), rec.Deadline, now); err != nil {
 			return "", err
 		}
 		if stamp != nil && !stamp.current(g) {
@@ -246,7 +258,41 @@ func (s *Store) create(ctx context.Context, op, name string, rec *securesession.
 	if err := s.add(&gomemcache.Item{Key: ks.session, Value: seal(s.aead, pt, ks.session), Expiration: exp}); err != nil {
 		return "", errBackend(op, err)
 	}
+	err := error(nil)
+	if !r.zero() {
+		e := s.entryFor(ks.session, h, rec)
+		if stamp != nil {
+			e.prev = old[len(s.cfg.prefix):]
+		}
+		err = s.enter(ctx, op, r, g, ix, e, limit)
+	}
+	if err == nil {
+		err = s.retire(op, old)
+	}
+	if err != nil {
+		// The login or rotation gives up: its session must not stay
+		// behind, unlisted and uncounted. A failure of this delete leaves
+		// an item whose token nobody holds, which lapses on its own.
+		_ = s.delete(ks.session)
+		return "", err
+	}
 	return tok, nil
+}
+
+// retire deletes the session item a rotation replaces (none if old is
+// empty). A miss means the session ended since it was read (logged out,
+// revoked, expired): an error wrapping securesession.ErrNoRecord.
+func (s *Store) retire(op, old string) error {
+	if old == "" {
+		return nil
+	}
+	switch err := s.delete(old); {
+	case errors.Is(err, gomemcache.ErrCacheMiss):
+		return errNoRecord(op)
+	case err != nil:
+		return errBackend(op, err)
+	}
+	return nil
 }
 
 // genUntil is how long a login keeps the user's generation item: past
@@ -256,25 +302,28 @@ func genUntil(deadline, now time.Time) time.Time {
 }
 
 // ensureGen returns the user's current generation, creating the item if
-// it is missing and extending it if it would lapse before deadline.
-func (s *Store) ensureGen(op, key string, deadline, now time.Time) (gen, error) {
+// it is missing and extending it if it would lapse before deadline, and
+// the user's index item (nil if missing), read with it in one GetMulti:
+// the two live on one server.
+func (s *Store) ensureGen(op, key, indexKey string, deadline, now time.Time) (gen, *gomemcache.Item, error) {
 	for range casAttempts {
-		it, err := s.get(key)
-		if errors.Is(err, gomemcache.ErrCacheMiss) {
+		items, err := s.getMulti([]string{key, indexKey})
+		if err != nil {
+			return gen{}, nil, errBackend(op, err)
+		}
+		it, ix := items[key], items[indexKey]
+		if it == nil {
 			g := newGen()
 			ext := genUntil(deadline, now)
 			exp, _ := expiration(ext, now)
 			err := s.add(&gomemcache.Item{Key: key, Value: s.sealGen(key, g, ext), Expiration: exp})
 			if err == nil {
-				return g, nil
+				return g, ix, nil
 			}
 			if isMiss(err) {
 				continue // another login created it first
 			}
-			return gen{}, errBackend(op, err)
-		}
-		if err != nil {
-			return gen{}, errBackend(op, err)
+			return gen{}, nil, errBackend(op, err)
 		}
 		g, gexp, err := s.openGen(it.Value, key)
 		if err != nil {
@@ -284,20 +333,20 @@ func (s *Store) ensureGen(op, key string, deadline, now time.Time) (gen, error) 
 			gexp = time.Time{}
 		}
 		if !gexp.Before(deadline) {
-			return g, nil
+			return g, ix, nil
 		}
 		ext := genUntil(deadline, now)
 		it.Value = s.sealGen(key, g, ext)
 		it.Expiration, _ = expiration(ext, now)
 		err = s.cas(it)
 		if err == nil {
-			return g, nil
+			return g, ix, nil
 		}
 		if !isMiss(err) && !errors.Is(err, gomemcache.ErrCASConflict) {
-			return gen{}, errBackend(op, err)
+			return gen{}, nil, errBackend(op, err)
 		}
 	}
-	return gen{}, fmt.Errorf("%s%s: user generation item: gave up after %d compare-and-swap conflicts", errPrefix, op, casAttempts)
+	return gen{}, nil, fmt.Errorf("%s%s: user generation item: gave up after %d compare-and-swap conflicts", errPrefix, op, casAttempts)
 }
 
 // load reads the session item for a write, with its CAS ID.
@@ -394,7 +443,7 @@ func (s *Store) Update(ctx context.Context, name, tok string, rec *securesession
 	}
 	ks := s.keys(name, tok, r)
 	if s.userRef(rec.UserID) != r {
-		return s.move(ctx, op, name, ks, r, rec)
+		return s.move(ctx, op, name, ks, r, rec, securesession.SessionLimit{})
 	}
 	if _, ok := expiration(sessionExpires(rec), s.cfg.now()); !ok {
 		return "", s.expire(op, ks)
@@ -458,14 +507,17 @@ func (s *Store) Touch(ctx context.Context, name, tok string, rec *securesession.
 	return tok, nil
 }
 
-// Rotate deletes the session oldToken names and then stores rec under a
-// fresh token, which it returns, with the same Handle. If the old session
-// is already gone (logged out, expired) or, for a same-user rotation, was
-// revoked since it was read, it returns an error wrapping
-// securesession.ErrNoRecord and stores nothing. Deleting first means a
-// failure leaves no session rather than two. After Find it costs the
-// delete and what Create costs. A malformed oldToken is rejected with
-// securesession.ErrInvalidToken. Safe for concurrent use.
+// Rotate stores rec under a fresh token, which it returns, with the same
+// Handle as the session oldToken names, updates that session's entry in
+// the user's index, and then deletes the old session item. If the old
+// session is already gone (logged out, expired, revoked by RevokeHandle)
+// or, for a same-user rotation, was revoked since it was read, it returns
+// an error wrapping securesession.ErrNoRecord and removes the new item
+// again, so nothing stays stored. Deleting the old item last means a
+// concurrent RevokeHandle always finds the session under its old item or
+// its new one. After Find it costs what Create costs and the delete. A
+// malformed oldToken is rejected with securesession.ErrInvalidToken. Safe
+// for concurrent use.
 func (s *Store) Rotate(ctx context.Context, name, oldToken string, rec *securesession.Record) (string, error) {
 	const op = "rotate"
 	r, err := s.parseToken(oldToken)
@@ -475,14 +527,16 @@ func (s *Store) Rotate(ctx context.Context, name, oldToken string, rec *securese
 	if err := ctx.Err(); err != nil {
 		return "", errBackend(op, err)
 	}
-	return s.move(ctx, op, name, s.keys(name, oldToken, r), r, rec)
+	return s.move(ctx, op, name, s.keys(name, oldToken, r), r, rec, securesession.SessionLimit{})
 }
 
-// move ends the session ks names and stores rec under a fresh token with
-// the same Handle. A same-user move keeps the old session's generation
-// stamp, so that a RevokeUser that ran after this request read the
-// session is not undone by the new token.
-func (s *Store) move(ctx context.Context, op, name string, ks keyset, r ref, rec *securesession.Record) (string, error) {
+// move stores rec under a fresh token with the same Handle as the session
+// ks names, recorded in the index under limit (the zero limit for none),
+// and then ends that session (see create). A same-user move keeps the old
+// session's generation stamp, so that a RevokeUser that ran after this
+// request read the session is not undone by the new token. A refused
+// login ends nothing: the old session stays as it was.
+func (s *Store) move(ctx context.Context, op, name string, ks keyset, r ref, rec *securesession.Record, limit securesession.SessionLimit) (string, error) {
 	st := s.stateFor(rec.Opaque, ks)
 	if st == nil {
 		var err error
@@ -494,15 +548,8 @@ func (s *Store) move(ctx context.Context, op, name string, ks keyset, r ref, rec
 	if !r.zero() && s.userRef(rec.UserID) == r {
 		stamp = st.v
 	}
-	// Deleting the old session item is the commit point: a miss means it
-	// was logged out or expired since it was read, and nothing is created.
-	if err := s.delete(ks.session); errors.Is(err, gomemcache.ErrCacheMiss) {
-		return "", errNoRecord(op)
-	} else if err != nil {
-		return "", errBackend(op, err)
-	}
 	rec.Opaque = nil
-	return s.create(ctx, op, name, rec, st.v.handle, stamp)
+	return s.create(ctx, op, name, rec, st.v.handle, stamp, ks.session, limit)
 }
 
 // Delete removes the session token names: one memcached delete of its

@@ -90,8 +90,8 @@ func TestKeysAndValuesNeverContainRawTokenOrUser(t *testing.T) {
 			keys = append(keys, k)
 		}
 	}
-	if len(keys) != 3 { // 2 sessions, 1 generation
-		t.Fatalf("metadump lists %d keys, want 3: %q", len(keys), keys)
+	if len(keys) != 4 { // 2 sessions, 1 generation, 1 index
+		t.Fatalf("metadump lists %d keys, want 4: %q", len(keys), keys)
 	}
 	for _, k := range keys {
 		if !strings.HasPrefix(k, DefaultPrefix) {

@@ -3,8 +3,8 @@
 // swept in expiry order.
 //
 // It is the reference implementation of the securesession.Backend
-// contract and of securesession.Lister, short enough to read in one
-// sitting, and the model for third-party backends. It suits tests and
+// contract, of securesession.Lister and of securesession.SessionLimiter,
+// short enough to read in one sitting, and the model for third-party backends. It suits tests and
 // single-instance applications, as scs's memstore does; sessions end when
 // the process exits, and several instances behind a load balancer do not
 // share them (use backends/memcache or backends/gorm).
@@ -23,7 +23,9 @@
 //     token or under its new one, never neither;
 //   - a session's Handle is random, assigned at Create and kept by
 //     Rotate: it names the device's session, not one token, so
-//     RevokeHandle ends the session whatever its rotations.
+//     RevokeHandle ends the session whatever its rotations;
+//   - LoginLimited counts a user's sessions and makes room in the same step
+//     as the login's write, so concurrent logins never exceed the limit.
 package memory
 
 import (
@@ -33,6 +35,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -58,8 +61,8 @@ type Options struct {
 	Now func() time.Time
 }
 
-// Store keeps sessions in memory. It implements securesession.Backend and
-// securesession.Lister. All its methods are safe for concurrent use; each
+// Store keeps sessions in memory. It implements securesession.Backend,
+// securesession.Lister and securesession.SessionLimiter. All its methods are safe for concurrent use; each
 // takes one mutex for a few map operations and never does I/O under it.
 type Store struct {
 	mu      sync.Mutex
@@ -164,16 +167,22 @@ func (s *Store) Find(_ context.Context, name, tok string) (securesession.Record,
 // says.
 func (s *Store) Create(_ context.Context, name string, rec *securesession.Record) (string, error) {
 	tok := token.New()
-	rec.Handle = newHandle()
-	e := &entry{key: keyOf(name, tok), rec: stored(rec)}
+	now := s.now()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.sweep(s.now())
+	s.add(name, tok, rec, now)
+	return tok, nil
+}
+
+// add stores rec as a new session under tok with a fresh Handle, making
+// room as Options.MaxSessions says. Callers hold s.mu.
+func (s *Store) add(name, tok string, rec *securesession.Record, now time.Time) {
+	rec.Handle = newHandle()
+	s.sweep(now)
 	for len(s.byKey) >= s.max {
 		s.remove(s.expiry[0])
 	}
-	s.insert(e)
-	return tok, nil
+	s.insert(&entry{key: keyOf(name, tok), rec: stored(rec)})
 }
 
 // Update implements securesession.Backend: the record is replaced in
@@ -237,13 +246,65 @@ func (s *Store) Rotate(_ context.Context, name, oldToken string, rec *securesess
 	if e == nil {
 		return "", noRecord()
 	}
-	delete(s.byKey, old)
+	s.move(e, name, tok, rec)
+	return tok, nil
+}
+
+// move gives e the token tok and the record rec, keeping its Handle.
+// Callers hold s.mu.
+func (s *Store) move(e *entry, name, tok string, rec *securesession.Record) {
+	delete(s.byKey, e.key)
 	e.key = keyOf(name, tok)
 	s.byKey[e.key] = e
 	rec.Handle = e.rec.Handle
 	s.reindexUser(e, rec.UserID)
 	e.rec = stored(rec)
 	heap.Fix(&s.expiry, e.index)
+}
+
+// LoginLimited implements securesession.SessionLimiter. Everything
+// happens under the one lock, so concurrent logins of a user are simply
+// serialised: count the user's other live sessions (the one oldToken names
+// does not count), refuse or end the least recently seen until the login
+// fits, then rotate oldToken's session or create a new one.
+func (s *Store) LoginLimited(_ context.Context, name, oldToken string, rec *securesession.Record, limit securesession.SessionLimit) (string, error) {
+	var old key
+	if oldToken != "" {
+		if !token.Valid(oldToken) {
+			return "", invalid()
+		}
+		old = keyOf(name, oldToken)
+	}
+	tok := token.New()
+	now := s.now()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var replaced *entry
+	if oldToken != "" {
+		if replaced = s.live(old, now); replaced == nil {
+			return "", noRecord()
+		}
+	}
+	var others []*entry
+	for e := range s.byUser[rec.UserID] {
+		if e != replaced && now.Before(e.rec.Expires) {
+			others = append(others, e)
+		}
+	}
+	if excess := len(others) - (limit.Max - 1); excess > 0 {
+		if limit.Refuse {
+			return "", fmt.Errorf("securesession/memory: %w", securesession.ErrTooManySessions)
+		}
+		slices.SortFunc(others, func(a, b *entry) int { return a.rec.LastSeen.Compare(b.rec.LastSeen) })
+		for _, e := range others[:excess] {
+			s.remove(e)
+		}
+	}
+	if replaced != nil {
+		s.move(replaced, name, tok, rec)
+		return tok, nil
+	}
+	s.add(name, tok, rec, now)
 	return tok, nil
 }
 
@@ -412,6 +473,7 @@ func (h *expiryHeap) Pop() any {
 }
 
 var (
-	_ securesession.Backend = (*Store)(nil)
-	_ securesession.Lister  = (*Store)(nil)
+	_ securesession.Backend        = (*Store)(nil)
+	_ securesession.Lister         = (*Store)(nil)
+	_ securesession.SessionLimiter = (*Store)(nil)
 )
