@@ -459,20 +459,26 @@ func (s *RevocationStore) Put(ctx context.Context, entries ...sscookie.Revocatio
 		}
 	}
 	merged := make([]sscookie.RevocationEntry, 0, len(entries))
+	var failed error
 	for i := range entries {
 		if err := ctx.Err(); err != nil {
-			return errRev(op, err)
+			failed = errRev(op, err)
+			break
 		}
 		m, ok, err := s.merge(ctx, op, &entries[i], i == 0)
 		if err != nil {
-			return err
+			failed = err
+			break
 		}
 		if ok {
 			merged = append(merged, m)
 		}
 	}
+	// The entries already merged are logged even when a later one
+	// failed: an entry written and not logged would reach only the
+	// instances that look its key up again.
 	if len(merged) == 0 {
-		return nil
+		return failed
 	}
 	last, err := s.advance(op, uint64(len(merged)))
 	if err != nil {
@@ -484,11 +490,11 @@ func (s *RevocationStore) Put(ctx context.Context, entries ...sscookie.Revocatio
 	for i := range merged {
 		pos := first + uint64(i)
 		it := &gomemcache.Item{Key: s.logKey(pos), Value: logValue(pos, now, &merged[i]), Expiration: exp}
-		if err := s.conn.set(it); err != nil {
-			return errRev(op, err)
+		if err := s.conn.set(it); err != nil && failed == nil {
+			failed = errRev(op, err) // the others are still sent: fewer gaps
 		}
 	}
-	return nil
+	return failed
 }
 
 // merge merges e into its entry item and returns what the item holds
