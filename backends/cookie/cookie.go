@@ -58,9 +58,23 @@
 // lifetime (issue to deadline) the store has sealed or opened
 // (securesession.DefaultAbsoluteTimeout before it has seen one), and
 // longer if it refuses a session whose deadline is later. Nothing needs
-// to be configured to match the middleware's timeouts. NewMemoryRevocation
-// serves a single process; a fleet needs a shared implementation (a
-// table, a cache).
+// to be configured to match the middleware's timeouts.
+//
+// # Revocation across a fleet
+//
+// NewMemoryRevocation serves a single process: behind a load balancer, a
+// copy of a cookie logged out on one instance still opens on the others.
+// NewSharedRevocation shares the revocations of every instance through a
+// RevocationStore (memcache.NewRevocationStore, gorm.NewRevocationStore)
+// without a round trip per request: each instance holds the entries of
+// the sessions it has seen and follows the store's change log in the
+// background. The instance that revokes refuses the copy at once, every
+// other within SharedRevocationOptions.MaxStaleness (2 seconds by
+// default), and an instance that has not seen the session looks it up and
+// refuses it at once. When the store cannot be reached for longer than
+// that bound, requests fail with a 503 rather than a silent logout or an
+// answer from state older than the bound (OWASP ASVS 5.0 7.4.1). The
+// store holds salted hashes, never a handle or a user ID.
 //
 // # Size
 //
@@ -139,8 +153,11 @@ type Options struct {
 	// refused even if replayed. Default nil: no revocation, so Delete and
 	// RevokeUser return securesession.ErrCannotRevoke and a copied cookie
 	// stays valid until it times out (the replay window, see the package
-	// doc). A *MemoryRevocation takes Now as its clock unless its own
-	// SetClock was called.
+	// doc). A *MemoryRevocation serves one process; a fleet behind a load
+	// balancer needs a *SharedRevocation, so that a logout on one
+	// instance refuses the cookie on all of them (see the package doc). A
+	// *MemoryRevocation takes Now as its clock unless its own SetClock was
+	// called, and a *SharedRevocation unless its options set Now.
 	Revocation Revocation
 
 	// CacheSize is how many recently opened or sealed cookies the store

@@ -24,6 +24,9 @@ import (
 // RevocationEntry is one revocation as a RevocationStore holds it. Nothing
 // in it is a credential or names a user in clear: Key and Keep are salted
 // hashes (see RevocationStore.Salt), computed by the SharedRevocation.
+// A store gives Before and Until back to the nanosecond (time.Time.Equal):
+// a Before rounded down to microseconds would let in a session issued in
+// the same microsecond before the revocation.
 type RevocationEntry struct {
 	// Key names what is revoked: a session entry's key starts with 's', a
 	// user entry's with 'u', and the rest is base64url. At most 64 bytes.
@@ -76,8 +79,9 @@ var ErrChangesLost = errors.New("securesession/cookie: revocation change log los
 // RevocationStore is the shared storage behind a SharedRevocation: the
 // entries, keyed by hashed session handle or user ID, and an ordered log
 // of the writes to them. Implementations: backends/memcache.
-// NewRevocationStore and backends/gorm.NewRevocationStore; the suite in
-// backends/cookie/revocationtest checks any other. Methods must be safe for
+// NewRevocationStore and backends/gorm.NewRevocationStore; the suites in
+// backends/cookie/revocationtest (Run, RunFleet, RunFleetOutage) check
+// any other, and its MemoryStore serves tests. Methods must be safe for
 // concurrent use by many instances at once; the context carries the
 // caller's deadline. Every error other than ErrChangesLost is an outage.
 type RevocationStore interface {

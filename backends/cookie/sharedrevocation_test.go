@@ -1,7 +1,15 @@
 package cookie_test
 
 import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime"
+	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/gin-securesession/securesession"
 	"github.com/gin-securesession/securesession/backends/backendtest"
@@ -49,4 +57,404 @@ func TestConformanceWithSharedRevocation(t *testing.T) {
 		rev := newShared(t, revocationtest.NewMemoryStore(), cookie.SharedRevocationOptions{})
 		return newStoreWith(t, cookie.Options{Revocation: rev})
 	})
+}
+
+// instance is one SharedRevocation of a test fleet on an injected clock,
+// refreshed only on the request path.
+func instance(t testing.TB, m *revocationtest.MemoryStore, clock *backendtest.Clock) *cookie.SharedRevocation {
+	t.Helper()
+	return newShared(t, m, cookie.SharedRevocationOptions{RefreshInterval: -1, Now: clock.Now})
+}
+
+func revoked(t testing.TB, r *cookie.SharedRevocation, tok cookie.Token) bool {
+	t.Helper()
+	got, err := r.Revoked(context.Background(), tok)
+	if err != nil {
+		t.Fatalf("Revoked: %v", err)
+	}
+	return got
+}
+
+func tokenOf(clock *backendtest.Clock, handle, user string) cookie.Token {
+	now := clock.Now()
+	return cookie.Token{Handle: handle, UserID: user, Issued: now.Add(-time.Minute), Deadline: now.Add(time.Hour)}
+}
+
+// staleness is the default MaxStaleness: advancing the clock by it makes
+// the next request sync.
+const staleness = 2 * time.Second
+
+// A flood of logouts on other instances, of sessions this instance has
+// never seen, is read by its sync without growing its memory, while the
+// one entry among them for a session it holds is applied.
+func TestSharedFloodOfUnknownKeysLeavesLocalSizeUnchanged(t *testing.T) {
+	clock := backendtest.NewClock()
+	m := revocationtest.NewMemoryStore()
+	a, b := instance(t, m, clock), instance(t, m, clock)
+	ctx := context.Background()
+	mine := tokenOf(clock, "held-by-b", "alice")
+	if revoked(t, b, mine) {
+		t.Fatal("a session never revoked is refused")
+	}
+	held := b.Stats().Keys
+	if held != 2 {
+		t.Fatalf("after one token with a user B holds %d keys, want 2", held)
+	}
+	const flood = 100_000
+	batch := make([]cookie.RevocationEntry, 0, 1000)
+	until := clock.Now().Add(time.Hour)
+	for i := range flood {
+		batch = append(batch, cookie.RevocationEntry{Key: fmt.Sprintf("s%032d", i), Below: cookie.AllTokens, Until: until})
+		if len(batch) == cap(batch) {
+			if err := m.Put(ctx, batch...); err != nil {
+				t.Fatal(err)
+			}
+			batch = batch[:0]
+		}
+		if i == flood/2 {
+			if err := a.RevokeSession(ctx, mine.Handle, cookie.AllTokens, until); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	clock.Advance(staleness)
+	if !revoked(t, b, mine) {
+		t.Fatal("the logout amid the flood was not applied by B's sync")
+	}
+	if got := b.Stats().Keys; got != held {
+		t.Fatalf("after syncing %d revocations of sessions it never saw B holds %d keys; it held %d", flood, got, held)
+	}
+}
+
+// Requests for sessions the instance holds take no write lock, even while
+// a sync applies a flood of entries for other sessions: the sync skips an
+// unknown key under a read lock.
+func TestSharedReadsTakeNoWriteLock(t *testing.T) {
+	clock := backendtest.NewClock()
+	m := revocationtest.NewMemoryStore()
+	a, b := instance(t, m, clock), instance(t, m, clock)
+	ctx := context.Background()
+	live := make([]cookie.Token, 64)
+	for i := range live {
+		live[i] = tokenOf(clock, fmt.Sprintf("live-%d", i), fmt.Sprintf("user-%d", i))
+		revoked(t, b, live[i])
+	}
+	gone := tokenOf(clock, "gone", "carol")
+	revoked(t, b, gone)
+	if err := a.RevokeSession(ctx, gone.Handle, cookie.AllTokens, gone.Deadline); err != nil {
+		t.Fatal(err)
+	}
+	clock.Advance(staleness)
+	if !revoked(t, b, gone) {
+		t.Fatal("B does not refuse a session A ended")
+	}
+	locks := cookie.SharedWriteLocks(b)
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() { // another instance's logouts, and B syncing them
+		defer wg.Done()
+		for i := range 20 {
+			batch := make([]cookie.RevocationEntry, 500)
+			for j := range batch {
+				batch[j] = cookie.RevocationEntry{Key: fmt.Sprintf("s%08d%08d", i, j), Below: 1, Until: gone.Deadline}
+			}
+			if err := m.Put(ctx, batch...); err != nil {
+				t.Error(err)
+				return
+			}
+			clock.Advance(staleness)
+		}
+	}()
+	var bad atomic.Int64
+	for g := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 2000 {
+				tok := live[(g*7+i)%len(live)]
+				r, err := b.Revoked(ctx, tok)
+				if err != nil || r {
+					bad.Add(1)
+				}
+				if r, err := b.Revoked(ctx, gone); err != nil || !r {
+					bad.Add(1)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if n := bad.Load(); n != 0 {
+		t.Fatalf("%d answers were wrong or failed while B synced a flood", n)
+	}
+	if got := cookie.SharedWriteLocks(b) - locks; got != 0 {
+		t.Fatalf("reads of held sessions, and a sync of sessions B does not hold, took %d write locks", got)
+	}
+}
+
+// A request for a session whose keys are held, with fresh state, makes
+// no allocation.
+func TestSharedHeldSessionCheckAllocatesNothing(t *testing.T) {
+	clock := backendtest.NewClock()
+	b := instance(t, revocationtest.NewMemoryStore(), clock)
+	tok := tokenOf(clock, "0123456789abcdef0123456789abcdef", "alice@example.com")
+	revoked(t, b, tok)
+	ctx := context.Background()
+	if n := testing.AllocsPerRun(1000, func() {
+		if r, err := b.Revoked(ctx, tok); err != nil || r {
+			t.Fatal("wrong answer")
+		}
+	}); n != 0 {
+		t.Fatalf("Revoked of a held session allocates %v times per call", n)
+	}
+}
+
+// When the store cannot say what changed (its log was trimmed, a log item
+// evicted), the instance forgets everything it holds and looks each key
+// up again: a revocation whose log item was lost still refuses.
+func TestSharedLostLogFlushesAndLooksUpAgain(t *testing.T) {
+	clock := backendtest.NewClock()
+	m := revocationtest.NewMemoryStore()
+	a, b := instance(t, m, clock), instance(t, m, clock)
+	ctx := context.Background()
+	tok := tokenOf(clock, "lost-log", "dave")
+	if revoked(t, b, tok) {
+		t.Fatal("refused before any revocation")
+	}
+	if err := a.RevokeUser(ctx, tok.UserID, clock.Now(), "", tok.Deadline); err != nil {
+		t.Fatal(err)
+	}
+	m.LoseLog()
+	clock.Advance(staleness)
+	if !revoked(t, b, tok) {
+		t.Fatal("a revocation whose log item was lost is not refused after the sync that found the log lost")
+	}
+	st := b.Stats()
+	if st.Flushes != 1 {
+		t.Fatalf("Stats().Flushes = %d after one lost log, want 1", st.Flushes)
+	}
+	if st.Keys != 2 {
+		t.Fatalf("after the flush and one token B holds %d keys, want 2", st.Keys)
+	}
+}
+
+// The race between a Lookup and the log: a write lands after the Lookup
+// read the store and before it answered, and a sync applies it
+// meanwhile. The key was pending, so the sync's entry is merged into the
+// Lookup's stale answer; otherwise the instance would hold the key as
+// never revoked and follow the log past the write for good.
+func TestSharedWriteBetweenLookupReadAndReplyIsNotLost(t *testing.T) {
+	clock := backendtest.NewClock()
+	m := revocationtest.NewMemoryStore()
+	a, b := instance(t, m, clock), instance(t, m, clock)
+	ctx := context.Background()
+	tok := tokenOf(clock, "raced", "")
+	other := tokenOf(clock, "other", "")
+	revoked(t, b, other) // B has its position in the log
+	var once sync.Once
+	m.AfterLookupRead(func([]string) {
+		once.Do(func() {
+			if err := a.RevokeSession(ctx, tok.Handle, cookie.AllTokens, tok.Deadline); err != nil {
+				t.Error(err)
+			}
+			clock.Advance(staleness)
+			revoked(t, b, other) // syncs, reading A's write
+		})
+	})
+	first := revoked(t, b, tok)
+	m.AfterLookupRead(nil)
+	if !first {
+		t.Error("the request whose Lookup raced the write was let in; the sync had the write")
+	}
+	if !revoked(t, b, tok) {
+		t.Fatal("after the race B holds the session as never revoked")
+	}
+}
+
+// A user entry that refuses a token whose deadline is after the entry's
+// Until is extended in the store to that deadline, as MemoryRevocation
+// does: the token proves how long the refusal is needed.
+func TestSharedUserEntryExtendedToTheDeadlineOfTheTokenItRefuses(t *testing.T) {
+	clock := backendtest.NewClock()
+	m := revocationtest.NewMemoryStore()
+	a, b := instance(t, m, clock), instance(t, m, clock)
+	ctx := context.Background()
+	tok := tokenOf(clock, "long", "erin")
+	tok.Deadline = clock.Now().Add(48 * time.Hour)
+	if err := a.RevokeUser(ctx, tok.UserID, clock.Now(), "", clock.Now().Add(12*time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if !revoked(t, b, tok) {
+		t.Fatal("a session issued before LogoutEverywhere is not refused")
+	}
+	got, err := m.Lookup(ctx, []string{cookie.SharedKey(b, 'u', tok.UserID)})
+	if err != nil || len(got) != 1 {
+		t.Fatalf("Lookup of the user entry: %v, %d entries", err, len(got))
+	}
+	if !got[0].Until.Equal(tok.Deadline) {
+		t.Fatalf("the user entry is kept until %v; the token it refused runs to %v", got[0].Until, tok.Deadline)
+	}
+}
+
+// LogoutOthers keeps one session: the store holds its handle only as a
+// hash, and every instance keeps exactly it.
+func TestSharedKeepIsHashedAndKept(t *testing.T) {
+	clock := backendtest.NewClock()
+	m := revocationtest.NewMemoryStore()
+	a, b := instance(t, m, clock), instance(t, m, clock)
+	ctx := context.Background()
+	kept, other := tokenOf(clock, "kept-handle", "frank"), tokenOf(clock, "other-handle", "frank")
+	if err := a.RevokeUser(ctx, "frank", clock.Now(), kept.Handle, kept.Deadline); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range []*cookie.SharedRevocation{a, b} {
+		if revoked(t, r, kept) || !revoked(t, r, other) {
+			t.Fatal("the kept session is refused, or the other is not")
+		}
+	}
+	got, _ := m.Lookup(ctx, []string{cookie.SharedKey(a, 'u', "frank")})
+	if len(got) != 1 || got[0].Keep != cookie.SharedKey(a, 's', kept.Handle) {
+		t.Fatalf("the store holds %+v; want the kept handle's hash", got)
+	}
+	for _, e := range got {
+		if strings.Contains(e.Key+e.Keep, "frank") || strings.Contains(e.Key+e.Keep, "kept-handle") {
+			t.Fatal("the store holds a user ID or handle in clear")
+		}
+	}
+}
+
+// Fail closed: once the state is older than MaxStaleness and the store
+// is down, Revoked is an error, never "not revoked"; the writes are
+// errors too. With the store back it answers again.
+func TestSharedFailsClosedWhenStale(t *testing.T) {
+	clock := backendtest.NewClock()
+	m := revocationtest.NewMemoryStore()
+	b := instance(t, m, clock)
+	ctx := context.Background()
+	tok := tokenOf(clock, "h", "gina")
+	revoked(t, b, tok)
+	m.SetDown(true)
+	if revoked(t, b, tok) {
+		t.Fatal("refused within MaxStaleness")
+	}
+	clock.Advance(staleness)
+	if _, err := b.Revoked(ctx, tok); !errors.Is(err, revocationtest.ErrDown) {
+		t.Fatalf("stale state, store down: Revoked returned %v, want the outage", err)
+	}
+	if err := b.RevokeSession(ctx, tok.Handle, cookie.AllTokens, tok.Deadline); !errors.Is(err, revocationtest.ErrDown) {
+		t.Fatalf("store down: RevokeSession returned %v, want the outage", err)
+	}
+	m.SetDown(false)
+	if revoked(t, b, tok) {
+		t.Fatal("refused after the outage")
+	}
+}
+
+// The constructor rejects bad options, naming the field.
+func TestNewSharedRevocationNamesTheField(t *testing.T) {
+	m := revocationtest.NewMemoryStore()
+	for _, c := range []struct {
+		o     cookie.SharedRevocationOptions
+		field string
+	}{
+		{cookie.SharedRevocationOptions{MaxStaleness: -1}, "SharedRevocationOptions.MaxStaleness"},
+		{cookie.SharedRevocationOptions{MaxStaleness: time.Second, RefreshInterval: 2 * time.Second}, "SharedRevocationOptions.RefreshInterval"},
+		{cookie.SharedRevocationOptions{InsecureServeStaleFor: -1}, "SharedRevocationOptions.InsecureServeStaleFor"},
+		{cookie.SharedRevocationOptions{CacheSize: -1}, "SharedRevocationOptions.CacheSize"},
+	} {
+		_, err := cookie.NewSharedRevocation(m, c.o)
+		if err == nil || !strings.HasPrefix(err.Error(), "securesession/cookie: "+c.field+": ") {
+			t.Errorf("%+v: error %v, want one naming %s", c.o, err, c.field)
+		}
+	}
+	if _, err := cookie.NewSharedRevocation(nil, cookie.SharedRevocationOptions{}); err == nil {
+		t.Error("a nil store is accepted")
+	}
+}
+
+// Evicting keys past CacheSize is safe: an evicted key is looked up
+// again and still refused.
+func TestSharedCacheSizeBoundsKeysAndEvictionIsSafe(t *testing.T) {
+	clock := backendtest.NewClock()
+	m := revocationtest.NewMemoryStore()
+	a := instance(t, m, clock)
+	b := newShared(t, m, cookie.SharedRevocationOptions{RefreshInterval: -1, Now: clock.Now, CacheSize: 128})
+	ctx := context.Background()
+	gone := tokenOf(clock, "evicted", "")
+	if err := a.RevokeSession(ctx, gone.Handle, cookie.AllTokens, gone.Deadline); err != nil {
+		t.Fatal(err)
+	}
+	if !revoked(t, b, gone) {
+		t.Fatal("not refused")
+	}
+	for i := range 5000 {
+		revoked(t, b, tokenOf(clock, fmt.Sprintf("h%d", i), ""))
+	}
+	if n := b.Stats().Keys; n > 128 {
+		t.Fatalf("B holds %d keys with CacheSize 128", n)
+	}
+	if !revoked(t, b, gone) {
+		t.Fatal("a revoked session is let in after its key was evicted")
+	}
+}
+
+// The local cost of a key, measured: the SharedRevocation type doc states
+// it.
+func TestSharedMemoryPerKey(t *testing.T) {
+	clock := backendtest.NewClock()
+	m := revocationtest.NewMemoryStore()
+	const n = 100_000
+	toks := make([]cookie.Token, n)
+	for i := range toks {
+		toks[i] = tokenOf(clock, fmt.Sprintf("%032x", i), "")
+	}
+	b := newShared(t, m, cookie.SharedRevocationOptions{RefreshInterval: -1, Now: clock.Now, CacheSize: 2 * n})
+	revoked(t, b, toks[0])
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	for _, tok := range toks[1:] {
+		revoked(t, b, tok)
+	}
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	if k := b.Stats().Keys; k != n {
+		t.Fatalf("holds %d keys, want %d", k, n)
+	}
+	per := float64(after.HeapAlloc-before.HeapAlloc) / (n - 1)
+	t.Logf("%.0f bytes of heap per key held", per)
+	if per > 200 {
+		t.Fatalf("%.0f bytes per key held; the doc says about 120", per)
+	}
+	runtime.KeepAlive(b)
+	runtime.KeepAlive(toks)
+}
+
+// brokenLog is a store whose log is lost from every position, even the
+// one it gives to start again from.
+type brokenLog struct{ *revocationtest.MemoryStore }
+
+func (b brokenLog) Changes(ctx context.Context, since uint64) ([]cookie.RevocationEntry, uint64, error) {
+	_, next, err := b.MemoryStore.Changes(ctx, 0)
+	if since == 0 || err != nil {
+		return nil, next, err
+	}
+	return nil, next, fmt.Errorf("broken: %w", cookie.ErrChangesLost)
+}
+
+// A store that reports its log lost again from the position it just gave
+// is an outage: the sync stops instead of flushing forever, and the stale
+// state is not used.
+func TestSharedLogLostAgainAndAgainIsAnOutage(t *testing.T) {
+	clock := backendtest.NewClock()
+	m := revocationtest.NewMemoryStore()
+	b := newShared(t, brokenLog{m}, cookie.SharedRevocationOptions{RefreshInterval: -1, Now: clock.Now})
+	tok := tokenOf(clock, "h", "ivan")
+	revoked(t, b, tok)
+	clock.Advance(staleness)
+	if _, err := b.Revoked(context.Background(), tok); !errors.Is(err, cookie.ErrChangesLost) {
+		t.Fatalf("Revoked over a broken log returned %v, want an error wrapping ErrChangesLost", err)
+	}
+	if n := b.Stats().Flushes; n != 1 {
+		t.Fatalf("%d flushes in one sync, want 1", n)
+	}
 }

@@ -1,0 +1,14 @@
+package cookie
+
+// Test hooks for the external tests of SharedRevocation.
+
+// SharedWriteLocks returns how many times r has write-locked a shard.
+func SharedWriteLocks(r *SharedRevocation) uint64 { return r.wlocks.Load() }
+
+// SharedKey returns the key r stores for a session handle (kind 's') or
+// a user ID (kind 'u'), once r has the store's salt.
+func SharedKey(r *SharedRevocation, kind byte, v string) string {
+	var k key
+	hashKey(&k, kind, v, *r.salt.Load())
+	return string(k[:])
+}
