@@ -136,8 +136,9 @@ type RevocationStoreOptions struct {
 // Put merges each entry into its entry item by compare-and-swap (gets,
 // merge, cas; add when the item is missing; again after a conflict), then
 // takes as many log positions as it has entries with one incr of the
-// counter, then sets one log item per position: three round trips for
-// one entry. The entry is written before its position is taken, so a
+// counter, then sets one log item per position: four round trips for
+// one entry (the first read, which also reads the salt, the cas, the incr
+// and the set). The entry is written before its position is taken, so a
 // reader that read the counter and then looked a key up misses no write
 // to the key: a write it did not see took a position after the one it
 // read. If Put fails after an entry item was written but before its
@@ -192,7 +193,7 @@ type RevocationStore struct {
 	now       func() time.Time
 
 	mu      sync.Mutex
-	salt    []byte               // the salt Salt last returned
+	salt    []byte               // the salt Salt last returned, or the first one read
 	missing map[uint64]time.Time // log positions seen missing, and when first
 }
 

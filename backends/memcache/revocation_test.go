@@ -743,3 +743,37 @@ func wireKey(v []byte) string {
 	}
 	return string(v[3 : 3+n])
 }
+
+// TestRevocationStoreRoundTrips pins the commands each operation sends, as
+// the RevocationStore doc counts them, through the proxy on the one
+// server (each command is one round trip).
+func TestRevocationStoreRoundTrips(t *testing.T) {
+	m := testServer(t)
+	p := newProxy(t, m.Addr())
+	clk := newClock()
+	s := newRevStore(t, newClient(t, p.Addr()), RevocationStoreOptions{Now: clk.Now})
+	pos := mustPosition(t, s)
+	until := clk.Now().Add(time.Hour)
+	k := revKey('s')
+	for _, c := range []struct {
+		op   string
+		do   func() error
+		want string
+	}{
+		{"Put of a new key", func() error { return s.Put(bg, sscookie.RevocationEntry{Key: k, Below: 1, Until: until}) }, "gets add incr set"},
+		{"Put that changes a key", func() error { return s.Put(bg, sscookie.RevocationEntry{Key: k, Below: 2, Until: until}) }, "gets cas incr set"},
+		{"Put that changes nothing", func() error { return s.Put(bg, sscookie.RevocationEntry{Key: k, Below: 1, Until: until}) }, "gets incr set"},
+		{"Lookup", func() error { _, err := s.Lookup(bg, []string{k, revKey('u')}); return err }, "gets"},
+		{"Changes with writes to read", func() error { _, _, err := s.Changes(bg, pos); return err }, "gets gets"},
+		{"Changes with nothing new", func() error { _, _, err := s.Changes(bg, pos+3); return err }, "gets"},
+		{"Salt", func() error { _, err := s.Salt(bg); return err }, "gets"},
+	} {
+		p.Take()
+		if err := c.do(); err != nil {
+			t.Fatalf("%s: %v", c.op, err)
+		}
+		if got := strings.Join(verbs(p.Take()), " "); got != c.want {
+			t.Errorf("%s sends %q, want %q", c.op, got, c.want)
+		}
+	}
+}
