@@ -15,6 +15,7 @@ import (
 	gomemcache "github.com/bradfitz/gomemcache/memcache"
 
 	sscookie "github.com/gin-securesession/securesession/backends/cookie"
+	"github.com/gin-securesession/securesession/internal/testservers"
 )
 
 func newRevStore(t testing.TB, c *gomemcache.Client, opts RevocationStoreOptions) *RevocationStore {
@@ -775,5 +776,37 @@ func TestRevocationStoreRoundTrips(t *testing.T) {
 		if got := strings.Join(verbs(p.Take()), " "); got != c.want {
 			t.Errorf("%s sends %q, want %q", c.op, got, c.want)
 		}
+	}
+}
+
+// TestRevocationStoreServerDownIsAnOutageNeverAMiss: with entries spread
+// over three servers, a Lookup of a key whose server is down fails; it
+// never reports the key unrevoked. A down salt server fails Changes.
+func TestRevocationStoreServerDownIsAnOutageNeverAMiss(t *testing.T) {
+	ms := []*testservers.Memcached{testServer(t), testServer(t), testServer(t)}
+	addrs := []string{ms[0].Addr(), ms[1].Addr(), ms[2].Addr()}
+	clk := newClock()
+	s := newRevStore(t, newClient(t, addrs...), RevocationStoreOptions{Now: clk.Now})
+	pos := mustPosition(t, s)
+	saltServer := serverOf(t, addrs, s.saltKey)
+	var k string
+	for k = revKey('s'); serverOf(t, addrs, s.entryKey(k)) == saltServer; k = revKey('s') {
+	}
+	mustPut(t, s, sscookie.RevocationEntry{Key: k, Below: sscookie.AllTokens, Until: clk.Now().Add(time.Hour)})
+	for _, m := range ms {
+		if m.Addr() == serverOf(t, addrs, s.entryKey(k)) {
+			m.Stop()
+		}
+	}
+	if got, err := s.Lookup(bg, []string{k}); err == nil {
+		t.Fatalf("Lookup with the entry's server down = %d entries, no error", len(got))
+	}
+	for _, m := range ms {
+		if m.Addr() == saltServer {
+			m.Stop()
+		}
+	}
+	if _, _, err := s.Changes(bg, pos); err == nil || errors.Is(err, sscookie.ErrChangesLost) {
+		t.Fatalf("Changes with the salt's server down: %v, want an outage error", err)
 	}
 }
