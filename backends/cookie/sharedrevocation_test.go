@@ -458,3 +458,81 @@ func TestSharedLogLostAgainAndAgainIsAnOutage(t *testing.T) {
 		t.Fatalf("%d flushes in one sync, want 1", n)
 	}
 }
+
+// countingStore counts the calls a SharedRevocation makes to its store
+// on behalf of a request: those whose context carries onRequest.
+type countingStore struct {
+	cookie.RevocationStore
+	calls atomic.Int64
+}
+
+type onRequest struct{}
+
+func (c *countingStore) count(ctx context.Context) {
+	if ctx.Value(onRequest{}) != nil {
+		c.calls.Add(1)
+	}
+}
+
+func (c *countingStore) Lookup(ctx context.Context, keys []string) ([]cookie.RevocationEntry, error) {
+	c.count(ctx)
+	return c.RevocationStore.Lookup(ctx, keys)
+}
+
+func (c *countingStore) Changes(ctx context.Context, since uint64) ([]cookie.RevocationEntry, uint64, error) {
+	c.count(ctx)
+	return c.RevocationStore.Changes(ctx, since)
+}
+
+// With the background refresh a request finds the state fresh and makes
+// no round trip, and a revocation made elsewhere reaches it all the same.
+// After Close (twice: it is idempotent) the request path syncs instead.
+func TestSharedBackgroundRefreshKeepsRequestsOffTheStore(t *testing.T) {
+	clock := backendtest.NewClock()
+	m := revocationtest.NewMemoryStore()
+	a := instance(t, m, clock)
+	cs := &countingStore{RevocationStore: m}
+	b, err := cookie.NewSharedRevocation(cs, cookie.SharedRevocationOptions{RefreshInterval: time.Millisecond, Now: clock.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { b.Close() })
+	req := context.WithValue(context.Background(), onRequest{}, true)
+	ask := func(tok cookie.Token) bool {
+		t.Helper()
+		r, err := b.Revoked(req, tok)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	tok := tokenOf(clock, "bg", "judy")
+	ask(tok)
+	if err := a.RevokeSession(context.Background(), tok.Handle, cookie.AllTokens, tok.Deadline); err != nil {
+		t.Fatal(err)
+	}
+	clock.Advance(staleness)
+	// Wait for the goroutine's first sync on the advanced clock.
+	for want := clock.Now(); b.Stats().LastSync.Before(want); {
+		time.Sleep(time.Millisecond)
+	}
+	calls := cs.calls.Load()
+	if !ask(tok) {
+		t.Fatal("the background sync did not bring the revocation")
+	}
+	if n := cs.calls.Load() - calls; n != 0 {
+		t.Fatalf("with fresh state the request made %d calls to the store", n)
+	}
+	for range 2 {
+		if err := b.Close(); err != nil {
+			t.Fatalf("Close: %v", err)
+		}
+	}
+	clock.Advance(staleness)
+	if !ask(tok) {
+		t.Fatal("after Close a revoked session is let in")
+	}
+	if cs.calls.Load() == calls {
+		t.Fatal("after Close, with stale state, the request did not sync")
+	}
+}
