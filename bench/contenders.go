@@ -109,6 +109,8 @@ var Contenders = []Contender{
 		Kinds: []string{KindLogin, KindReadFresh, KindRead, KindWrite, KindWriteRead, KindTouch, KindLogout}, New: newOursCookie},
 	{Name: "ours-cookie-revocation", Label: "securesession cookie + MemoryRevocation", Family: FamilyCookie, Role: RoleOurs,
 		Kinds: []string{KindLogout, KindLogoutEverywhere}, New: newOursCookieRevocation},
+	{Name: "ours-cookie-shared-memcache", Label: "securesession cookie + SharedRevocation on memcached", Family: FamilyCookie, Role: RoleOurs,
+		Kinds: []string{KindLogin, KindReadFresh, KindRead, KindLogout, KindLogoutEverywhere}, NeedsMemcached: true, New: newOursCookieShared},
 	{Name: "gincontrib-cookie", Label: "gin-contrib cookie", Family: FamilyCookie, Role: RoleTheirs, Kinds: ginKinds, New: newGinContribCookie},
 	{Name: "scs-memstore", Label: "scs memstore (in-process memory)", Family: FamilyCookie, Role: RoleOther, Kinds: ginKinds, New: newSCSMemory},
 	{Name: "floor-gin+aead", Label: "floor: bare Gin + one AEAD open of a cookie-sized value", Family: FamilyCookie, Role: RoleFloor,
@@ -456,6 +458,60 @@ func newOursCookieRevocation(*Env) (*App, error) {
 		return nil, err
 	}
 	return ours(s, "ours-cookie-revocation", clock)
+}
+
+// newOursCookieShared is the cookie backend with a SharedRevocation whose
+// entries live in memcached, as a fleet runs it: two instances (the
+// never-seen-cookie read logs in on the other), each with its own client
+// and SharedRevocation syncing in the background at the default interval.
+// A read of a session the instance has seen asks memcached nothing; a
+// never-seen one looks its keys up once.
+func newOursCookieShared(env *Env) (*App, error) {
+	clock := new(Clock)
+	key := RandKey(32)
+	prefix := fmt.Sprintf("ssrev%d:", seq.Add(1))
+	var closers []func()
+	instance := func(name string) (*App, error) {
+		c, rt, err := memcacheClient(env)
+		if err != nil {
+			return nil, err
+		}
+		closers = append(closers, func() { c.Close() })
+		rs, err := ssmemcache.NewRevocationStore(c, ssmemcache.RevocationStoreOptions{Prefix: prefix})
+		if err != nil {
+			return nil, err
+		}
+		rev, err := cookie.NewSharedRevocation(rs, cookie.SharedRevocationOptions{})
+		if err != nil {
+			return nil, err
+		}
+		closers = append(closers, func() { rev.Close() })
+		s, err := newCookieStoreKey(key, clock, rev)
+		if err != nil {
+			return nil, err
+		}
+		a, err := ours(s, name, clock)
+		if err != nil {
+			return nil, err
+		}
+		a.RoundTrips = rt
+		return a, nil
+	}
+	fail := func(err error) (*App, error) {
+		for i := len(closers) - 1; i >= 0; i-- {
+			closers[i]()
+		}
+		return nil, err
+	}
+	a, err := instance("ours-cookie-shared-memcache")
+	if err != nil {
+		return fail(err)
+	}
+	if a.Elsewhere, err = instance("ours-cookie-shared-memcache (another instance)"); err != nil {
+		return fail(err)
+	}
+	a.close = append(a.close, closers...)
+	return a, nil
 }
 
 func newGinContribCookie(*Env) (*App, error) {

@@ -136,8 +136,9 @@ type RevocationStoreOptions struct {
 // Put merges each entry into its entry item by compare-and-swap (gets,
 // merge, cas; add when the item is missing; again after a conflict), then
 // takes as many log positions as it has entries with one incr of the
-// counter, then sets one log item per position: three round trips for
-// one entry. The entry is written before its position is taken, so a
+// counter, then sets one log item per position: four round trips for
+// one entry (the first read, which also reads the salt, the cas, the incr
+// and the set). The entry is written before its position is taken, so a
 // reader that read the counter and then looked a key up misses no write
 // to the key: a write it did not see took a position after the one it
 // read. If Put fails after an entry item was written but before its
@@ -192,7 +193,7 @@ type RevocationStore struct {
 	now       func() time.Time
 
 	mu      sync.Mutex
-	salt    []byte               // the salt Salt last returned
+	salt    []byte               // the salt Salt last returned, or the first one read
 	missing map[uint64]time.Time // log positions seen missing, and when first
 }
 
@@ -459,20 +460,26 @@ func (s *RevocationStore) Put(ctx context.Context, entries ...sscookie.Revocatio
 		}
 	}
 	merged := make([]sscookie.RevocationEntry, 0, len(entries))
+	var failed error
 	for i := range entries {
 		if err := ctx.Err(); err != nil {
-			return errRev(op, err)
+			failed = errRev(op, err)
+			break
 		}
 		m, ok, err := s.merge(ctx, op, &entries[i], i == 0)
 		if err != nil {
-			return err
+			failed = err
+			break
 		}
 		if ok {
 			merged = append(merged, m)
 		}
 	}
+	// The entries already merged are logged even when a later one
+	// failed: an entry written and not logged would reach only the
+	// instances that look its key up again.
 	if len(merged) == 0 {
-		return nil
+		return failed
 	}
 	last, err := s.advance(op, uint64(len(merged)))
 	if err != nil {
@@ -484,11 +491,11 @@ func (s *RevocationStore) Put(ctx context.Context, entries ...sscookie.Revocatio
 	for i := range merged {
 		pos := first + uint64(i)
 		it := &gomemcache.Item{Key: s.logKey(pos), Value: logValue(pos, now, &merged[i]), Expiration: exp}
-		if err := s.conn.set(it); err != nil {
-			return errRev(op, err)
+		if err := s.conn.set(it); err != nil && failed == nil {
+			failed = errRev(op, err) // the others are still sent: fewer gaps
 		}
 	}
-	return nil
+	return failed
 }
 
 // merge merges e into its entry item and returns what the item holds

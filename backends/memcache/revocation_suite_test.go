@@ -2,6 +2,7 @@ package memcache
 
 import (
 	"testing"
+	"time"
 
 	"github.com/gin-securesession/securesession"
 	"github.com/gin-securesession/securesession/backends/backendtest"
@@ -24,6 +25,27 @@ func connectTo(t *testing.T, m *testservers.Memcached) revocationtest.Connect {
 		}
 		return s
 	}
+}
+
+// suiteNow is the clock of the stores revocationtest.Run checks. Its
+// entries end at fixed dates around 2026-12-01 12:00 UTC, and the store
+// sends their expirations to memcached as seconds from its clock: from an
+// hour before them, every entry lives an hour or more of real time,
+// whatever today's date (its far-future entry, beyond 30 days, goes as an
+// absolute time in 2038).
+func suiteNow() time.Time { return time.Date(2026, 12, 1, 11, 0, 0, 0, time.UTC) }
+
+func TestRevocationStoreContract(t *testing.T) {
+	revocationtest.Run(t, func(t *testing.T) revocationtest.Connect {
+		m := testServer(t)
+		return func() sscookie.RevocationStore {
+			s, err := NewRevocationStore(newClient(t, m.Addr()), RevocationStoreOptions{Now: suiteNow})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return s
+		}
+	})
 }
 
 func TestRevocationStoreFleet(t *testing.T) { revocationtest.RunFleet(t, sharedMemcached) }

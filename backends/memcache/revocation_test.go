@@ -15,6 +15,7 @@ import (
 	gomemcache "github.com/bradfitz/gomemcache/memcache"
 
 	sscookie "github.com/gin-securesession/securesession/backends/cookie"
+	"github.com/gin-securesession/securesession/internal/testservers"
 )
 
 func newRevStore(t testing.TB, c *gomemcache.Client, opts RevocationStoreOptions) *RevocationStore {
@@ -652,5 +653,160 @@ func TestRevocationStoreMemoryPerRevokedSession(t *testing.T) {
 		if size != c.want {
 			t.Errorf("%s takes %d bytes in memcached, RevocationStore's doc says %d", c.what, size, c.want)
 		}
+	}
+}
+
+// TestRevocationStorePutLogsWhatItMergedBeforeAFailure: a Put whose
+// second entry fails still logs the first, which it has written, so that
+// no instance holding that key misses it.
+func TestRevocationStorePutLogsWhatItMergedBeforeAFailure(t *testing.T) {
+	m := testServer(t)
+	clk := newClock()
+	s := newRevStore(t, newClient(t, m.Addr()), RevocationStoreOptions{Now: clk.Now})
+	pos := mustPosition(t, s)
+	good := sscookie.RevocationEntry{Key: revKey('s'), Below: 1, Until: clk.Now().Add(time.Hour)}
+	bad := sscookie.RevocationEntry{Key: revKey('u'), Before: clk.Now(), Until: clk.Now().Add(time.Hour)}
+	if err := s.conn.set(&gomemcache.Item{Key: s.entryKey(bad.Key), Value: []byte("garbage"), Expiration: 600}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Put(bg, good, bad); err == nil {
+		t.Fatal("Put over a malformed entry item succeeded")
+	}
+	got, next, err := s.Changes(bg, pos)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sameEntries(t, "Changes after the failed Put", got, []sscookie.RevocationEntry{good})
+	if next != pos+1 {
+		t.Errorf("next = %d, want %d", next, pos+1)
+	}
+}
+
+// TestRevocationStoreSaltAndCounterShareOneServer: with several servers,
+// the two items every sync reads live on one, whatever the prefix, so a
+// sync depends on one server.
+func TestRevocationStoreSaltAndCounterShareOneServer(t *testing.T) {
+	addrs := []string{"127.0.0.1:11211", "127.0.0.1:11212", "127.0.0.1:11213", "127.0.0.1:11214", "127.0.0.1:11215"}
+	c := gomemcache.New(addrs...)
+	servers := map[string]bool{}
+	for i := range 40 {
+		s, err := NewRevocationStore(c, RevocationStoreOptions{Prefix: fmt.Sprintf("app%d:", i)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		salt, seq := serverOf(t, addrs, s.saltKey), serverOf(t, addrs, s.seqKey)
+		if salt != seq {
+			t.Fatalf("prefix %q: the salt is on %s, the counter on %s", s.prefix, salt, seq)
+		}
+		servers[salt] = true
+	}
+	if len(servers) < 2 {
+		t.Errorf("40 prefixes put their salt on %d server(s): the check proves nothing", len(servers))
+	}
+}
+
+// FuzzRevocationValues: whatever bytes an item holds, parsing never
+// panics, and what parses re-encodes to a value that parses to the same
+// entry (varints need not be minimal, so the bytes may differ).
+func FuzzRevocationValues(f *testing.F) {
+	e := sscookie.RevocationEntry{Key: revKey('u'), Before: time.Now(), Keep: "kept", Until: time.Now().Add(time.Hour)}
+	f.Add(entryValue(&e), uint64(7))
+	f.Add(logValue(7, time.Now(), &e), uint64(7))
+	f.Add([]byte("1234"), uint64(0))
+	f.Add([]byte{}, uint64(1))
+	f.Fuzz(func(t *testing.T, v []byte, pos uint64) {
+		r := wireKey(v)
+		if got, ok := parseEntryValue(v, r); ok {
+			again, ok := parseEntryValue(entryValue(&got), r)
+			if !ok || !sameEntry(&again, &got) {
+				t.Fatalf("entry %+v parsed from %x does not survive re-encoding", got, v)
+			}
+		}
+		if got, written, ok := parseLogValue(v, pos); ok {
+			again, w, ok := parseLogValue(logValue(pos, written, &got), pos)
+			if !ok || !sameEntry(&again, &got) || !w.Equal(written) {
+				t.Fatalf("log entry %+v parsed from %x does not survive re-encoding", got, v)
+			}
+		}
+		parseSeq(v)
+	})
+}
+
+// wireKey is the key an entry value names, or "" when it names none, so
+// that the fuzzer's entry values can parse.
+func wireKey(v []byte) string {
+	if len(v) < 3 {
+		return ""
+	}
+	n := int(v[2])
+	if n >= 0x80 || len(v) < 3+n {
+		return ""
+	}
+	return string(v[3 : 3+n])
+}
+
+// TestRevocationStoreRoundTrips pins the commands each operation sends, as
+// the RevocationStore doc counts them, through the proxy on the one
+// server (each command is one round trip).
+func TestRevocationStoreRoundTrips(t *testing.T) {
+	m := testServer(t)
+	p := newProxy(t, m.Addr())
+	clk := newClock()
+	s := newRevStore(t, newClient(t, p.Addr()), RevocationStoreOptions{Now: clk.Now})
+	pos := mustPosition(t, s)
+	until := clk.Now().Add(time.Hour)
+	k := revKey('s')
+	for _, c := range []struct {
+		op   string
+		do   func() error
+		want string
+	}{
+		{"Put of a new key", func() error { return s.Put(bg, sscookie.RevocationEntry{Key: k, Below: 1, Until: until}) }, "gets add incr set"},
+		{"Put that changes a key", func() error { return s.Put(bg, sscookie.RevocationEntry{Key: k, Below: 2, Until: until}) }, "gets cas incr set"},
+		{"Put that changes nothing", func() error { return s.Put(bg, sscookie.RevocationEntry{Key: k, Below: 1, Until: until}) }, "gets incr set"},
+		{"Lookup", func() error { _, err := s.Lookup(bg, []string{k, revKey('u')}); return err }, "gets"},
+		{"Changes with writes to read", func() error { _, _, err := s.Changes(bg, pos); return err }, "gets gets"},
+		{"Changes with nothing new", func() error { _, _, err := s.Changes(bg, pos+3); return err }, "gets"},
+		{"Salt", func() error { _, err := s.Salt(bg); return err }, "gets"},
+	} {
+		p.Take()
+		if err := c.do(); err != nil {
+			t.Fatalf("%s: %v", c.op, err)
+		}
+		if got := strings.Join(verbs(p.Take()), " "); got != c.want {
+			t.Errorf("%s sends %q, want %q", c.op, got, c.want)
+		}
+	}
+}
+
+// TestRevocationStoreServerDownIsAnOutageNeverAMiss: with entries spread
+// over three servers, a Lookup of a key whose server is down fails; it
+// never reports the key unrevoked. A down salt server fails Changes.
+func TestRevocationStoreServerDownIsAnOutageNeverAMiss(t *testing.T) {
+	ms := []*testservers.Memcached{testServer(t), testServer(t), testServer(t)}
+	addrs := []string{ms[0].Addr(), ms[1].Addr(), ms[2].Addr()}
+	clk := newClock()
+	s := newRevStore(t, newClient(t, addrs...), RevocationStoreOptions{Now: clk.Now})
+	pos := mustPosition(t, s)
+	saltServer := serverOf(t, addrs, s.saltKey)
+	var k string
+	for k = revKey('s'); serverOf(t, addrs, s.entryKey(k)) == saltServer; k = revKey('s') {
+	}
+	mustPut(t, s, sscookie.RevocationEntry{Key: k, Below: sscookie.AllTokens, Until: clk.Now().Add(time.Hour)})
+	for _, m := range ms {
+		if m.Addr() == serverOf(t, addrs, s.entryKey(k)) {
+			m.Stop()
+		}
+	}
+	if got, err := s.Lookup(bg, []string{k}); err == nil {
+		t.Fatalf("Lookup with the entry's server down = %d entries, no error", len(got))
+	}
+	for _, m := range ms {
+		if m.Addr() == saltServer {
+			m.Stop()
+		}
+	}
+	if _, _, err := s.Changes(bg, pos); err == nil || errors.Is(err, sscookie.ErrChangesLost) {
+		t.Fatalf("Changes with the salt's server down: %v, want an outage error", err)
 	}
 }
