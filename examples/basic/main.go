@@ -18,6 +18,14 @@
 //	TRUSTED_PROXIES  addresses or CIDRs of the TLS-terminating reverse
 //	                 proxies in front (e.g. 127.0.0.1 for nginx on the
 //	                 same host); see the README, "Behind a reverse proxy"
+//	REVOCATION_MEMCACHED  comma-separated memcached addresses
+//	                 (host:port): several instances of the app share
+//	                 their revocations there, so a cookie replayed after
+//	                 logout is refused on every instance within 2 seconds
+//	                 (at once on the instance that logged out). Unset:
+//	                 an in-process list, right for one instance only.
+//	                 (A database works too: see backends/config,
+//	                 cookie:?revocation=postgres://...)
 //	ADDR             listen address (default 127.0.0.1:8080)
 //	TLS_CERT_FILE, TLS_KEY_FILE  serve HTTPS
 package main
@@ -28,11 +36,13 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/bradfitz/gomemcache/memcache"
 	"github.com/gin-gonic/gin"
 
 	"github.com/gin-securesession/securesession"
 	"github.com/gin-securesession/securesession/backends/config/sessionkeys"
 	"github.com/gin-securesession/securesession/backends/cookie"
+	ssmemcache "github.com/gin-securesession/securesession/backends/memcache"
 	"github.com/gin-securesession/securesession/examples/internal/demoapp"
 )
 
@@ -51,11 +61,9 @@ func main() {
 		Keys: keys,
 		// A cookie-only session cannot be ended on the server, so a copy
 		// of the cookie taken before logout would stay valid until it
-		// times out. This in-memory revocation list makes a replayed
-		// cookie anonymous and MaxAge: -1 a full logout, for a single
-		// process. Several instances need a shared Revocation (or a
-		// server-side backend: examples/sqlite).
-		Revocation: cookie.NewMemoryRevocation(securesession.DefaultAbsoluteTimeout),
+		// times out. A revocation list makes a replayed cookie anonymous
+		// and MaxAge: -1 a full logout.
+		Revocation: revocation(),
 	})
 	if err != nil {
 		demoapp.Fatal("creating the cookie store", err)
@@ -99,4 +107,27 @@ func main() {
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 	})
+}
+
+// revocation is the list of ended sessions: in this process's memory for
+// a single instance, or shared by every instance through memcached when
+// REVOCATION_MEMCACHED names servers.
+func revocation() cookie.Revocation {
+	servers := demoapp.List("REVOCATION_MEMCACHED")
+	if len(servers) == 0 {
+		return cookie.NewMemoryRevocation(securesession.DefaultAbsoluteTimeout)
+	}
+	client := memcache.New(servers...)
+	shared, err := ssmemcache.NewRevocationStore(client, ssmemcache.RevocationStoreOptions{})
+	if err != nil {
+		demoapp.Fatal("connecting to the revocation store", err)
+	}
+	// Every instance refuses a revoked cookie within MaxStaleness (2s by
+	// default); when memcached cannot be reached for longer, requests get
+	// a 503 rather than an answer from stale state.
+	rev, err := cookie.NewSharedRevocation(shared, cookie.SharedRevocationOptions{})
+	if err != nil {
+		demoapp.Fatal("starting the shared revocation", err)
+	}
+	return rev
 }
