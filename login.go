@@ -26,7 +26,9 @@ import (
 // With Options.MaxSessionsPerUser and the RefuseNewLogin policy the write
 // happens inside Login instead, which returns ErrTooManySessions when the
 // user has no session to spare (the request's session then stays as it
-// was) or a *BackendError if the backend failed.
+// was) or a *BackendError if the backend failed (the user is then not
+// logged in, and the automatic save does not try again unless the handler
+// changes the session).
 //
 // By default the session gets a browser-session cookie and the normal
 // timeouts (Options.IdleTimeout, Options.AbsoluteTimeout); with
@@ -45,7 +47,13 @@ func Login(c *gin.Context, userID string, opts ...LoginOption) error {
 	if s.m.cfg.limit.Refuse {
 		// The limit may refuse this login: write now, so that Login can
 		// say so and the handler can answer.
-		return s.report(s.settle())
+		err := s.settle()
+		if err != nil && s.pending != nil && s.phase == phaseOpen {
+			// The handler answers the failure, as after a failed Save:
+			// the automatic save must not log the user in behind it.
+			s.phase = phaseRefused
+		}
+		return s.report(err)
 	}
 	return nil
 }

@@ -85,7 +85,8 @@ type Options struct {
 
 	// DisableAutoMigrate skips the AutoMigrate that NewStore runs, for
 	// applications that manage their schema themselves. The table must
-	// then match the one AutoMigrate would create. Default false.
+	// then match the one AutoMigrate would create, and so must the lock
+	// table of a session limit (see LoginLimited). Default false.
 	DisableAutoMigrate bool
 
 	// OnCleanupError receives the errors of the background sweeper, which
@@ -96,13 +97,15 @@ type Options struct {
 
 // Store keeps sessions in a table of a database opened with GORM (tested
 // on SQLite, PostgreSQL and MariaDB). It implements securesession.Backend,
-// securesession.Lister and gin-contrib's sessions.Store. All its methods
+// securesession.Lister, securesession.SessionLimiter and gin-contrib's
+// sessions.Store. All its methods
 // are safe for concurrent use; the Store holds no per-request state.
 type Store struct {
 	db      *gormdb.DB
 	single  *gormdb.DB // db without the default write transaction, for the sweeper
 	sqlDB   *sql.DB    // under db: the per-request statements run on it
 	stmts   *stmts
+	limits  *limitStmts // LoginLimited's own statements (limit.go)
 	closed  atomic.Bool
 	table   string
 	hasher  *token.Hasher
@@ -186,11 +189,15 @@ func NewStore(db *gormdb.DB, opts Options) (*Store, error) {
 		if err := s.migrate(); err != nil {
 			return nil, err
 		}
+		if err := s.migrateLimits(); err != nil {
+			return nil, err
+		}
 	}
 	// Prepared statements: the store runs the same few statements on every
 	// request, so preparing each once saves the parse and plan (about a
 	// third of a SQLite read); see sqlstmt.go.
 	s.stmts = buildStmts(s.single.Statement.Quote(s.table), renderer(db))
+	s.limits = s.buildLimitStmts(renderer(db))
 
 	// The stop channel and context exist before the goroutine starts, so
 	// Close can never miss it.

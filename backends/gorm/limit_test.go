@@ -1,0 +1,262 @@
+package gorm
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	gormdb "gorm.io/gorm"
+
+	"github.com/gin-securesession/securesession"
+)
+
+var (
+	evict3  = securesession.SessionLimit{Max: 3}
+	refuse3 = securesession.SessionLimit{Max: 3, Refuse: true}
+)
+
+// liveOf returns the handles ListUser lists for user.
+func liveOf(t *testing.T, s *Store, user string) map[string]bool {
+	t.Helper()
+	list, err := s.ListUser(bg, user)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]bool{}
+	for _, si := range list {
+		out[si.Handle] = true
+	}
+	return out
+}
+
+// loginN logs user in n times, a minute apart on c, and returns the tokens
+// and handles, least recently seen first.
+func loginN(t *testing.T, s *Store, c *clock, user string, n int) (toks, handles []string) {
+	t.Helper()
+	for range n {
+		rec := newRecord(c.Now(), user, "")
+		tok, err := s.LoginLimited(bg, "sid", "", rec, evict3)
+		if err != nil {
+			t.Fatal(err)
+		}
+		toks, handles = append(toks, tok), append(handles, rec.Handle)
+		c.Advance(time.Minute)
+	}
+	return toks, handles
+}
+
+// A login whose pre-login session ended meanwhile gets ErrNoRecord, and
+// the eviction it had made in the same transaction is rolled back: the
+// user's three sessions are all still there for the middleware's retry
+// as a new session to choose from.
+func TestLoginOverAnEndedSessionEvictsNothing(t *testing.T) {
+	eachDB(t, func(t *testing.T, db *gormdb.DB) {
+		c := newClock()
+		s := newStore(t, db, Options{Now: c.Now})
+		_, handles := loginN(t, s, c, "alice", 3)
+		pre, err := s.Create(bg, "sid", newRecord(c.Now(), "", "cart"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Delete(bg, "sid", pre); err != nil {
+			t.Fatal(err)
+		}
+		_, err = s.LoginLimited(bg, "sid", pre, newRecord(c.Now(), "alice", ""), evict3)
+		if !errors.Is(err, securesession.ErrNoRecord) {
+			t.Fatalf("login over a deleted session: %v, want ErrNoRecord", err)
+		}
+		live := liveOf(t, s, "alice")
+		for _, h := range handles {
+			if !live[h] {
+				t.Errorf("the failed login ended session %s: live %v", h, live)
+			}
+		}
+	})
+}
+
+// A refused login writes nothing: no row, and the pre-login session stays
+// under its token with its values.
+func TestRefusedLoginLeavesEveryRowAsItWas(t *testing.T) {
+	eachDB(t, func(t *testing.T, db *gormdb.DB) {
+		c := newClock()
+		s := newStore(t, db, Options{Now: c.Now})
+		loginN(t, s, c, "alice", 3)
+		pre, err := s.Create(bg, "sid", newRecord(c.Now(), "", "cart"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		rows := countRows(t, s)
+		_, err = s.LoginLimited(bg, "sid", pre, newRecord(c.Now(), "alice", ""), refuse3)
+		if !errors.Is(err, securesession.ErrTooManySessions) {
+			t.Fatalf("fourth login: %v, want ErrTooManySessions", err)
+		}
+		if !strings.HasPrefix(err.Error(), "securesession/gorm: ") {
+			t.Errorf("error %q lacks the package prefix", err)
+		}
+		if got := countRows(t, s); got != rows {
+			t.Errorf("%d rows after the refused login, %d before", got, rows)
+		}
+		rec, found, err := s.Find(bg, "sid", pre)
+		if err != nil || !found || rec.UserID != "" || string(rec.Values) != "cart" {
+			t.Errorf("the pre-login session after the refusal: found %v, user %q, values %q, err %v", found, rec.UserID, rec.Values, err)
+		}
+	})
+}
+
+// Sessions past their expiry count for nothing, even before the sweeper
+// removes them: Find would not return them, so they are not sessions.
+func TestExpiredSessionsDoNotCountAgainstTheLimit(t *testing.T) {
+	eachDB(t, func(t *testing.T, db *gormdb.DB) {
+		c := newClock()
+		s := newStore(t, db, Options{Now: c.Now})
+		loginN(t, s, c, "alice", 3)
+		c.Advance(31 * time.Minute) // past the idle timeout of the three
+		rec := newRecord(c.Now(), "alice", "")
+		if _, err := s.LoginLimited(bg, "sid", "", rec, refuse3); err != nil {
+			t.Fatalf("login with only expired sessions: %v", err)
+		}
+		if live := liveOf(t, s, "alice"); len(live) != 1 || !live[rec.Handle] {
+			t.Errorf("live sessions %v, want only the new one", live)
+		}
+	})
+}
+
+// The evicted session is the least recently seen: its token finds
+// nothing, its handle is no longer listed or revocable, and the lock row
+// does not show as a session anywhere.
+func TestEvictedSessionIsGoneEverywhere(t *testing.T) {
+	eachDB(t, func(t *testing.T, db *gormdb.DB) {
+		c := newClock()
+		s := newStore(t, db, Options{Now: c.Now})
+		toks, handles := loginN(t, s, c, "alice", 3)
+		// The first session is used again: the second is now the least
+		// recently seen.
+		first := newRecord(c.Now(), "alice", "")
+		if _, err := s.Touch(bg, "sid", toks[0], first); err != nil {
+			t.Fatal(err)
+		}
+		c.Advance(time.Minute)
+		rec := newRecord(c.Now(), "alice", "")
+		if _, err := s.LoginLimited(bg, "sid", "", rec, evict3); err != nil {
+			t.Fatal(err)
+		}
+		if _, found, err := s.Find(bg, "sid", toks[1]); found || err != nil {
+			t.Errorf("the least recently seen session is still found (err %v)", err)
+		}
+		want := map[string]bool{handles[0]: true, handles[2]: true, rec.Handle: true}
+		if live := liveOf(t, s, "alice"); fmt.Sprint(live) != fmt.Sprint(want) {
+			t.Errorf("live sessions %v, want %v", live, want)
+		}
+		if err := s.RevokeHandle(bg, "alice", handles[1]); !errors.Is(err, securesession.ErrNoRecord) {
+			t.Errorf("RevokeHandle of the evicted session: %v, want ErrNoRecord", err)
+		}
+		if n := countRows(t, s); n != 3 {
+			t.Errorf("the sessions table holds %d rows, want 3 (the lock row lives elsewhere)", n)
+		}
+	})
+}
+
+// RevokeUser and the sweeper leave the user's lock row alone, and a login
+// after them still counts correctly.
+func TestLimitHoldsAfterRevokeUserAndCleanup(t *testing.T) {
+	eachDB(t, func(t *testing.T, db *gormdb.DB) {
+		c := newClock()
+		s := newStore(t, db, Options{Now: c.Now})
+		loginN(t, s, c, "alice", 3)
+		if err := s.RevokeUser(bg, "alice", securesession.Ref{}); err != nil {
+			t.Fatal(err)
+		}
+		c.Advance(time.Hour)
+		if _, err := s.Cleanup(bg); err != nil {
+			t.Fatal(err)
+		}
+		var locks int64
+		if err := s.db.Table(s.limits.table).Count(&locks).Error; err != nil {
+			t.Fatal(err)
+		}
+		if locks != 1 {
+			t.Errorf("%d lock rows, want alice's one", locks)
+		}
+		loginN(t, s, c, "alice", 3)
+		if _, err := s.LoginLimited(bg, "sid", "", newRecord(c.Now(), "alice", ""), refuse3); !errors.Is(err, securesession.ErrTooManySessions) {
+			t.Errorf("fourth login after the revocation: %v, want ErrTooManySessions", err)
+		}
+	})
+}
+
+// Twenty concurrent logins of one user, each over its own anonymous
+// session, with a limit of 3: every pre-login token is dead afterwards and
+// exactly three sessions live, under both policies.
+func TestConcurrentLoginsOverAnonymousSessionsKeepTheLimit(t *testing.T) {
+	eachDB(t, func(t *testing.T, db *gormdb.DB) {
+		s := newStore(t, db, Options{})
+		for _, limit := range []securesession.SessionLimit{evict3, refuse3} {
+			user := fmt.Sprintf("burst-%v", limit.Refuse)
+			pre := make([]string, 20)
+			for i := range pre {
+				var err error
+				if pre[i], err = s.Create(bg, "sid", newRecord(time.Now(), "", "cart")); err != nil {
+					t.Fatal(err)
+				}
+			}
+			errs := make([]error, len(pre))
+			var wg sync.WaitGroup
+			start := make(chan struct{})
+			for i, tok := range pre {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					<-start
+					_, errs[i] = s.LoginLimited(bg, "sid", tok, newRecord(time.Now(), user, "cart"), limit)
+				}()
+			}
+			close(start)
+			wg.Wait()
+			ok := 0
+			for i, err := range errs {
+				switch {
+				case err == nil:
+					ok++
+					if _, found, _ := s.Find(bg, "sid", pre[i]); found {
+						t.Errorf("refuse %v: the pre-login token of a successful login still finds a session", limit.Refuse)
+					}
+				case limit.Refuse && errors.Is(err, securesession.ErrTooManySessions):
+				default:
+					t.Fatalf("refuse %v: login %d: %v", limit.Refuse, i, err)
+				}
+			}
+			if limit.Refuse && ok != 3 {
+				t.Errorf("%d logins succeeded under RefuseNewLogin, want 3", ok)
+			}
+			if live := liveOf(t, s, user); len(live) != 3 {
+				t.Errorf("refuse %v: %d live sessions after 20 concurrent logins, want 3", limit.Refuse, len(live))
+			}
+		}
+	})
+}
+
+// A malformed pre-login token is refused before any statement, and a
+// Store made with DisableAutoMigrate on a database without the lock table
+// fails the login with an error naming the table, never a panic or a
+// session beyond the limit.
+func TestLoginLimitedRefusesMalformedTokenAndMissingLockTable(t *testing.T) {
+	db := openSQLite(t)
+	s := newStore(t, db, Options{})
+	if _, err := s.LoginLimited(bg, "sid", "not-a-token", newRecord(time.Now(), "alice", ""), evict3); !errors.Is(err, securesession.ErrInvalidToken) {
+		t.Errorf("malformed pre-login token: %v, want ErrInvalidToken", err)
+	}
+	if err := db.Migrator().DropTable(s.limits.table); err != nil {
+		t.Fatal(err)
+	}
+	bare := newStore(t, db, Options{DisableAutoMigrate: true})
+	_, err := bare.LoginLimited(bg, "sid", "", newRecord(time.Now(), "alice", ""), evict3)
+	if err == nil || !strings.Contains(err.Error(), s.limits.table) {
+		t.Errorf("login without the lock table: %v, want an error naming %s", err, s.limits.table)
+	}
+	if n := countRows(t, s); n != 0 {
+		t.Errorf("the failed login left %d rows", n)
+	}
+}
