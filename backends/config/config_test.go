@@ -256,7 +256,7 @@ func TestOpenEachBackend(t *testing.T) {
 		}, [][]byte{key1}, want{lister: true}},
 		{"memcache", func(t *testing.T) string {
 			return "memcache://" + testservers.StartMemcachedT(t).Addr() + "?prefix=cfgtest_"
-		}, [][]byte{key1}, want{}},
+		}, [][]byte{key1}, want{lister: true}},
 		{"postgres", func(t *testing.T) string {
 			return pgURL(t, testservers.Postgres(t))
 		}, [][]byte{key1}, want{lister: true}},
