@@ -350,8 +350,12 @@ func appendValue(b []byte, v any, depth int) ([]byte, error) {
 		}
 		return b, nil
 	default:
+		// gob needs a pointer to the interface; taking the address of a
+		// copy, not of v, keeps every other call from moving v to the
+		// heap.
+		gv := v
 		var buf bytes.Buffer
-		if err := gob.NewEncoder(&buf).Encode(&v); err != nil {
+		if err := gob.NewEncoder(&buf).Encode(&gv); err != nil {
 			return nil, &GobError{Type: fmt.Sprintf("%T", v), Nested: depth > 0, Err: err}
 		}
 		return wire.AppendBytes(append(b, tGob), buf.Bytes()), nil
