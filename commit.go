@@ -68,37 +68,38 @@ func (s *session) commit(canSetCookie bool) error {
 			if !canSetCookie {
 				return ErrHeadersWritten
 			}
-			rec := cfg.newRecord("", now)
+			rec := s.scratch()
+			*rec = cfg.newRecord("", now)
 			rec.Values = enc
-			s.clientInfo(&rec)
-			tok, err := m.b.Create(ctx, s.name, &rec)
+			s.clientInfo(rec)
+			tok, err := m.b.Create(ctx, s.name, rec)
 			if err != nil {
 				return classify("create", err)
 			}
-			s.token, s.rec, s.dirty = tok, rec, false
+			s.token, s.rec, s.dirty = tok, *rec, false
 			s.setCookie(tok, now)
 			cfg.emit(ctx, Event{Kind: EventCreated, Session: shortHandle(rec.Handle)})
 			return nil
 		}
-		rec := s.rec
+		rec := s.scratch()
 		rec.Values = enc
-		cfg.seen(&rec, now)
+		cfg.seen(rec, now)
 		rec.Reissue = false
-		tok, err := m.b.Update(ctx, s.name, s.token, &rec)
+		tok, err := m.b.Update(ctx, s.name, s.token, rec)
 		if err != nil {
 			return s.writeFailed("update", err, canSetCookie)
 		}
 		s.dirty = false
-		return s.adopt(tok, rec, canSetCookie)
+		return s.adopt(tok, *rec, canSetCookie)
 	case s.token != "" && (s.rec.Reissue || (s.accessed && cfg.touchDue(&s.rec, now))):
-		rec := s.rec
-		cfg.seen(&rec, now)
+		rec := s.scratch()
+		cfg.seen(rec, now)
 		rec.Reissue = false
-		tok, err := m.b.Touch(ctx, s.name, s.token, &rec)
+		tok, err := m.b.Touch(ctx, s.name, s.token, rec)
 		if err != nil {
 			return s.writeFailed("touch", err, canSetCookie)
 		}
-		return s.adopt(tok, rec, canSetCookie)
+		return s.adopt(tok, *rec, canSetCookie)
 	}
 	return nil
 }
@@ -125,20 +126,20 @@ func (s *session) writePending(canSetCookie bool) error {
 	if err != nil {
 		return fmt.Errorf("securesession: %s: encode session values: %w", p.op, err)
 	}
-	rec := s.rec
+	rec := s.scratch()
 	rec.Values = enc
-	cfg.seen(&rec, now)
-	s.clientInfo(&rec)
-	offer := s.offerBinding(&rec, p.op)
+	cfg.seen(rec, now)
+	s.clientInfo(rec)
+	offer := s.offerBinding(rec, p.op)
 	ctx := s.c.Request.Context()
 	var tok string
 	limited := m.limiter != nil && cfg.limit.Max > 0 && p.op == "login"
 	if p.oldToken != "" {
 		rec.Opaque = p.oldOpaque
 		if limited {
-			tok, err = m.limiter.LoginLimited(ctx, s.name, p.oldToken, &rec, cfg.limit)
+			tok, err = m.limiter.LoginLimited(ctx, s.name, p.oldToken, rec, cfg.limit)
 		} else {
-			tok, err = m.b.Rotate(ctx, s.name, p.oldToken, &rec)
+			tok, err = m.b.Rotate(ctx, s.name, p.oldToken, rec)
 		}
 		switch {
 		case errors.Is(err, ErrTooManySessions):
@@ -161,9 +162,9 @@ func (s *session) writePending(canSetCookie bool) error {
 	}
 	if p.oldToken == "" {
 		if limited {
-			tok, err = m.limiter.LoginLimited(ctx, s.name, "", &rec, cfg.limit)
+			tok, err = m.limiter.LoginLimited(ctx, s.name, "", rec, cfg.limit)
 		} else {
-			tok, err = m.b.Create(ctx, s.name, &rec)
+			tok, err = m.b.Create(ctx, s.name, rec)
 		}
 		switch {
 		case errors.Is(err, ErrTooManySessions):
@@ -173,7 +174,7 @@ func (s *session) writePending(canSetCookie bool) error {
 		}
 	}
 	s.pending = nil
-	s.token, s.rec, s.dirty = tok, rec, false
+	s.token, s.rec, s.dirty = tok, *rec, false
 	s.setCookie(tok, now)
 	s.sendOffer(offer)
 	kind := EventRotated
@@ -193,6 +194,14 @@ func (s *session) refuseLogin(err error) error {
 	s.token, s.rec, s.vals, s.dirty = p.oldToken, p.oldRec, p.oldVals, p.oldDirty
 	s.m.cfg.emit(s.c.Request.Context(), Event{Kind: EventLoginRefused, Session: shortHandle(p.oldHandle), UserID: user, Reason: "session limit"})
 	return fmt.Errorf("securesession: login: %w", err)
+}
+
+// scratch returns s.next holding a copy of s.rec: the record a write
+// changes and passes to the backend, so that it need not be allocated for
+// every write, while s.rec stays as it was if the write fails.
+func (s *session) scratch() *Record {
+	s.next = s.rec
+	return &s.next
 }
 
 // adopt records the token and record a backend returned after a write and

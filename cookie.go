@@ -51,8 +51,15 @@ func (s *session) setCookie(tok string, now time.Time) {
 	a := s.m.cfg.attrs(s.tr)
 	s.m.cfg.checkPlainHTTP(s.c.Request.Context(), s.tr, a.Secure)
 	a.MaxAge = s.cookieMaxAge(now) // remember.go
-	cookiehdr.Replace(h, a.Name, cookiehdr.String(&a, tok, now))
+	cookiehdr.Replace(h, a.Name, setCookieLine(&a, tok, now))
 	cachehdr.NoStore(h)
+}
+
+// setCookieLine is cookiehdr.String built in a stack buffer, so that a
+// typical session cookie costs one allocation, the header value.
+func setCookieLine(a *cookiehdr.Attrs, tok string, now time.Time) string {
+	var buf [512]byte
+	return string(cookiehdr.Append(buf[:0], a, tok, now))
 }
 
 // expireCookie sends the session cookie expired, with the attributes it

@@ -22,6 +22,7 @@ type session struct {
 
 	token   string // the valid token this request presented or was issued; "" if none
 	rec     Record // the record token names, when token != ""
+	next    Record // scratch: the record a write passes to the backend (commit.go)
 	vals    map[any]any
 	maxAge  int              // from Session.Options; 0 = the session's default (remember.go)
 	pending *pendingRotation // a Login or Rotate to write at the next save

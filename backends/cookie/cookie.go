@@ -93,6 +93,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -101,7 +102,6 @@ import (
 	"github.com/gin-securesession/securesession"
 	"github.com/gin-securesession/securesession/internal/keys"
 	"github.com/gin-securesession/securesession/internal/record"
-	"github.com/gin-securesession/securesession/internal/token"
 	"github.com/gin-securesession/securesession/internal/wire"
 )
 
@@ -256,10 +256,11 @@ func invalid(reason securesession.RejectReason, detail string) error {
 }
 
 // open authenticates and decodes tok into a cache entry (not yet in the
-// cache). With keep, the entry's key is a copy of tok, which shares one
-// allocation with the handle's hex. Any byte outside the base64url
-// alphabet is rejected before decoding. It never panics and allocates at
-// most a small constant times len(tok).
+// cache). With keep, the entry's key is a copy of tok. Any byte outside
+// the base64url alphabet is rejected before the payload is used: the
+// strict decoder refuses every other byte but CR and LF, which it would
+// skip, so those are refused first. It never panics and allocates at most
+// a small constant times len(tok).
 func (s *Store) open(name, tok string, keep bool) (*cached, error) {
 	if len(name)+1+len(tok) > securesession.MaxCookieSize {
 		return nil, invalid(securesession.RejectOversized, "oversized cookie")
@@ -267,14 +268,18 @@ func (s *Store) open(name, tok string, keep bool) (*cached, error) {
 	if len(tok) < b64.EncodedLen(minSealed) {
 		return nil, invalid(securesession.RejectMalformed, "truncated cookie")
 	}
-	if !token.Base64URL(tok) {
+	if strings.IndexByte(tok, '\r') >= 0 || strings.IndexByte(tok, '\n') >= 0 {
 		return nil, invalid(securesession.RejectMalformed, "malformed cookie")
 	}
-	// One allocation holds the copy of tok that the decoder reads, the
+	// A pooled buffer holds the copy of tok that the decoder reads, the
 	// decoded bytes, which the AEAD opens in place, and the associated
-	// data (a stack array would escape through the cipher.AEAD interface).
+	// data (a stack array would escape through the cipher.AEAD
+	// interface). Nothing in it outlives this call: the entry copies what
+	// it keeps.
 	dec := b64.DecodedLen(len(tok))
-	buf := make([]byte, len(tok)+dec+adLen(name))
+	bp := getBuf(len(tok) + dec + adLen(name))
+	defer putBuf(bp)
+	buf := *bp
 	src := buf[:copy(buf, tok)]
 	raw := buf[len(tok) : len(tok)+dec]
 	n, err := b64.Decode(raw, src)
@@ -306,25 +311,57 @@ func (s *Store) open(name, tok string, keep bool) (*cached, error) {
 	copy(st.handle[:], r.Next(handleLen))
 	st.issued = r.Time()
 	st.gen = r.Uvarint()
-	record.Read(r, rec)
+	var f record.Fields
+	record.ReadFields(r, &f)
 	if r.Err() != nil || r.Len() != 0 {
 		return nil, invalid(securesession.RejectMalformed, "malformed payload")
 	}
-	if keep {
-		var hx [2 * handleLen]byte
-		hex.Encode(hx[:], st.handle[:])
-		var b strings.Builder
-		b.Grow(len(tok) + len(hx))
-		b.WriteString(tok)
-		b.Write(hx[:])
-		both := b.String()
-		e.tok, st.hex = both[:len(tok)], both[len(tok):]
-	} else {
-		st.hex = hex.EncodeToString(st.handle[:])
+	// The strings share one allocation (the key, the handle in hex, the
+	// user ID and the client info), and Values and Binding another.
+	var b strings.Builder
+	if !keep {
+		tok = ""
 	}
+	b.Grow(len(tok) + 2*handleLen + len(f.UserID) + len(f.UserAgent) + len(f.IP))
+	b.WriteString(tok)
+	var hx [2 * handleLen]byte
+	hex.Encode(hx[:], st.handle[:])
+	b.Write(hx[:])
+	b.Write(f.UserID)
+	b.Write(f.UserAgent)
+	b.Write(f.IP)
+	all := b.String()
+	i := 0
+	next := func(n int) string { i += n; return all[i-n : i] }
+	e.tok = next(len(tok))
+	st.hex = next(len(hx))
+	rec.UserID = next(len(f.UserID))
+	rec.UserAgent = next(len(f.UserAgent))
+	rec.IP = next(len(f.IP))
+	rec.AuthTime, rec.Created, rec.LastSeen, rec.Deadline, rec.Expires = f.AuthTime, f.Created, f.LastSeen, f.Deadline, f.Expires
+	rec.Values, rec.Binding = copyPair(f.Values, f.Binding)
 	rec.Handle = st.hex
 	s.observe(st, rec)
 	return e, nil
+}
+
+// copyPair copies v and b into one allocation, each nil when empty and
+// capped so that appending to one never writes over the other.
+func copyPair(v, b []byte) ([]byte, []byte) {
+	if len(v)+len(b) == 0 {
+		return nil, nil
+	}
+	both := make([]byte, len(v)+len(b))
+	copy(both, v)
+	copy(both[len(v):], b)
+	var cv, cb []byte
+	if len(v) > 0 {
+		cv = both[:len(v):len(v)]
+	}
+	if len(b) > 0 {
+		cb = both[len(v):]
+	}
+	return cv, cb
 }
 
 // observe records the lifetime of a session the store sealed or opened:
@@ -350,6 +387,35 @@ func (s *Store) retention() time.Duration {
 	return securesession.DefaultAbsoluteTimeout
 }
 
+// bufPool holds the scratch buffers of open and seal, which never
+// outlive the call. Only buffers of up to maxPooled bytes are kept: a
+// cookie, its decoding and its associated data fit, while the buffer of
+// a session too large for a cookie is left to the garbage collector.
+var bufPool = sync.Pool{New: func() any { return new([]byte) }}
+
+const maxPooled = 3 * securesession.MaxCookieSize
+
+// getBuf returns a buffer of length n, from the pool when it is small
+// enough, to be given back with putBuf once nothing refers to it.
+func getBuf(n int) *[]byte {
+	if n > maxPooled {
+		b := make([]byte, n)
+		return &b
+	}
+	bp := bufPool.Get().(*[]byte)
+	if cap(*bp) < n {
+		*bp = make([]byte, n, max(n, 512))
+	}
+	*bp = (*bp)[:n]
+	return bp
+}
+
+func putBuf(bp *[]byte) {
+	if cap(*bp) <= maxPooled {
+		bufPool.Put(bp)
+	}
+}
+
 func adLen(name string) int { return len(adLabel) + 2 + kidLen + len(name) }
 
 func appendAD(b, kid []byte, name string) []byte {
@@ -359,26 +425,42 @@ func appendAD(b, kid []byte, name string) []byte {
 	return append(b, name...)
 }
 
-// seal returns the cookie value for rec as the token st. The record is
-// encoded straight into the buffer that the AEAD seals in place, and the
-// same buffer holds the base64 encoding, so the cookie costs two
-// allocations: that buffer and the string.
-func (s *Store) seal(name string, st *state, rec *securesession.Record) (string, error) {
+// seal returns the cookie value for rec as the token st. With fresh, st
+// is the first token of a new session: its handle is drawn here, in the
+// same read from crypto/rand as the nonce, and its hex shares the
+// cookie's allocation. The record is encoded straight into a pooled
+// buffer that the AEAD seals in place and that also holds the base64
+// encoding, so the cookie costs one allocation: the string.
+func (s *Store) seal(name string, st *state, rec *securesession.Record, fresh bool) (string, error) {
 	k := &s.keys[0]
 	// buf is [ header | plaintext, sealed in place | base64 | AD ]. The
 	// associated data goes in it too: a stack array would escape through
 	// the cipher.AEAD interface anyway.
 	rawCap := headerLen + plainSize(rec) + chacha20poly1305.Overhead
 	encCap := b64.EncodedLen(rawCap)
-	buf := make([]byte, rawCap+encCap+adLen(name))
+	bp := getBuf(rawCap + encCap + adLen(name))
+	defer putBuf(bp)
+	buf := *bp
 	ad := appendAD(buf[rawCap+encCap:rawCap+encCap], k.id[:], name)
 	buf[0] = version
 	copy(buf[1:], k.id[:])
-	rand.Read(buf[1+kidLen : headerLen])
-	plain := append(buf[headerLen:headerLen:rawCap-chacha20poly1305.Overhead], st.handle[:]...)
+	var plain []byte
+	if fresh {
+		// The nonce and the handle are adjacent: one read fills both.
+		rand.Read(buf[1+kidLen : headerLen+handleLen])
+		copy(st.handle[:], buf[headerLen:])
+		plain = buf[headerLen : headerLen+handleLen : rawCap-chacha20poly1305.Overhead]
+	} else {
+		rand.Read(buf[1+kidLen : headerLen])
+		plain = append(buf[headerLen:headerLen:rawCap-chacha20poly1305.Overhead], st.handle[:]...)
+	}
 	plain = wire.AppendTime(plain, st.issued)
 	plain = wire.AppendUvarint(plain, st.gen)
 	plain = record.Append(plain, rec)
+	if size := len(name) + 1 + b64.EncodedLen(headerLen+len(plain)+chacha20poly1305.Overhead); size > securesession.MaxCookieSize {
+		return "", fmt.Errorf("securesession/cookie: cookie %q would be %d bytes, over the %d-byte limit browsers enforce: %w",
+			name, size, securesession.MaxCookieSize, securesession.ErrTooLarge)
+	}
 	sealed := k.aead.Seal(buf[headerLen:headerLen:rawCap], buf[1+kidLen:headerLen], plain, ad)
 	// Seal worked in place unless plainSize fell short (it is a bound, so
 	// it never does); either way the cookie is the header followed by the
@@ -386,13 +468,22 @@ func (s *Store) seal(name string, st *state, rec *securesession.Record) (string,
 	raw := append(buf[:headerLen:rawCap], sealed...)
 	enc := buf[rawCap : rawCap : rawCap+encCap]
 	enc = b64.AppendEncode(enc, raw)
-	if size := len(name) + 1 + len(enc); size > securesession.MaxCookieSize {
-		return "", fmt.Errorf("securesession/cookie: cookie %q would be %d bytes, over the %d-byte limit browsers enforce: %w",
-			name, size, securesession.MaxCookieSize, securesession.ErrTooLarge)
+	var tok string
+	if fresh {
+		var hx [2 * handleLen]byte
+		hex.Encode(hx[:], st.handle[:])
+		var b strings.Builder
+		b.Grow(len(enc) + len(hx))
+		b.Write(enc)
+		b.Write(hx[:])
+		both := b.String()
+		tok, st.hex = both[:len(enc)], both[len(enc):]
+	} else {
+		tok = string(enc)
 	}
 	rec.Handle = st.hex
 	s.observe(st, rec)
-	return string(enc), nil
+	return tok, nil
 }
 
 // plainSize bounds the plaintext seal writes for rec: the handle, three
@@ -408,9 +499,13 @@ func plainSize(rec *securesession.Record) int {
 // Opaque, which Find sets on every request. Caching the token the response
 // sets, rather than the one the request carried, is what lets the read
 // after a write skip the AEAD; revocation is still checked on every Find.
-func (s *Store) remember(name, tok string, st *state, rec *securesession.Record) {
+//
+// It returns the token's state as the cache keeps it (a copy of st when the
+// cache is disabled), for Record.Opaque.
+func (s *Store) remember(name, tok string, st *state, rec *securesession.Record) *state {
 	if s.cache == nil {
-		return
+		c := *st
+		return &c
 	}
 	e := &cached{name: name, rec: *rec, st: *st}
 	r := &e.rec
@@ -421,19 +516,10 @@ func (s *Store) remember(name, tok string, st *state, rec *securesession.Record)
 	r.Deadline = wireTime(r.Deadline)
 	r.Expires = wireTime(r.Expires)
 	r.Values, r.Binding = nil, nil
-	if n := len(rec.Values) + len(rec.Binding); n > 0 {
-		b := make([]byte, n)
-		copy(b, rec.Values)
-		copy(b[len(rec.Values):], rec.Binding)
-		if len(rec.Values) > 0 {
-			r.Values = b[:len(rec.Values):len(rec.Values)]
-		}
-		if len(rec.Binding) > 0 {
-			r.Binding = b[len(rec.Values):]
-		}
-	}
+	r.Values, r.Binding = copyPair(rec.Values, rec.Binding)
 	r.Reissue, r.Opaque = false, nil
 	s.cache.put(tok, e)
+	return &e.st
 }
 
 // wireTime is t as wire.AppendTime and wire.Reader.Time round-trip it:
@@ -450,14 +536,12 @@ func wireTime(t time.Time) time.Time {
 	return time.Unix(0, ns).UTC()
 }
 
-// newState returns the first token of a new session. The issue time is
-// kept as the wire keeps it, so that the state a write leaves (and caches)
-// is the one opening its cookie gives.
-func newState(now time.Time) *state {
-	st := &state{issued: wireTime(now)}
-	rand.Read(st.handle[:])
-	st.hex = hex.EncodeToString(st.handle[:])
-	return st
+// newState returns the first token of a new session, to be sealed with
+// fresh set, which draws its handle. The issue time is kept as the wire
+// keeps it, so that the state a write leaves (and caches) is the one
+// opening its cookie gives.
+func newState(now time.Time) state {
+	return state{issued: wireTime(now)}
 }
 
 // stateFor returns the identity of the token, from the Opaque that Find
@@ -531,10 +615,9 @@ func (s *Store) cachedOpen(name, token string) *cached {
 // random handle.
 func (s *Store) Create(ctx context.Context, name string, rec *securesession.Record) (string, error) {
 	st := newState(s.now())
-	tok, err := s.seal(name, st, rec)
+	tok, err := s.seal(name, &st, rec, true)
 	if err == nil {
-		s.remember(name, tok, st, rec)
-		rec.Opaque = st
+		rec.Opaque = s.remember(name, tok, &st, rec)
 	}
 	return tok, err
 }
@@ -556,7 +639,7 @@ func (s *Store) Update(ctx context.Context, name, token string, rec *securesessi
 			return "", fmt.Errorf("securesession/cookie: %w", securesession.ErrNoRecord)
 		}
 	}
-	tok, err := s.seal(name, st, rec)
+	tok, err := s.seal(name, st, rec, false)
 	if err == nil {
 		s.remember(name, tok, st, rec)
 	}
@@ -590,10 +673,11 @@ func (s *Store) Rotate(ctx context.Context, name, oldToken string, rec *securese
 		return "", err
 	}
 	old, ost := &oe.rec, &oe.st
-	var st *state
+	var st state
 	below := uint64(AllTokens)
-	if rec.UserID == old.UserID && ost.gen < AllTokens-1 {
-		st = &state{handle: ost.handle, hex: ost.hex, issued: ost.issued, gen: ost.gen + 1}
+	fresh := rec.UserID != old.UserID || ost.gen >= AllTokens-1
+	if !fresh {
+		st = state{handle: ost.handle, hex: ost.hex, issued: ost.issued, gen: ost.gen + 1}
 		if !rec.AuthTime.Equal(old.AuthTime) {
 			st.issued = wireTime(s.now())
 		}
@@ -613,10 +697,9 @@ func (s *Store) Rotate(ctx context.Context, name, oldToken string, rec *securese
 			return "", revocationErr("rotate", err)
 		}
 	}
-	tok, err := s.seal(name, st, rec)
+	tok, err := s.seal(name, &st, rec, fresh)
 	if err == nil {
-		s.remember(name, tok, st, rec)
-		rec.Opaque = st
+		rec.Opaque = s.remember(name, tok, &st, rec)
 	}
 	return tok, err
 }

@@ -14,7 +14,18 @@ import (
 // vendor variants such as Cloudflare-CDN-Cache-Control, and
 // Surrogate-Control) are removed, and Vary names Cookie.
 func NoStore(h http.Header) {
-	h.Set("Cache-Control", "no-store")
+	cc, vary := h["Cache-Control"], h["Vary"]
+	switch {
+	case cc == nil && vary == nil:
+		// Both values in one allocation, each capped so that an Add to
+		// one never writes into the other.
+		both := []string{"no-store", "Cookie"}
+		h["Cache-Control"], h["Vary"] = both[0:1:1], both[1:2:2]
+	case len(cc) == 1 && cc[0] == "no-store":
+		// Already so, maybe by an earlier call: nothing to allocate.
+	default:
+		h["Cache-Control"] = []string{"no-store"}
+	}
 	for k := range h {
 		if targeted(k) {
 			delete(h, k)
@@ -37,14 +48,16 @@ func targeted(k string) bool {
 // response keys it on the cookie.
 func VaryCookie(h http.Header) {
 	for _, v := range h["Vary"] {
-		for _, f := range strings.Split(v, ",") {
+		for v != "" {
+			var f string
+			f, v, _ = strings.Cut(v, ",")
 			f = strings.TrimSpace(f)
 			if f == "*" || strings.EqualFold(f, "Cookie") {
 				return
 			}
 		}
 	}
-	h.Add("Vary", "Cookie")
+	h["Vary"] = append(h["Vary"], "Cookie")
 }
 
 // SetsCookie reports whether h carries a Set-Cookie for the cookie name,

@@ -42,6 +42,24 @@ func FuzzRead(f *testing.F) {
 		if limit := uint64(4*len(in)) + 4096; n > limit {
 			t.Fatalf("decoding %d bytes allocated %d (limit %d)", len(in), n, limit)
 		}
+		// ReadFields, which the cookie backend uses, accepts exactly
+		// what Read accepts and yields the same fields.
+		var f Fields
+		rf := wire.NewReader(in)
+		ReadFields(rf, &f)
+		if (rf.Err() == nil) != (r.Err() == nil) || rf.Len() != r.Len() {
+			t.Fatalf("ReadFields: %v with %d left, Read: %v with %d left", rf.Err(), rf.Len(), r.Err(), r.Len())
+		}
+		if r.Err() == nil {
+			fromFields := securesession.Record{
+				UserID: string(f.UserID), AuthTime: f.AuthTime, Created: f.Created, LastSeen: f.LastSeen,
+				Deadline: f.Deadline, Expires: f.Expires, UserAgent: string(f.UserAgent), IP: string(f.IP),
+				Values: f.Values, Binding: f.Binding,
+			}
+			if !sameRecord(&got, &fromFields) {
+				t.Fatalf("ReadFields and Read differ:\n%+v\n%+v", fromFields, got)
+			}
+		}
 		if r.Err() != nil {
 			return
 		}

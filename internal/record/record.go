@@ -10,6 +10,8 @@
 package record
 
 import (
+	"time"
+
 	"github.com/gin-securesession/securesession"
 	"github.com/gin-securesession/securesession/internal/wire"
 )
@@ -35,24 +37,49 @@ func Append(b []byte, rec *securesession.Record) []byte {
 // must be the last thing in r: an optional Binding is whatever follows the
 // values. Check r.Err() afterwards.
 func Read(r *wire.Reader, rec *securesession.Record) {
-	rec.UserID = r.String()
-	rec.AuthTime = r.Time()
-	rec.Created = r.Time()
-	rec.LastSeen = r.Time()
-	rec.Deadline = r.Time()
-	rec.Expires = r.Time()
-	rec.UserAgent = r.String()
-	rec.IP = r.String()
-	if v := r.Bytes(); len(v) > 0 {
-		rec.Values = v
-	} else {
-		rec.Values = nil
+	var f Fields
+	ReadFields(r, &f)
+	rec.UserID = string(f.UserID)
+	rec.AuthTime, rec.Created, rec.LastSeen, rec.Deadline, rec.Expires = f.AuthTime, f.Created, f.LastSeen, f.Deadline, f.Expires
+	rec.UserAgent = string(f.UserAgent)
+	rec.IP = string(f.IP)
+	rec.Values, rec.Binding = nil, nil
+	if len(f.Values) > 0 {
+		rec.Values = append(make([]byte, 0, len(f.Values)), f.Values...)
 	}
-	rec.Binding = nil
+	if len(f.Binding) > 0 {
+		rec.Binding = append(make([]byte, 0, len(f.Binding)), f.Binding...)
+	}
+}
+
+// Fields is a record as ReadFields decodes it: the times, and the strings
+// and byte fields as slices of the input, not copied, so that a caller can
+// copy them all into one allocation. A field that is empty is nil or
+// empty.
+type Fields struct {
+	UserID, UserAgent, IP, Values, Binding         []byte
+	AuthTime, Created, LastSeen, Deadline, Expires time.Time
+}
+
+// ReadFields decodes a record written by Append from r into f, without
+// copying: f's slices alias r's input and are valid only as long as it
+// is. It accepts exactly the encodings Read accepts. Check r.Err()
+// afterwards.
+func ReadFields(r *wire.Reader, f *Fields) {
+	f.UserID = r.Next(r.Count(1))
+	f.AuthTime = r.Time()
+	f.Created = r.Time()
+	f.LastSeen = r.Time()
+	f.Deadline = r.Time()
+	f.Expires = r.Time()
+	f.UserAgent = r.Next(r.Count(1))
+	f.IP = r.Next(r.Count(1))
+	f.Values = r.Next(r.Count(1))
+	f.Binding = nil
 	if r.Len() > 0 {
 		// An empty Binding is never written, so one here is malformed:
 		// each record has exactly one encoding.
-		if rec.Binding = r.Bytes(); len(rec.Binding) == 0 && r.Err() == nil {
+		if f.Binding = r.Next(r.Count(1)); len(f.Binding) == 0 && r.Err() == nil {
 			r.Fail(wire.ErrMalformed)
 		}
 	}

@@ -74,6 +74,15 @@ func Encode(dst []byte, m map[any]any) ([]byte, error) {
 	if len(m) == 0 {
 		return dst, nil
 	}
+	if cap(dst)-len(dst) < 11 {
+		// One allocation of about the right size, rather than the
+		// doublings of appending to a small slice.
+		n := 11
+		for k, v := range m {
+			n += sizeHint(k) + sizeHint(v)
+		}
+		dst = append(make([]byte, 0, len(dst)+n), dst...)
+	}
 	dst = append(dst, version)
 	dst = wire.AppendUvarint(dst, uint64(len(m)))
 	var err error
@@ -86,6 +95,24 @@ func Encode(dst []byte, m map[any]any) ([]byte, error) {
 		}
 	}
 	return dst, nil
+}
+
+// sizeHint estimates the encoded size of v: exact or an upper bound for
+// the scalar types and strings, a guess for the rest.
+func sizeHint(v any) int {
+	switch x := v.(type) {
+	case nil, bool:
+		return 1
+	case string:
+		return 1 + 10 + len(x)
+	case []byte:
+		return 1 + 10 + len(x)
+	case int, int8, int16, int32, int64, uint, uint8, uint16, uint32, uint64, time.Duration:
+		return 1 + 10
+	case float32, float64:
+		return 1 + 8
+	}
+	return 32
 }
 
 // TypeError reports a session key or value that Encode cannot write. Its
@@ -323,8 +350,12 @@ func appendValue(b []byte, v any, depth int) ([]byte, error) {
 		}
 		return b, nil
 	default:
+		// gob needs a pointer to the interface; taking the address of a
+		// copy, not of v, keeps every other call from moving v to the
+		// heap.
+		gv := v
 		var buf bytes.Buffer
-		if err := gob.NewEncoder(&buf).Encode(&v); err != nil {
+		if err := gob.NewEncoder(&buf).Encode(&gv); err != nil {
 			return nil, &GobError{Type: fmt.Sprintf("%T", v), Nested: depth > 0, Err: err}
 		}
 		return wire.AppendBytes(append(b, tGob), buf.Bytes()), nil

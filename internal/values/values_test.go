@@ -166,3 +166,17 @@ func BenchmarkEncodeDecode(b *testing.B) {
 		Decode(enc)
 	}
 }
+
+// TestEncodeOfScalarsIsOneAllocation pins the encoder's cost on the hot
+// path of every save: a map of strings and numbers is encoded into one
+// buffer sized up front, and encoding a value never moves it to the heap.
+func TestEncodeOfScalarsIsOneAllocation(t *testing.T) {
+	m := map[any]any{"user": "alice", "role": "admin", "n": 41, "ratio": 0.5, "ok": true, "big": 1 << 40}
+	if n := testing.AllocsPerRun(100, func() {
+		if _, err := Encode(nil, m); err != nil {
+			t.Fatal(err)
+		}
+	}); n != 1 {
+		t.Fatalf("Encode allocated %v times, want 1", n)
+	}
+}
