@@ -1,8 +1,6 @@
 package securesession
 
 import (
-	"net"
-	"strings"
 	"time"
 
 	"github.com/gin-securesession/securesession/internal/cachehdr"
@@ -111,18 +109,4 @@ func (s *session) cacheHeaders() {
 		}
 		cachehdr.NoStore(h)
 	}
-}
-
-// isLoopback reports whether host (a Host header, maybe with a port) names
-// the local machine.
-func isLoopback(host string) bool {
-	if h, _, err := net.SplitHostPort(host); err == nil {
-		host = h
-	}
-	host = strings.TrimSuffix(strings.TrimPrefix(host, "["), "]")
-	if strings.EqualFold(host, "localhost") || strings.HasSuffix(strings.ToLower(host), ".localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }

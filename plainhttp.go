@@ -2,6 +2,8 @@ package securesession
 
 import (
 	"context"
+	"net"
+	"strings"
 )
 
 // plainHTTPReason is the text of the EventPlainHTTP warning.
@@ -22,4 +24,18 @@ func (cfg *config) checkPlainHTTP(ctx context.Context, t transport, secure bool)
 	cfg.warnPlainHTTP.Do(func() {
 		cfg.emit(ctx, Event{Kind: EventPlainHTTP, Reason: plainHTTPReason})
 	})
+}
+
+// isLoopback reports whether host (a Host header, maybe with a port) names
+// the local machine.
+func isLoopback(host string) bool {
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		host = h
+	}
+	host = strings.TrimSuffix(strings.TrimPrefix(host, "["), "]")
+	if strings.EqualFold(host, "localhost") || strings.HasSuffix(strings.ToLower(host), ".localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
