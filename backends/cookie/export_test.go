@@ -12,3 +12,16 @@ func SharedKey(r *SharedRevocation, kind byte, v string) string {
 	hashKey(&k, kind, v, *r.salt.Load())
 	return string(k[:])
 }
+
+// SharedIndexed returns how many digests r's index maps back to a handle
+// or user ID: one per key held or pending.
+func SharedIndexed(r *SharedRevocation) int {
+	n := 0
+	for i := range r.index {
+		ix := &r.index[i]
+		ix.mu.RLock()
+		n += len(ix.sessions) + len(ix.users)
+		ix.mu.RUnlock()
+	}
+	return n
+}

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"hash/maphash"
 	"math"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -91,20 +92,25 @@ const (
 //
 // Memory. Locally it holds, for each session and user it has seen, the
 // merged entry or the fact that there is none, at most CacheSize keys:
-// about 130 bytes each on 64-bit Go 1.26 (measured: 100,000 keys hold
-// 12.6 MB), plus 48 for a user entry that keeps a session.
-// Entries written by other instances for sessions this one has not seen
-// are skipped, so a flood of logouts elsewhere does not grow it. A store
-// entry is bounded too: its key and the kept session are hashes of 33
-// bytes whatever the user ID's length, with two times and a counter, and
-// it may be forgotten after its Until.
+// about 190 bytes each on 64-bit Go 1.26 with the Store's 32-byte
+// handles (measured: 100,000 keys hold 19 MB; a user ID costs its own
+// length in place of the handle's 32 bytes), plus 48 for a user entry
+// that keeps a session. Entries written by other instances for sessions
+// this one has not seen are skipped, so a flood of logouts elsewhere does
+// not grow it. A store entry is bounded too: its key and the kept session
+// are hashes of 33 bytes whatever the user ID's length, with two times
+// and a counter, and it may be forgotten after its Until.
 //
 // Requests. A request for a session whose keys are held, with fresh
 // state, makes no call to the store, takes the read locks of two of 64
-// shards and allocates nothing; a sync takes a shard's write lock only to
-// update a key held locally, so a flood of writes elsewhere does not hold
-// requests up. Keys are salted SHA-256 (192 bits, base64url) of the
-// session handle and of the user ID, so the store holds neither.
+// shards, allocates nothing and hashes nothing: the local state is keyed
+// by the plain handle and user ID, and only what is said to the store is
+// hashed (a token issued before its user's LogoutOthers, whose handle is
+// compared with the kept one, is the exception). A sync takes a shard's
+// write lock only to update a key held locally, so a flood of writes
+// elsewhere does not hold requests up. The store's keys are salted
+// SHA-256 (192 bits, base64url) of the session handle and of the user
+// ID, so the store holds neither.
 //
 // It is safe for concurrent use. Close stops its background goroutine.
 type SharedRevocation struct {
@@ -134,32 +140,74 @@ type SharedRevocation struct {
 	flushes  atomic.Uint64
 	seed     maphash.Seed
 	shards   [sharedShards]sharedShard
+	index    [sharedShards]indexShard
 
 	stop     chan struct{}
 	done     chan struct{}
 	stopOnce sync.Once
 }
 
-// key is a key as held locally: a fixed array, so that a map entry needs
-// no allocation of its own and a request hashes into the stack.
+// key is a key as the store names it: its kind byte and the base64url
+// of its digest.
 type key [keyLen]byte
 
-// keyOf returns k as a key, or false if it has another length (then it
-// is no key a SharedRevocation writes).
-func keyOf(k string) (key, bool) {
-	var out key
-	if len(k) != keyLen {
-		return out, false
+// digest is the salted SHA-256 of a handle or user ID, cut to 192 bits:
+// how the index names a key, in fewer bytes than its base64url.
+type digest [keyHashLen]byte
+
+// digestOf parses a key the store holds: its kind and digest, or false
+// if it is no key a SharedRevocation writes.
+func digestOf(k string) (byte, digest, bool) {
+	var d digest
+	if len(k) != keyLen || k[0] != 's' && k[0] != 'u' {
+		return 0, d, false
 	}
-	copy(out[:], k)
-	return out, true
+	var buf [keyLen - 1]byte
+	copy(buf[:], k[1:])
+	n, err := base64.RawURLEncoding.Decode(d[:], buf[:])
+	return k[0], d, err == nil && n == keyHashLen
 }
 
+// local names a key as it is held: its kind and the plain handle or user
+// ID, so that a request finds its state without hashing anything.
+type local struct {
+	kind byte
+	v    string
+}
+
+// sharedShard holds the local state of the keys whose plain handle or
+// user ID falls in it.
 type sharedShard struct {
-	mu      sync.RWMutex
-	known   map[key]known
-	pending map[key]*pendingKey
-	_       [64]byte // keep shards on separate cache lines
+	mu       sync.RWMutex
+	sessions map[string]known // by handle
+	users    map[string]known // by user ID
+	pending  map[local]*pendingKey
+	_        [64]byte // keep shards on separate cache lines
+}
+
+func (sh *sharedShard) held(kind byte) map[string]known {
+	if kind == 'u' {
+		return sh.users
+	}
+	return sh.sessions
+}
+
+// indexShard maps the digests of the keys held or pending, whatever
+// their shard, back to their plain handle or user ID: how an entry read
+// from the log finds the local state it is about. It is written only
+// under the lock of that key's sharedShard, taken first.
+type indexShard struct {
+	mu       sync.RWMutex
+	sessions map[digest]string
+	users    map[digest]string
+	_        [64]byte
+}
+
+func (ix *indexShard) names(kind byte) map[digest]string {
+	if kind == 'u' {
+		return ix.users
+	}
+	return ix.sessions
 }
 
 // known is the local state of one key. Times are Unix nanoseconds.
@@ -234,8 +282,11 @@ func NewSharedRevocation(store RevocationStore, opts SharedRevocationOptions) (*
 	}
 	r.clock.Store(&now)
 	for i := range r.shards {
-		r.shards[i].known = make(map[key]known)
-		r.shards[i].pending = make(map[key]*pendingKey)
+		r.shards[i].sessions = make(map[string]known)
+		r.shards[i].users = make(map[string]known)
+		r.shards[i].pending = make(map[local]*pendingKey)
+		r.index[i].sessions = make(map[digest]string)
+		r.index[i].users = make(map[digest]string)
 	}
 	if r.refresh > 0 {
 		go r.run()
@@ -424,14 +475,23 @@ func (r *SharedRevocation) flushLocked(ctx context.Context) error {
 	for i := range r.shards {
 		r.wlock(&r.shards[i])
 	}
+	for i := range r.index {
+		r.wlockIndex(&r.index[i])
+	}
 	for i := range r.shards {
-		sh := &r.shards[i]
-		r.keys.Add(-int64(len(sh.known)))
-		clear(sh.known)
+		sh, ix := &r.shards[i], &r.index[i]
+		r.keys.Add(-int64(len(sh.sessions) + len(sh.users)))
+		clear(sh.sessions)
+		clear(sh.users)
 		clear(sh.pending)
+		clear(ix.sessions)
+		clear(ix.users)
 	}
 	r.salt.Store(&salt)
 	r.epoch.Add(1)
+	for i := range r.index {
+		r.index[i].mu.Unlock()
+	}
 	for i := range r.shards {
 		r.shards[i].mu.Unlock()
 	}
@@ -440,26 +500,31 @@ func (r *SharedRevocation) flushLocked(ctx context.Context) error {
 }
 
 // apply merges a logged entry into the key's local state, if the key is
-// held or pending; any other key is skipped under a read lock.
+// held or pending; any other key is skipped under a read lock of the
+// index.
 func (r *SharedRevocation) apply(e *RevocationEntry) {
-	ek, ok := keyOf(e.Key)
+	kind, d, ok := digestOf(e.Key)
 	if !ok {
 		return
 	}
-	sh := r.shard(&ek)
-	sh.mu.RLock()
-	_, held := sh.known[ek]
-	_, pend := sh.pending[ek]
-	sh.mu.RUnlock()
-	if !held && !pend {
+	ix := r.indexOf(&d)
+	ix.mu.RLock()
+	v, ok := ix.names(kind)[d]
+	ix.mu.RUnlock()
+	if !ok {
 		return
 	}
-	k := fromEntry(e)
+	// The key may be forgotten before the write lock: merging into
+	// nothing is then a no-op, and a key held again since was looked up
+	// with this entry's digest, so the entry is its own.
+	k, lk := fromEntry(e), local{kind, v}
+	sh := r.shard(lk)
 	r.wlock(sh)
-	if cur, ok := sh.known[ek]; ok {
-		sh.known[ek] = cur.merge(k)
+	held := sh.held(kind)
+	if cur, ok := held[v]; ok {
+		held[v] = cur.merge(k)
 	}
-	if p := sh.pending[ek]; p != nil {
+	if p := sh.pending[lk]; p != nil {
 		p.got = p.got.merge(k)
 	}
 	sh.mu.Unlock()
@@ -471,12 +536,24 @@ func (r *SharedRevocation) wlock(sh *sharedShard) {
 	sh.mu.Lock()
 }
 
-func (r *SharedRevocation) shard(k *key) *sharedShard {
+// wlockIndex write-locks ix, counting it.
+func (r *SharedRevocation) wlockIndex(ix *indexShard) {
+	r.wlocks.Add(1)
+	ix.mu.Lock()
+}
+
+func (r *SharedRevocation) shard(k local) *sharedShard {
 	return &r.shards[r.shardIndex(k)]
 }
 
-func (r *SharedRevocation) shardIndex(k *key) int {
-	return int(maphash.Bytes(r.seed, k[:]) % sharedShards)
+// shardIndex places a key by its plain handle or user ID, so that a
+// request finds it without the salted hash.
+func (r *SharedRevocation) shardIndex(k local) int {
+	return int((maphash.String(r.seed, k.v) + uint64(k.kind)) % sharedShards)
+}
+
+func (r *SharedRevocation) indexOf(d *digest) *indexShard {
+	return &r.index[maphash.Bytes(r.seed, d[:])%sharedShards]
 }
 
 func fromEntry(e *RevocationEntry) known {
@@ -506,10 +583,10 @@ func (k known) merge(n known) known {
 	return out
 }
 
-// hashKey writes into dst the key of v ("s" for a session handle, "u" for
-// a user ID): kind, then base64url of the first 192 bits of
-// SHA-256(salt || kind || v). Short values are hashed from the stack.
-func hashKey(dst *key, kind byte, v string, salt []byte) {
+// digestKey returns the digest of v ("s" for a session handle, "u" for a
+// user ID): the first 192 bits of SHA-256(salt || kind || v). Short
+// values are hashed from the stack.
+func digestKey(kind byte, v string, salt []byte) digest {
 	var buf [192]byte
 	var in []byte
 	if n := len(salt) + 1 + len(v); n <= len(buf) {
@@ -521,16 +598,31 @@ func hashKey(dst *key, kind byte, v string, salt []byte) {
 	in = append(in, kind)
 	in = append(in, v...)
 	sum := sha256.Sum256(in)
+	return digest(sum[:keyHashLen])
+}
+
+// storeKey returns the key the store names d of kind by: kind, then the
+// base64url of d.
+func storeKey(kind byte, d *digest) string {
+	var k key
+	k[0] = kind
+	base64.RawURLEncoding.Encode(k[1:], d[:])
+	return string(k[:])
+}
+
+// hashKey writes into dst the store key of v of kind.
+func hashKey(dst *key, kind byte, v string, salt []byte) {
+	d := digestKey(kind, v, salt)
 	dst[0] = kind
-	base64.RawURLEncoding.Encode(dst[1:], sum[:keyHashLen])
+	base64.RawURLEncoding.Encode(dst[1:], d[:])
 }
 
 // get returns the local state of k and whether k is held (a partial
-// state among them: it may refuse, but not let in).
-func (r *SharedRevocation) get(k *key) (known, bool) {
+// state among them: it may refuse, but not let in). It hashes nothing.
+func (r *SharedRevocation) get(k local) (known, bool) {
 	sh := r.shard(k)
 	sh.mu.RLock()
-	st, ok := sh.known[*k]
+	st, ok := sh.held(k.kind)[k.v]
 	sh.mu.RUnlock()
 	return st, ok
 }
@@ -538,17 +630,18 @@ func (r *SharedRevocation) get(k *key) (known, bool) {
 // lookup asks the store for the keys that are not held, marking them
 // pending first so that a sync running meanwhile merges what it reads
 // into them, and holds the results. It returns the states of keys, in
-// order.
-func (r *SharedRevocation) lookup(ctx context.Context, keys []key) ([]known, error) {
-	epoch := r.register(keys)
+// order. It rewrites the values of keys (see register).
+func (r *SharedRevocation) lookup(ctx context.Context, keys []local) ([]known, error) {
+	ds := make([]digest, len(keys))
+	epoch := r.register(keys, ds)
 	r.lookups.Add(1)
 	names := make([]string, len(keys))
 	for i := range keys {
-		names[i] = string(keys[i][:])
+		names[i] = storeKey(keys[i].kind, &ds[i])
 	}
 	got, err := r.store.Lookup(ctx, names)
 	if err != nil {
-		r.release(keys, epoch, nil)
+		r.release(keys, ds, epoch, nil)
 		return nil, fmt.Errorf("%srevocation store lookup: %w", errPrefix, err)
 	}
 	out := make([]known, len(keys))
@@ -559,31 +652,70 @@ func (r *SharedRevocation) lookup(ctx context.Context, keys []key) ([]known, err
 			}
 		}
 	}
-	r.release(keys, epoch, out)
+	r.release(keys, ds, epoch, out)
 	return out, nil
 }
 
-// register marks keys pending and returns the epoch they belong to. It
-// holds the shards of all of them at once, in shard order as a flush
-// does, so that no flush comes between two of them.
-func (r *SharedRevocation) register(keys []key) uint64 {
+// register marks keys pending, indexes their digests (written into ds,
+// in order, on the salt of the epoch) and returns the epoch they belong
+// to. It holds the shards of all of them at once, in shard order as a
+// flush does, so that no flush comes between two of them. It sets each
+// key's value to the copy the SharedRevocation keeps, so that the
+// request's memory is not kept.
+func (r *SharedRevocation) register(keys []local, ds []digest) uint64 {
 	unlock := r.lockShards(keys)
 	defer unlock()
-	for _, k := range keys {
-		sh := r.shard(&k)
-		if p := sh.pending[k]; p != nil {
+	salt := *r.salt.Load() // stable: a flush holds every shard's lock
+	for i := range keys {
+		ds[i] = digestKey(keys[i].kind, keys[i].v, salt)
+		keys[i].v = r.indexLocked(keys[i], &ds[i])
+		sh := r.shard(keys[i])
+		if p := sh.pending[keys[i]]; p != nil {
 			p.refs++
 		} else {
-			sh.pending[k] = &pendingKey{refs: 1}
+			sh.pending[keys[i]] = &pendingKey{refs: 1}
 		}
 	}
-	return r.epoch.Load() // stable: a flush holds every shard's lock
+	return r.epoch.Load()
 }
 
-// release unmarks keys and, with results (out, in the order of keys),
-// merges what the log said meanwhile into them and holds them, unless a
-// flush came in between (it forgot the marks too).
-func (r *SharedRevocation) release(keys []key, epoch uint64, out []known) {
+// indexLocked maps d to k, if it is not yet, and returns the copy of k's
+// value the index holds. The caller holds k's shard's write lock.
+func (r *SharedRevocation) indexLocked(k local, d *digest) string {
+	ix := r.indexOf(d)
+	ix.mu.RLock()
+	v, ok := ix.names(k.kind)[*d]
+	ix.mu.RUnlock()
+	if ok {
+		return v
+	}
+	v = strings.Clone(k.v)
+	r.wlockIndex(ix)
+	ix.names(k.kind)[*d] = v
+	ix.mu.Unlock()
+	return v
+}
+
+// unindexLocked forgets d, the digest of k, unless k is held or pending.
+// The caller holds k's shard's write lock.
+func (r *SharedRevocation) unindexLocked(sh *sharedShard, k local, d *digest) {
+	if _, ok := sh.held(k.kind)[k.v]; ok {
+		return
+	}
+	if sh.pending[k] != nil {
+		return
+	}
+	ix := r.indexOf(d)
+	r.wlockIndex(ix)
+	delete(ix.names(k.kind), *d)
+	ix.mu.Unlock()
+}
+
+// release unmarks keys (whose digests are ds) and, with results (out, in
+// the order of keys), merges what the log said meanwhile into them and
+// holds them, unless a flush came in between (it forgot the marks and
+// the index too).
+func (r *SharedRevocation) release(keys []local, ds []digest, epoch uint64, out []known) {
 	now := r.now()
 	unlock := r.lockShards(keys)
 	defer unlock()
@@ -591,27 +723,28 @@ func (r *SharedRevocation) release(keys []key, epoch uint64, out []known) {
 		return
 	}
 	for i, k := range keys {
-		sh := r.shard(&k)
+		sh := r.shard(k)
 		p := sh.pending[k]
 		if out != nil {
 			out[i] = out[i].merge(p.got)
 			out[i].partial = false
 			r.holdLocked(sh, k, out[i], now)
-			out[i] = sh.known[k]
+			out[i] = sh.held(k.kind)[k.v]
 		}
 		if p.refs--; p.refs == 0 {
 			delete(sh.pending, k)
+			r.unindexLocked(sh, k, &ds[i])
 		}
 	}
 }
 
 // lockShards write-locks the shards of keys (at most two), in shard
 // order, and returns the function that unlocks them.
-func (r *SharedRevocation) lockShards(keys []key) func() {
+func (r *SharedRevocation) lockShards(keys []local) func() {
 	var idx [2]int
 	n := 0
 	for _, k := range keys[:min(len(keys), 2)] {
-		i := r.shardIndex(&k)
+		i := r.shardIndex(k)
 		if n == 1 && idx[0] == i {
 			continue
 		}
@@ -631,84 +764,99 @@ func (r *SharedRevocation) lockShards(keys []key) func() {
 	}
 }
 
-// holdLocked merges k into the key's local state, adding the key (and
-// evicting another, expired ones first, if the shard is full).
-func (r *SharedRevocation) holdLocked(sh *sharedShard, at key, k known, now int64) {
-	if cur, ok := sh.known[at]; ok {
-		if !k.partial {
+// holdLocked merges st into the local state of k, adding k (and evicting
+// another key, expired ones first, if the shard is full). The caller has
+// indexed k, and holds its shard's write lock.
+func (r *SharedRevocation) holdLocked(sh *sharedShard, k local, st known, now int64) {
+	held := sh.held(k.kind)
+	if cur, ok := held[k.v]; ok {
+		if !st.partial {
 			cur.partial = false
 		}
-		sh.known[at] = cur.merge(k)
+		held[k.v] = cur.merge(st)
 		return
 	}
-	if len(sh.known) >= r.perShard {
+	if len(sh.sessions)+len(sh.users) >= r.perShard {
 		r.evictLocked(sh, now)
 	}
-	sh.known[at] = k
+	held[k.v] = st
 	r.keys.Add(1)
 }
 
-// evictLocked forgets one key of a full shard: an expired entry among
-// the first few, or else the first.
+// evictLocked forgets one key of a full shard, of the kind it holds more
+// of: an expired entry among the first few, or else the first. It hashes
+// the key to drop it from the index.
 func (r *SharedRevocation) evictLocked(sh *sharedShard, now int64) {
-	var victim key
+	kind := byte('s')
+	if len(sh.users) > len(sh.sessions) {
+		kind = 'u'
+	}
+	held := sh.held(kind)
+	var victim string
 	found, n := false, 0
-	for at, k := range sh.known {
-		if !found || k.present && k.until < now {
-			victim, found = at, true
+	for v, st := range held {
+		if !found || st.present && st.until < now {
+			victim, found = v, true
 		}
-		if k.present && k.until < now {
+		if st.present && st.until < now {
 			break
 		}
 		if n++; n >= 8 {
 			break
 		}
 	}
-	if found {
-		delete(sh.known, victim)
-		r.keys.Add(-1)
-	}
-}
-
-// remember merges this instance's own write, which the store has taken,
-// into the local state: the revoking instance refuses at once.
-func (r *SharedRevocation) remember(e *RevocationEntry) {
-	ek, ok := keyOf(e.Key)
-	if !ok {
+	if !found {
 		return
 	}
-	k := fromEntry(e)
-	k.partial = true
-	sh := r.shard(&ek)
+	delete(held, victim)
+	r.keys.Add(-1)
+	d := digestKey(kind, victim, *r.salt.Load()) // stable: a flush holds every shard's lock
+	r.unindexLocked(sh, local{kind, victim}, &d)
+}
+
+// remember merges this instance's own write of k, whose digest on salt
+// is d, into the local state once the store has taken it: the revoking
+// instance refuses at once.
+func (r *SharedRevocation) remember(k local, d digest, salt *[]byte, e *RevocationEntry) {
+	st := fromEntry(e)
+	st.partial = true
+	sh := r.shard(k)
 	now := r.now()
 	r.wlock(sh)
-	if p := sh.pending[ek]; p != nil {
-		p.got = p.got.merge(k)
+	defer sh.mu.Unlock()
+	if cur := r.salt.Load(); cur != salt {
+		// A flush came in between: index k on the salt it brought.
+		d = digestKey(k.kind, k.v, *cur)
 	}
-	r.holdLocked(sh, ek, k, now)
-	sh.mu.Unlock()
+	if p := sh.pending[k]; p != nil {
+		p.got = p.got.merge(st)
+	}
+	k.v = r.indexLocked(k, &d)
+	r.holdLocked(sh, k, st, now)
 }
 
 // currentSalt returns the store's salt, syncing first if the
 // SharedRevocation has not yet talked to the store.
-func (r *SharedRevocation) currentSalt(ctx context.Context) ([]byte, error) {
+func (r *SharedRevocation) currentSalt(ctx context.Context) (*[]byte, error) {
 	if s := r.salt.Load(); s != nil {
-		return *s, nil
+		return s, nil
 	}
 	if err := r.syncFlight(ctx, r.attempts.Load()); err != nil {
 		return nil, err
 	}
 	if s := r.salt.Load(); s != nil {
-		return *s, nil
+		return s, nil
 	}
 	return nil, errors.New(errPrefix + "revocation store: no salt")
 }
 
-func (r *SharedRevocation) put(ctx context.Context, e RevocationEntry) error {
+// put writes e, the entry of k whose digest on salt is d, to the store,
+// and remembers it.
+func (r *SharedRevocation) put(ctx context.Context, k local, d digest, salt *[]byte, e RevocationEntry) error {
 	if err := r.store.Put(ctx, e); err != nil {
 		return fmt.Errorf("%srevocation store put: %w", errPrefix, err)
 	}
-	r.remember(&e)
+	r.remember(k, d, salt, &e)
 	return nil
 }
 
@@ -718,9 +866,8 @@ func (r *SharedRevocation) RevokeSession(ctx context.Context, handle string, bel
 	if err != nil {
 		return err
 	}
-	var sk key
-	hashKey(&sk, 's', handle, salt)
-	return r.put(ctx, RevocationEntry{Key: string(sk[:]), Below: below, Until: until})
+	d := digestKey('s', handle, *salt)
+	return r.put(ctx, local{'s', handle}, d, salt, RevocationEntry{Key: storeKey('s', &d), Below: below, Until: until})
 }
 
 // RevokeUser implements Revocation: one Put to the store. The session it
@@ -730,28 +877,28 @@ func (r *SharedRevocation) RevokeUser(ctx context.Context, userID string, before
 	if err != nil {
 		return err
 	}
-	var uk, kk key
-	hashKey(&uk, 'u', userID, salt)
-	e := RevocationEntry{Key: string(uk[:]), Before: before, Until: until}
+	d := digestKey('u', userID, *salt)
+	e := RevocationEntry{Key: storeKey('u', &d), Before: before, Until: until}
 	if keep != "" {
-		hashKey(&kk, 's', keep, salt)
-		e.Keep = string(kk[:])
+		kd := digestKey('s', keep, *salt)
+		e.Keep = storeKey('s', &kd)
 	}
-	return r.put(ctx, e)
+	return r.put(ctx, local{'u', userID}, d, salt, e)
 }
 
 // Revoked implements Revocation. With fresh state and the token's keys
-// held locally it makes no call to the store and takes read locks only;
-// otherwise it syncs (at most one sync at a time) or looks the missing
-// keys up, once.
+// held locally it makes no call to the store, takes read locks only and
+// hashes nothing (unless a user entry refuses sessions issued before the
+// token was: then the handle is hashed to compare it with the one the
+// entry keeps); otherwise it syncs (at most one sync at a time) or looks
+// the missing keys up, once.
 func (r *SharedRevocation) Revoked(ctx context.Context, tok Token) (bool, error) {
 	if err := r.fresh(ctx); err != nil {
 		return false, err
 	}
-	salt := *r.salt.Load()
-	var sk, uk key
-	hashKey(&sk, 's', tok.Handle, salt)
-	s, sOK := r.get(&sk)
+	salt := r.salt.Load()
+	sk, uk := local{'s', tok.Handle}, local{'u', tok.UserID}
+	s, sOK := r.get(sk)
 	if s.present && tok.Gen < s.below {
 		return true, nil
 	}
@@ -760,17 +907,16 @@ func (r *SharedRevocation) Revoked(ctx context.Context, tok Token) (bool, error)
 		if sOK {
 			return false, nil
 		}
-		got, err := r.lookup(ctx, []key{sk})
+		got, err := r.lookup(ctx, []local{sk})
 		if err != nil {
 			return false, err
 		}
 		return got[0].present && tok.Gen < got[0].below, nil
 	}
-	hashKey(&uk, 'u', tok.UserID, salt)
-	u, uOK := r.get(&uk)
+	u, uOK := r.get(uk)
 	uOK = uOK && !u.partial
-	if !u.present || !r.userRefuses(u, tok, &sk) {
-		var missing []key
+	if !u.present || !userRefuses(u, tok, *salt) {
+		var missing []local
 		if !sOK {
 			missing = append(missing, sk)
 		}
@@ -793,24 +939,42 @@ func (r *SharedRevocation) Revoked(ctx context.Context, tok Token) (bool, error)
 			}
 		}
 	}
-	if !u.present || !r.userRefuses(u, tok, &sk) {
+	if !u.present || !userRefuses(u, tok, *salt) {
 		return false, nil
 	}
 	if d := nanos(tok.Deadline); d > u.until {
 		// The token's own deadline proves how long the refusal is needed.
-		e := RevocationEntry{Key: string(uk[:]), Before: time.Unix(0, u.before), Keep: u.keep, Until: time.Unix(0, d)}
+		ud := digestKey('u', tok.UserID, *salt)
+		e := RevocationEntry{Key: storeKey('u', &ud), Before: time.Unix(0, u.before), Keep: u.keep, Until: time.Unix(0, d)}
 		if u.before == math.MinInt64 {
 			e.Before = time.Time{}
 		}
-		if err := r.put(ctx, e); err != nil {
+		if err := r.put(ctx, uk, ud, salt, e); err != nil {
 			return true, err
 		}
 	}
 	return true, nil
 }
 
-// userRefuses reports whether the user entry u refuses tok, whose session
-// key is sk.
-func (r *SharedRevocation) userRefuses(u known, tok Token, sk *key) bool {
-	return nanos(tok.Issued) <= u.before && string(sk[:]) != u.keep
+// userRefuses reports whether the user entry u refuses tok. Only a token
+// issued at or before the entry's Before needs its handle hashed, to
+// compare it with the session the entry keeps.
+func userRefuses(u known, tok Token, salt []byte) bool {
+	if nanos(tok.Issued) > u.before {
+		return false
+	}
+	if u.keep == "" {
+		return true
+	}
+	d := digestKey('s', tok.Handle, salt)
+	return !keyIs(u.keep, 's', &d)
+}
+
+// keyIs reports whether k is the store key of d of kind, without
+// building it.
+func keyIs(k string, kind byte, d *digest) bool {
+	var want key
+	want[0] = kind
+	base64.RawURLEncoding.Encode(want[1:], d[:])
+	return k == string(want[:])
 }
