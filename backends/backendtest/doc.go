@@ -38,9 +38,9 @@
 //
 //     backendtest.Run(t, newStore, backendtest.Declaration{NoRevocation: "sealed cookies, no revocation store"})
 //
-// The suite holds a backend to its declaration: declaring NoRevocation and
-// deleting anyway fails, and so does not declaring it and returning
-// ErrCannotRevoke.
+// The suite holds a backend to its declaration (declaration.go):
+// declaring NoRevocation and deleting anyway fails, and so does not
+// declaring it and returning ErrCannotRevoke.
 //
 // # Optional interfaces
 //

@@ -690,26 +690,4 @@ func (s *RevocationStore) sweeper(interval time.Duration) {
 	}
 }
 
-// retry runs op again after a short pause while it fails as Store.retry
-// retries, or as a PostgreSQL serialization failure (SQLSTATE 40001,
-// under a SERIALIZABLE default): each op is one statement or one whole
-// transaction, rolled back, so repeating it is safe.
-func (s *RevocationStore) retry(ctx context.Context, op func() error) error {
-	delay := 2 * time.Millisecond
-	for attempt := 0; ; attempt++ {
-		err := op()
-		if err == nil || attempt == busyRetries || !(retryable(err) || strings.Contains(err.Error(), "(SQLSTATE 40001)")) {
-			return err
-		}
-		t := time.NewTimer(delay)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return err
-		case <-t.C:
-		}
-		delay *= 2
-	}
-}
-
 var _ cookie.RevocationStore = (*RevocationStore)(nil)

@@ -1,6 +1,8 @@
 package gorm
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"math"
 	"time"
@@ -166,3 +168,20 @@ var (
 	minTime = time.Unix(0, math.MinInt64+1)
 	maxTime = time.Unix(0, math.MaxInt64-1)
 )
+
+// userKey returns what the per-user statements compare: the hex SHA-256
+// of the user ID's bytes. Comparing it is exact on every database,
+// whatever the collation of the column: two user IDs that differ in case,
+// in trailing or leading spaces or in Unicode normalisation have different
+// keys, and a key has no case, spaces or accents to fold.
+func userKey(userID string) string {
+	sum := sha256.Sum256([]byte(userID))
+	return hex.EncodeToString(sum[:])
+}
+
+func checkRecord(rec *securesession.Record) error {
+	if len(rec.UserID) > MaxUserIDLen {
+		return fmt.Errorf("securesession/gorm: Record.UserID is %d bytes; the user_id column holds at most %d", len(rec.UserID), MaxUserIDLen)
+	}
+	return nil
+}

@@ -2,15 +2,10 @@ package gorm
 
 import (
 	"context"
-	"crypto/rand"
-	"crypto/sha256"
 	"database/sql"
-	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -42,10 +37,6 @@ const (
 	// within PostgreSQL's 63-byte identifier limit, so that they are never
 	// truncated into one another.
 	maxTableNameLen = 40
-
-	// busyRetries is how many times an operation that failed because
-	// SQLite's database was locked, or as a deadlock victim, is retried.
-	busyRetries = 6
 
 	idPurpose = "securesession/v1 gorm id-hash"
 )
@@ -247,94 +238,6 @@ func checkIdent(name string) error {
 	return nil
 }
 
-// rowRef names the row of one token: its keyed hash (the id column),
-// computed once per request, and what Find, Create or a write learnt of
-// the row. It is the Record.Opaque this Store leaves, and it is trusted
-// only for the same Store, cookie name and token, so that a Record handed
-// back with another token is never taken for it.
-type rowRef struct {
-	store       *Store
-	name, token string   // what id was computed from; compared, never shown
-	id          string   // hex HMAC-SHA256 of (name, token)
-	handle      string   // "" when not known (the row was not read in this request)
-	kept        keptCols // when handle is known: what the row holds besides values and activity
-}
-
-// Format prints a rowRef without its token, whatever the verb, so that a
-// Record logged with %v or %+v shows no credential.
-func (r *rowRef) Format(f fmt.State, _ rune) { io.WriteString(f, "gorm.rowRef{redacted}") }
-
-// LogValue keeps the token out of slog output too.
-func (r *rowRef) LogValue() slog.Value { return slog.StringValue("gorm.rowRef{redacted}") }
-
-// ref returns the row reference of tok under the cookie name: opaque if it
-// is this Store's for the same name and token, otherwise a new one with
-// the keyed hash computed. ok is false if tok is not shaped like one of
-// ours.
-func (s *Store) ref(name, tok string, opaque any) (r *rowRef, ok bool) {
-	if r, _ := opaque.(*rowRef); r != nil && r.store == s && r.name == name && r.token == tok {
-		return r, true
-	}
-	if !token.Valid(tok) {
-		return nil, false
-	}
-	return &rowRef{store: s, name: name, token: tok, id: s.rowID(name, tok)}, true
-}
-
-// known returns r with the row's handle and kept columns, as the Opaque
-// of a record just read or written.
-func (r *rowRef) known(handle string, kept keptCols) *rowRef {
-	next := *r
-	next.handle, next.kept = handle, kept
-	return &next
-}
-
-// rowID returns the id column of tok under the cookie name: the keyed
-// hash (HMAC-SHA256) that the table holds instead of the token.
-func (s *Store) rowID(name, tok string) string {
-	if s.hookOnHash != nil {
-		s.hookOnHash()
-	}
-	return s.hasher.Hex(name, tok)
-}
-
-// newHandle returns a fresh session handle: 128 bits from crypto/rand in
-// lowercase hex. It is drawn independently of the token, so nothing about
-// the token can be learnt from it.
-func newHandle() string {
-	var b [handleBytes]byte
-	rand.Read(b[:]) // never returns an error (Go 1.24+)
-	return hex.EncodeToString(b[:])
-}
-
-// handleBytes is the size of a handle's random part; handles are twice as
-// many hex digits.
-const handleBytes = 16
-
-// validHandle reports whether h is shaped like a handle newHandle made.
-// Anything else cannot name a session and never reaches the database.
-func validHandle(h string) bool {
-	if len(h) != 2*handleBytes {
-		return false
-	}
-	for i := 0; i < len(h); i++ {
-		if c := h[i]; !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
-			return false
-		}
-	}
-	return true
-}
-
-// userKey returns what the per-user statements compare: the hex SHA-256
-// of the user ID's bytes. Comparing it is exact on every database,
-// whatever the collation of the column: two user IDs that differ in case,
-// in trailing or leading spaces or in Unicode normalisation have different
-// keys, and a key has no case, spaces or accents to fold.
-func userKey(userID string) string {
-	sum := sha256.Sum256([]byte(userID))
-	return hex.EncodeToString(sum[:])
-}
-
 // Find implements securesession.Backend with one query: a SELECT by the
 // token's keyed hash that also excludes expired rows. It leaves the hash,
 // the handle and the row's kept columns in Record.Opaque, so that the
@@ -457,15 +360,6 @@ func (s *Store) updateLive(ctx context.Context, st *stmt, args ...any) error {
 		return fmt.Errorf("securesession/gorm: %w", securesession.ErrNoRecord)
 	}
 	return nil
-}
-
-// where returns the index into the two forms of a write for r and the
-// arguments that form's WHERE starts with.
-func (r *rowRef) where() (int, []any) {
-	if r.handle == "" {
-		return 0, []any{r.id}
-	}
-	return 1, []any{r.handle, r.id}
 }
 
 // Rotate implements securesession.Backend with one UPDATE that moves the
@@ -595,132 +489,4 @@ func (s *Store) RevokeUser(ctx context.Context, userID string, keep securesessio
 	return err
 }
 
-// ListUser implements securesession.Lister with one SELECT of the live rows
-// of userID (the data column is not read), most recently seen first. An
-// empty userID is rejected.
-func (s *Store) ListUser(ctx context.Context, userID string) ([]securesession.SessionInfo, error) {
-	if userID == "" {
-		return nil, errors.New("securesession/gorm: ListUser: empty user ID")
-	}
-	now := encTime(s.now())
-	var out []securesession.SessionInfo
-	err := s.retry(ctx, func() error {
-		out = out[:0]
-		p, err := s.prepared(ctx, &s.stmts.listUser)
-		if err != nil {
-			return err
-		}
-		rows, err := p.QueryContext(ctx, userKey(userID), now)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var r sessionRow
-			if err := rows.Scan(&r.Handle, &r.Created, &r.AuthTime, &r.LastSeen, &r.ExpiresAt, &r.UserAgent, &r.IP, &r.Binding); err != nil {
-				return err
-			}
-			out = append(out, securesession.SessionInfo{
-				Handle:    r.Handle,
-				Created:   decTime(r.Created),
-				AuthTime:  decTime(r.AuthTime),
-				LastSeen:  decTime(r.LastSeen),
-				Expires:   decExpires(r.ExpiresAt),
-				UserAgent: r.UserAgent,
-				IP:        r.IP,
-				Binding:   r.Binding,
-			})
-		}
-		return rows.Err()
-	})
-	if err != nil {
-		return nil, err
-	}
-	return out, nil
-}
-
-// RevokeHandle implements securesession.Lister with one DELETE of the live
-// row whose handle is handle, if and only if it belongs to userID. The
-// handle survives rotations, so a session rotated since it was listed is
-// still found. If no live session of userID has that handle (it ended
-// already, it is another user's, or handle is malformed), RevokeHandle
-// returns an error wrapping securesession.ErrNoRecord. An empty userID is
-// rejected.
-func (s *Store) RevokeHandle(ctx context.Context, userID, handle string) error {
-	if userID == "" {
-		return errors.New("securesession/gorm: RevokeHandle: empty user ID")
-	}
-	var n int64
-	if validHandle(handle) {
-		var err error
-		if n, err = s.exec(ctx, &s.stmts.revokeHandle, handle, userKey(userID), encTime(s.now())); err != nil {
-			return err
-		}
-	}
-	if n == 0 {
-		return fmt.Errorf("securesession/gorm: RevokeHandle: %w", securesession.ErrNoRecord)
-	}
-	return nil
-}
-
-// rejected is the error for a token this Store could not have issued,
-// returned before any statement: securesession.InvalidToken with the
-// reason (oversized if it is longer than any token the Store issues,
-// malformed otherwise), wrapped with the operation. It never contains the
-// token.
-func rejected(op, tok string) error {
-	reason := securesession.RejectMalformed
-	if len(tok) > token.Len {
-		reason = securesession.RejectOversized
-	}
-	return fmt.Errorf("securesession/gorm: %s: %w", op, securesession.InvalidToken(reason))
-}
-
-func checkRecord(rec *securesession.Record) error {
-	if len(rec.UserID) > MaxUserIDLen {
-		return fmt.Errorf("securesession/gorm: Record.UserID is %d bytes; the user_id column holds at most %d", len(rec.UserID), MaxUserIDLen)
-	}
-	return nil
-}
-
-// retry runs op, running it again after a short pause while it fails in a
-// way that wrote nothing and may succeed if repeated: SQLite's database
-// was locked, or the database broke a deadlock by rolling op's statement
-// back. Every operation of the Store is one statement (Rotate's included),
-// so it is safe to repeat after such a failure.
-func (s *Store) retry(ctx context.Context, op func() error) error {
-	delay := 2 * time.Millisecond
-	for attempt := 0; ; attempt++ {
-		err := op()
-		if err == nil || attempt == busyRetries || !retryable(err) {
-			return err
-		}
-		t := time.NewTimer(delay)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return err
-		case <-t.C:
-		}
-		delay *= 2
-	}
-}
-
-// retryable reports whether err is SQLite's "database is locked"
-// (SQLITE_BUSY or SQLITE_LOCKED) or a deadlock victim (MySQL and MariaDB
-// error 1213, PostgreSQL SQLSTATE 40P01), by its text so that no driver
-// is imported: the cgo and pure-Go SQLite drivers all use SQLite's own
-// messages, and the MySQL and PostgreSQL drivers the server's.
-func retryable(err error) bool {
-	msg := err.Error()
-	return strings.Contains(msg, "database is locked") ||
-		strings.Contains(msg, "database table is locked") ||
-		strings.Contains(msg, "SQLITE_BUSY") ||
-		strings.Contains(msg, "Error 1213") || // ER_LOCK_DEADLOCK
-		strings.Contains(msg, "(SQLSTATE 40P01)")
-}
-
-var (
-	_ securesession.Backend = (*Store)(nil)
-	_ securesession.Lister  = (*Store)(nil)
-)
+var _ securesession.Backend = (*Store)(nil)

@@ -3,7 +3,6 @@ package memcache
 import (
 	"context"
 	"encoding/base64"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"hash/crc32"
@@ -19,9 +18,10 @@ import (
 // The per-user index: memcached cannot enumerate its keys, so each
 // logged-in user has one more item, beside the generation item on the
 // same server, that lists the user's sessions for ListUser, RevokeHandle
-// and LoginLimited. It is only a listing and a counter: whether a session
-// is valid is decided by its session item and the generation item alone,
-// so an index that is evicted, corrupt or stale never lets a session back.
+// (listing.go) and LoginLimited (limit.go). It is only a listing and a
+// counter: whether a session is valid is decided by its session item and
+// the generation item alone, so an index that is evicted, corrupt or
+// stale never lets a session back.
 //
 // Index item, under indexKey(ref):
 //
@@ -267,10 +267,6 @@ func (s *Store) entryFor(key string, h handle, rec *securesession.Record) indexE
 	}
 }
 
-func errTooMany(op string) error {
-	return fmt.Errorf("%s%s: %w", errPrefix, op, securesession.ErrTooManySessions)
-}
-
 // enter records e, a session of user r whose item has just been added
 // stamped with generation g, in the user's index, starting from the index
 // item it read with the generation (nil: none). It drops entries past
@@ -397,171 +393,4 @@ func (s *Store) userItems(r ref) (g gen, ix *gomemcache.Item, ik string, err err
 		g, _, _ = s.openGen(gi.Value, gk)
 	}
 	return g, items[ik], ik, nil
-}
-
-var _ securesession.Lister = (*Store)(nil)
-var _ securesession.SessionLimiter = (*Store)(nil)
-
-// ListUser implements securesession.Lister: it reads the user's
-// generation and index items (one GetMulti), then the session items the
-// index lists (one more), and returns the live ones, with the times,
-// client info and binding of their items. Sessions the index does not
-// hold (more than MaxIndexedSessions, or logged in before an evicted
-// index was rebuilt) are not listed. If it found dead entries, it
-// rewrites the index without them, by one compare-and-swap whose failure
-// only leaves them for the next write. An empty userID is rejected. Safe
-// for concurrent use.
-func (s *Store) ListUser(ctx context.Context, userID string) ([]securesession.SessionInfo, error) {
-	const op = "list"
-	if userID == "" {
-		return nil, errors.New(errPrefix + op + ": userID is empty")
-	}
-	if err := ctx.Err(); err != nil {
-		return nil, errBackend(op, err)
-	}
-	r := s.userRef(userID)
-	g, ix, ik, err := s.userItems(r)
-	if err != nil {
-		return nil, errBackend(op, err)
-	}
-	entries := s.indexOf(ix, ik)
-	if g.zero() || len(entries) == 0 {
-		return nil, nil
-	}
-	now := s.cfg.now()
-	live, err := s.lookup(r, g, entries, now)
-	if err != nil {
-		return nil, errBackend(op, err)
-	}
-	var list []securesession.SessionInfo
-	kept := make([]indexEntry, 0, len(entries))
-	for i, e := range entries {
-		v := live[i]
-		if v == nil {
-			continue
-		}
-		kept = append(kept, e)
-		rec := &v.rec
-		list = append(list, securesession.SessionInfo{
-			Handle: v.handle.String(), Created: rec.Created, AuthTime: rec.AuthTime,
-			LastSeen: rec.LastSeen, Expires: sessionExpires(rec),
-			UserAgent: rec.UserAgent, IP: rec.IP, Binding: rec.Binding,
-		})
-	}
-	if len(kept) < len(entries) && len(kept) > 0 {
-		// Best effort: a conflict or failure leaves the dead entries to
-		// the next write, which prunes them too; the listing is right
-		// either way.
-		_, _ = s.writeIndex(ik, ix, kept, now)
-	}
-	return list, nil
-}
-
-// RevokeHandle implements securesession.Lister. If handle is in userID's
-// index and its session item is live, it deletes the item and then
-// writes the index without the entry, by compare-and-swap; after a
-// conflict it reads the index again, since a rotation may have moved the
-// session to a new item, which it then deletes too (see index.go's
-// comment for why a rotation racing it cannot survive). Otherwise (ended
-// already, another user's, not indexed, not a handle) it returns an error
-// wrapping securesession.ErrNoRecord. An empty userID is rejected. Safe
-// for concurrent use.
-func (s *Store) RevokeHandle(ctx context.Context, userID, hs string) error {
-	const op = "revoke handle"
-	if userID == "" {
-		return errors.New(errPrefix + op + ": userID is empty")
-	}
-	var h handle
-	if len(hs) != 2*handleLen {
-		return errNoRecord(op)
-	}
-	if _, err := hex.Decode(h[:], []byte(hs)); err != nil {
-		return errNoRecord(op)
-	}
-	r := s.userRef(userID)
-	ended := false
-	for attempt := 1; ; attempt++ {
-		if err := ctx.Err(); err != nil {
-			return errBackend(op, err)
-		}
-		g, ix, ik, err := s.userItems(r)
-		if err != nil {
-			return errBackend(op, err)
-		}
-		entries := s.indexOf(ix, ik)
-		at := slices.IndexFunc(entries, func(e indexEntry) bool { return e.handle == h })
-		if g.zero() || at < 0 {
-			break
-		}
-		keys := s.itemKeys(&entries[at])
-		items, err := s.getMulti(keys)
-		if err != nil {
-			return errBackend(op, err)
-		}
-		now := s.cfg.now()
-		for _, k := range keys {
-			if s.liveItem(items[k], r, g, h, now) == nil {
-				continue
-			}
-			switch err := s.delete(k); {
-			case err == nil:
-				ended = true
-			case !errors.Is(err, gomemcache.ErrCacheMiss):
-				return errBackend(op, err)
-			}
-		}
-		conflict, err := s.writeIndex(ik, ix, slices.Delete(entries, at, at+1), now)
-		if err != nil {
-			return errBackend(op, err)
-		}
-		if !conflict {
-			break
-		}
-		if attempt >= indexAttempts {
-			if ended {
-				return nil // its item is gone, so no rotation of it can succeed
-			}
-			return fmt.Errorf("%s%s: user's session index: gave up after %d compare-and-swap conflicts", errPrefix, op, indexAttempts)
-		}
-	}
-	if !ended {
-		return errNoRecord(op)
-	}
-	return nil
-}
-
-// LoginLimited implements securesession.SessionLimiter: it stores rec as
-// Create does (or, with oldToken, moves that session to a new token as
-// Rotate does, with the same ErrNoRecord rule) and records it in the
-// user's index, so that the user keeps at most limit.Max live sessions,
-// the new one included and the replaced one not counted: it reads the
-// other sessions' items (one GetMulti) and, if there are limit.Max of
-// them, refuses with an error wrapping securesession.ErrTooManySessions
-// and stores nothing (limit.Refuse), or ends the least recently seen ones
-// (deletes their items). The new session's item is added before the
-// index is written and the old session's is deleted last, so a refused
-// login leaves the old session as it was, and a login that fails removes
-// its new item again; see enter for why concurrent logins never leave
-// more than limit.Max. Only sessions the index holds are counted (see
-// MaxIndexedSessions); a limit over MaxIndexedSessions fails. Safe for
-// concurrent use.
-func (s *Store) LoginLimited(ctx context.Context, name, oldToken string, rec *securesession.Record, limit securesession.SessionLimit) (string, error) {
-	const op = "login"
-	if limit.Max < 1 || limit.Max > MaxIndexedSessions {
-		return "", fmt.Errorf("%s%s: Options.MaxSessionsPerUser %d is outside 1 to %d, the sessions a user's index holds (MaxIndexedSessions)", errPrefix, op, limit.Max, MaxIndexedSessions)
-	}
-	if rec.UserID == "" {
-		limit = securesession.SessionLimit{} // no user to count sessions of
-	}
-	if oldToken == "" {
-		return s.create(ctx, op, name, rec, newHandle(), nil, "", limit)
-	}
-	r, err := s.parseToken(oldToken)
-	if err != nil {
-		return "", err
-	}
-	if err := ctx.Err(); err != nil {
-		return "", errBackend(op, err)
-	}
-	return s.move(ctx, op, name, s.keys(name, oldToken, r), r, rec, limit)
 }

@@ -14,8 +14,6 @@ import (
 	"github.com/gin-securesession/securesession/internal/keys"
 )
 
-const errPrefix = "securesession/memcache: "
-
 // casAttempts bounds the compare-and-swap retries of one operation.
 const casAttempts = 4
 
@@ -105,31 +103,6 @@ func (s *Store) stateFor(opaque any, ks keyset) *state {
 		return st
 	}
 	return nil
-}
-
-func errStored(op, what string, err error) error {
-	if errors.Is(err, errVersion) {
-		return fmt.Errorf("%s%s: stored %s item has another format version: %w", errPrefix, op, what,
-			securesession.InvalidToken(securesession.RejectUnknownVersion))
-	}
-	return fmt.Errorf("%s%s: stored %s item failed authentication (tampered, or copied from another key): %w", errPrefix, op, what,
-		securesession.InvalidToken(securesession.RejectTampered))
-}
-
-func errNoRecord(op string) error {
-	return fmt.Errorf("%s%s: %w", errPrefix, op, securesession.ErrNoRecord)
-}
-
-func errBackend(op string, err error) error {
-	return fmt.Errorf("%s%s: %w", errPrefix, op, err)
-}
-
-func errDeadline(op string) error {
-	return fmt.Errorf("%s%s: Record.Deadline is zero; a session must have an absolute deadline", errPrefix, op)
-}
-
-func isMiss(err error) bool {
-	return errors.Is(err, gomemcache.ErrCacheMiss) || errors.Is(err, gomemcache.ErrNotStored)
 }
 
 // checkSize refuses a session item over Options.MaxItemSize, before it is
