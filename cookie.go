@@ -21,12 +21,6 @@ func (cfg *config) attrs(t transport) cookiehdr.Attrs {
 	}
 }
 
-// secure reports whether a cookie sent over t gets the Secure attribute:
-// always, except under InsecureAllowHTTP for plain HTTP to a loopback host.
-func (cfg *config) secure(t transport) bool {
-	return !(cfg.insecureHTTP && !t.https && isLoopback(t.host))
-}
-
 // cookieName returns the session cookie's name for a request over t: the
 // configured name, or under InsecureAllowHTTP with the default name
 // "session" for plain HTTP, since the prefixed names require Secure.

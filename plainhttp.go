@@ -39,3 +39,9 @@ func isLoopback(host string) bool {
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
 }
+
+// secure reports whether a cookie sent over t gets the Secure attribute:
+// always, except under InsecureAllowHTTP for plain HTTP to a loopback host.
+func (cfg *config) secure(t transport) bool {
+	return !(cfg.insecureHTTP && !t.https && isLoopback(t.host))
+}
