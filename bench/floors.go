@@ -145,9 +145,18 @@ func NewGetMultiFloor(env *Env) (*GetMultiFloor, func(), error) {
 	if err := a.Login(new(Browser), ""); err != nil {
 		return fail(err)
 	}
-	keys, err := env.MemcachedKeys(prefix)
+	all, err := env.MemcachedKeys(prefix)
 	if err != nil {
 		return fail(err)
+	}
+	// An authenticated read fetches the session and the user's generation;
+	// the per-user index item a login writes is read only by logins and
+	// listings.
+	var keys []string
+	for _, k := range all {
+		if strings.HasPrefix(k, prefix+"s") || strings.HasPrefix(k, prefix+"u") {
+			keys = append(keys, k)
+		}
 	}
 	if len(keys) == 0 {
 		return fail(fmt.Errorf("getmulti floor: no items under %q", prefix))
