@@ -15,26 +15,27 @@ import (
 func (s *Store) Cleanup(ctx context.Context) (deleted int64, err error) {
 	now := encTime(s.now())
 	for {
-		// Select a bounded batch of handles through the expires_at index, then
-		// delete exactly those that are still expired: portable (MySQL
+		// Select a bounded batch of keys through the expires_at index, then
+		// delete exactly those rows that are still expired: portable (MySQL
 		// rejects LIMIT in an IN subquery) and never deletes a row that an
-		// Update extended in between.
-		var handles []string
+		// Update extended in between. The key is the handle, or on SQLite,
+		// where the handle has no index (see createSQLiteTable), the rowid.
+		var keys []any
 		err := s.retry(ctx, func() error {
-			handles = handles[:0]
-			return s.sweepTx(ctx).Model(&sessionRow{}).Where("expires_at <= ?", now).Limit(s.batch).Pluck("handle", &handles).Error
+			keys = keys[:0]
+			return s.sweepTx(ctx).Model(&sessionRow{}).Where("expires_at <= ?", now).Limit(s.batch).Pluck(s.sweepKey, &keys).Error
 		})
-		if err != nil || len(handles) == 0 {
+		if err != nil || len(keys) == 0 {
 			return deleted, err
 		}
 		var n int64
 		err = s.retry(ctx, func() error {
-			res := s.sweepTx(ctx).Where("handle IN ? AND expires_at <= ?", handles, now).Delete(&sessionRow{})
+			res := s.sweepTx(ctx).Where(s.sweepKey+" IN ? AND expires_at <= ?", keys, now).Delete(&sessionRow{})
 			n = res.RowsAffected
 			return res.Error
 		})
 		deleted += n
-		if err != nil || len(handles) < s.batch {
+		if err != nil || len(keys) < s.batch {
 			return deleted, err
 		}
 		if err := ctx.Err(); err != nil {

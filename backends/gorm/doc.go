@@ -36,7 +36,14 @@
 //     SHA-256 of its bytes, and is what ListUser, RevokeUser and
 //     RevokeHandle compare (see below).
 //
-// expires_at is indexed too. Times are BIGINT Unix nanoseconds, exact on
+// expires_at is indexed too. On SQLite the table is created with its own
+// DDL rather than AutoMigrate's, with the same columns and indexes but no
+// primary key on handle (a rowid table): that key would be a fifth b-tree
+// for every INSERT to write, and every statement that names a handle also
+// names the id or the user_key, whose indexes find the row. Handles stay
+// unique as 128 random bits are. A SQLite table made by an earlier
+// version of this release, with the handle as its primary key, still
+// works. Times are BIGINT Unix nanoseconds, exact on
 // every database. The data column is the database's unbounded binary
 // type: there is no 4 KB cap. A table made by an earlier version of this
 // package (whose primary key was the token hash) is refused with an

@@ -62,7 +62,7 @@ type limitStmts struct {
 	table string // the lock table's name, unquoted
 	lock  string // UPDATE of the user's lock row
 	live  string // the user's live rows, least recently seen first, locked where the database can
-	evict string // DELETE of one row by handle
+	evict string // DELETE of one row by handle and user_key
 }
 
 func (s *Store) buildLimitStmts(render func(string) string) *limitStmts {
@@ -77,7 +77,9 @@ func (s *Store) buildLimitStmts(render func(string) string) *limitStmts {
 		lock:  render("UPDATE " + limits + " SET logins = logins + 1 WHERE user_key = ?"),
 		live: render("SELECT id, handle FROM " + table + " WHERE user_key = ? AND expires_at > ? ORDER BY last_seen, handle" +
 			forUpdate),
-		evict: render("DELETE FROM " + table + " WHERE handle = ?"),
+		// The user_key finds the row on SQLite, where the handle has no
+		// index (see createSQLiteTable).
+		evict: render("DELETE FROM " + table + " WHERE handle = ? AND user_key = ?"),
 	}
 }
 
@@ -203,7 +205,7 @@ func (s *Store) loginTx(ctx context.Context, old, next *rowRef, rec *securesessi
 			return "", fmt.Errorf("securesession/gorm: login: %w", securesession.ErrTooManySessions)
 		}
 		for _, h := range others[:excess] {
-			if _, err := tx.ExecContext(ctx, s.limits.evict, h); err != nil {
+			if _, err := tx.ExecContext(ctx, s.limits.evict, h, uk); err != nil {
 				return "", err
 			}
 		}

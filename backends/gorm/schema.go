@@ -7,6 +7,8 @@ import (
 	"math"
 	"time"
 
+	gormdb "gorm.io/gorm"
+
 	"github.com/gin-securesession/securesession"
 )
 
@@ -16,7 +18,8 @@ import (
 // Columns (types as GORM maps them; PostgreSQL shown):
 //
 //	handle      varchar(32)  primary key: the session's handle, 128 random bits in hex,
-//	                         kept by every rotation that keeps the user
+//	                         kept by every rotation that keeps the user (on SQLite
+//	                         not a key: see createSQLiteTable)
 //	id          varchar(64)  not null, unique: hex HMAC-SHA256 of (cookie name, token)
 //	user_id     varchar(255) not null ("" when anonymous)
 //	user_key    varchar(64)  not null, indexed: hex SHA-256 of user_id, what per-user
@@ -62,8 +65,53 @@ func (s *Store) migrate() error {
 			}
 		}
 	}
+	if s.db.Dialector.Name() == "sqlite" && !m.HasTable(s.table) {
+		if err := s.createSQLiteTable(); err != nil {
+			return err
+		}
+	}
 	if err := s.db.Table(s.table).AutoMigrate(&sessionRow{}); err != nil {
 		return fmt.Errorf("securesession/gorm: AutoMigrate of table %q: %w", s.table, err)
+	}
+	return nil
+}
+
+// createSQLiteTable creates the sessions table on SQLite, in one
+// transaction, with the columns, types and index names AutoMigrate gives
+// sessionRow (so that AutoMigrate then finds nothing to change) but
+// without the primary key on handle: a rowid table whose handle column has
+// no index of its own.
+//
+// Each b-tree an INSERT touches costs at least one page in the write-ahead
+// log, and the log's checkpoints, with their fsyncs, come every 1000
+// pages; a primary key on a text column is an index beside the rowid
+// table, a fifth b-tree, and the one whose page is a random one. Nothing
+// on SQLite needs it: every statement that names a handle also names the
+// id or the user_key, whose indexes find the row (Cleanup deletes by
+// rowid), and handles are unique as 128 random bits are, without a
+// constraint to check it.
+func (s *Store) createSQLiteTable() error {
+	q := s.single.Statement.Quote
+	t := q(s.table)
+	ddl := []string{
+		"CREATE TABLE " + t + " (`handle` text,`id` text NOT NULL,`user_id` text NOT NULL,`user_key` text NOT NULL," +
+			"`data` blob,`created` integer NOT NULL,`auth_time` integer NOT NULL,`last_seen` integer NOT NULL," +
+			"`deadline` integer NOT NULL,`expires_at` integer NOT NULL,`user_agent` text NOT NULL,`ip` text NOT NULL," +
+			"`binding` blob)",
+		"CREATE INDEX " + q("idx_"+s.table+"_expires_at") + " ON " + t + "(`expires_at`)",
+		"CREATE INDEX " + q("idx_"+s.table+"_user_key") + " ON " + t + "(`user_key`)",
+		"CREATE UNIQUE INDEX " + q("idx_"+s.table+"_id") + " ON " + t + "(`id`)",
+	}
+	err := s.single.Transaction(func(tx *gormdb.DB) error {
+		for _, stmt := range ddl {
+			if err := tx.Exec(stmt).Error; err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("securesession/gorm: creating table %q: %w", s.table, err)
 	}
 	return nil
 }

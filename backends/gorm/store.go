@@ -92,17 +92,20 @@ type Options struct {
 // sessions.Store. All its methods
 // are safe for concurrent use; the Store holds no per-request state.
 type Store struct {
-	db      *gormdb.DB
-	single  *gormdb.DB // db without the default write transaction, for the sweeper
-	sqlDB   *sql.DB    // under db: the per-request statements run on it
-	stmts   *stmts
-	limits  *limitStmts // LoginLimited's own statements (limit.go)
-	closed  atomic.Bool
-	table   string
-	hasher  *token.Hasher
-	now     func() time.Time
-	batch   int
-	onError func(error)
+	db     *gormdb.DB
+	single *gormdb.DB // db without the default write transaction, for the sweeper
+	sqlDB  *sql.DB    // under db: the per-request statements run on it
+	stmts  *stmts
+	limits *limitStmts // LoginLimited's own statements (limit.go)
+	closed atomic.Bool
+	table  string
+	// sweepKey is the column Cleanup deletes by: "handle", or "rowid" on
+	// SQLite, whose table has no index on the handle (createSQLiteTable).
+	sweepKey string
+	hasher   *token.Hasher
+	now      func() time.Time
+	batch    int
+	onError  func(error)
 
 	stop      chan struct{}
 	done      chan struct{} // nil when no sweeper runs
@@ -167,14 +170,18 @@ func NewStore(db *gormdb.DB, opts Options) (*Store, error) {
 	}
 
 	s := &Store{
-		db:      db,
-		single:  db.Session(&gormdb.Session{SkipDefaultTransaction: true, Context: context.Background()}),
-		sqlDB:   sqlDB,
-		table:   table,
-		hasher:  token.NewHasher(keys.Derive(opts.Key, idPurpose)),
-		now:     now,
-		batch:   batch,
-		onError: onError,
+		db:       db,
+		single:   db.Session(&gormdb.Session{SkipDefaultTransaction: true, Context: context.Background()}),
+		sqlDB:    sqlDB,
+		table:    table,
+		sweepKey: "handle",
+		hasher:   token.NewHasher(keys.Derive(opts.Key, idPurpose)),
+		now:      now,
+		batch:    batch,
+		onError:  onError,
+	}
+	if db.Dialector.Name() == "sqlite" {
+		s.sweepKey = "rowid"
 	}
 	if !opts.DisableAutoMigrate {
 		if err := s.migrate(); err != nil {
