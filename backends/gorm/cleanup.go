@@ -52,16 +52,23 @@ func (s *Store) sweepTx(ctx context.Context) *gormdb.DB {
 }
 
 func (s *Store) sweeper(interval time.Duration) {
-	defer close(s.done)
+	sweep(s.sweepCtx, interval, s.stop, s.done, s.Cleanup, s.onError)
+}
+
+// sweep calls cleanup every interval until stop is closed, then closes
+// done. An error is passed to onError unless it comes from ctx ending
+// (Close cancels it).
+func sweep(ctx context.Context, interval time.Duration, stop <-chan struct{}, done chan<- struct{}, cleanup func(context.Context) (int64, error), onError func(error)) {
+	defer close(done)
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
 		select {
-		case <-s.stop:
+		case <-stop:
 			return
 		case <-t.C:
-			if _, err := s.Cleanup(s.sweepCtx); err != nil && s.sweepCtx.Err() == nil {
-				s.onError(err)
+			if _, err := cleanup(ctx); err != nil && ctx.Err() == nil {
+				onError(err)
 			}
 		}
 	}

@@ -313,23 +313,7 @@ func (h *revStmts) all() []*stmt {
 
 // prepared returns st prepared on the store's *sql.DB.
 func (s *RevocationStore) prepared(ctx context.Context, st *stmt) (*sql.Stmt, error) {
-	if p := st.st.Load(); p != nil {
-		return p, nil
-	}
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	if p := st.st.Load(); p != nil {
-		return p, nil
-	}
-	if s.closed.Load() {
-		return nil, errRevClosed
-	}
-	p, err := s.sqlDB.PrepareContext(ctx, st.query)
-	if err != nil {
-		return nil, err
-	}
-	st.st.Store(p)
-	return p, nil
+	return st.prepare(ctx, s.sqlDB, &s.closed, errRevClosed)
 }
 
 // errRevClosed is returned by the methods of a RevocationStore after Close.
@@ -675,19 +659,7 @@ func (s *RevocationStore) Cleanup(ctx context.Context) (deleted int64, err error
 }
 
 func (s *RevocationStore) sweeper(interval time.Duration) {
-	defer close(s.done)
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for {
-		select {
-		case <-s.stop:
-			return
-		case <-t.C:
-			if _, err := s.Cleanup(s.sweepCtx); err != nil && s.sweepCtx.Err() == nil {
-				s.onError(err)
-			}
-		}
-	}
+	sweep(s.sweepCtx, interval, s.stop, s.done, s.Cleanup, s.onError)
 }
 
 var _ cookie.RevocationStore = (*RevocationStore)(nil)

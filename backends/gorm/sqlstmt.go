@@ -98,6 +98,12 @@ func renderer(db *gormdb.DB) func(string) string {
 
 // prepared returns st prepared on the Store's *sql.DB.
 func (s *Store) prepared(ctx context.Context, st *stmt) (*sql.Stmt, error) {
+	return st.prepare(ctx, s.sqlDB, &s.closed, errClosed)
+}
+
+// prepare returns the statement prepared on db, preparing it on first
+// use; once closed is set it prepares nothing and returns errClosed.
+func (st *stmt) prepare(ctx context.Context, db *sql.DB, closed *atomic.Bool, errClosed error) (*sql.Stmt, error) {
 	if p := st.st.Load(); p != nil {
 		return p, nil
 	}
@@ -106,10 +112,10 @@ func (s *Store) prepared(ctx context.Context, st *stmt) (*sql.Stmt, error) {
 	if p := st.st.Load(); p != nil {
 		return p, nil
 	}
-	if s.closed.Load() {
+	if closed.Load() {
 		return nil, errClosed
 	}
-	p, err := s.sqlDB.PrepareContext(ctx, st.query)
+	p, err := db.PrepareContext(ctx, st.query)
 	if err != nil {
 		return nil, err
 	}
