@@ -49,6 +49,13 @@
 // package (whose primary key was the token hash) is refused with an
 // error: drop it, which ends every session, or use a new TableName.
 //
+// NewStore also creates "<table>_limits", used only under the middleware's
+// Options.MaxSessionsPerUser: one row per user who has logged in with a
+// limit (user_key and a counter), the lock that serialises one user's
+// logins (see LoginLimited). A RevocationStore, the shared
+// revocation list of the cookie backend, has a table of its own (default
+// securesession_revocations; see NewRevocationStore).
+//
 // # Queries
 //
 // An authenticated read is one SELECT by id that also excludes expired
