@@ -92,7 +92,10 @@
 // Entries go at their deadline, or once a limited login or a listing
 // finds their item gone; beyond MaxIndexedSessions, a login drops the
 // dead entries and then the least recently seen sessions from the index
-// (they stay valid, unlisted) or, with a limit, ends them.
+// (they stay valid, unlisted) down to three quarters of it, so that such
+// a pruning, which reads every listed item, happens once per sixteen
+// logins of a user with that many sessions; with a limit, a login ends
+// the sessions beyond it.
 //
 // Every login adds its session item first and then writes the index by
 // compare-and-swap, retrying on a conflict; a limited login counts the

@@ -50,11 +50,18 @@ import (
 // MaxIndexedSessions is how many sessions a user's index holds: the most
 // that ListUser lists and LoginLimited counts. A login beyond it drops
 // dead entries first and then the least recently seen sessions from the
-// index (they stay valid, unlisted, until they end); a limited login
+// index, down to three quarters of it (they stay valid, unlisted, until
+// they end); a limited login
 // (Options.MaxSessionsPerUser) ends them instead. A limit above
 // MaxIndexedSessions makes LoginLimited fail with an error naming
 // Options.MaxSessionsPerUser.
 const MaxIndexedSessions = 64
+
+// indexPruneTo is how many sessions a full index keeps, the new one
+// included, when a login without a limit makes room: pruning reads every
+// listed item to find the dead ones, so it leaves room for the next
+// MaxIndexedSessions-indexPruneTo logins, which then read nothing more.
+const indexPruneTo = MaxIndexedSessions * 3 / 4
 
 // indexAttempts bounds the compare-and-swap retries of one index update.
 // It is larger than casAttempts because every concurrent login of the
@@ -315,6 +322,9 @@ func (s *Store) enter(ctx context.Context, op string, r ref, g gen, it *gomemcac
 			room = limit.Max - 1
 		}
 		if limit.Max > 0 || len(others) > room {
+			if limit.Max == 0 {
+				room = indexPruneTo - 1
+			}
 			var err error
 			if others, err = s.makeRoom(op, r, g, others, room, limit, now); err != nil {
 				return err

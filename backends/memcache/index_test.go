@@ -647,20 +647,25 @@ func TestLoginLimitedRefusesALimitTheIndexCannotHold(t *testing.T) {
 
 // TestIndexIsBounded: beyond MaxIndexedSessions logins without a limit,
 // the index keeps the most recently seen sessions, and the ones it drops
-// stay valid.
+// stay valid. A full index is pruned to indexPruneTo at once, so that the
+// logins after it do not each read every listed item again.
 func TestIndexIsBounded(t *testing.T) {
 	m := testServer(t)
 	c := newClient(t, m.Addr())
 	clock := newClock()
 	s := newTestStore(t, c, Options{Now: clock.Now})
 	var toks []string
-	for range MaxIndexedSessions + 6 {
+	const logins = MaxIndexedSessions + 6
+	for range logins {
 		toks = append(toks, mustCreate(t, s, cookie, newRecord(clock.Now(), "alice", "")))
 		clock.Advance(time.Second)
 	}
+	// Login MaxIndexedSessions+1 pruned the index to indexPruneTo; the 5
+	// after it were added.
+	want := indexPruneTo + logins - (MaxIndexedSessions + 1)
 	list := mustList(t, s, "alice")
-	if len(list) != MaxIndexedSessions {
-		t.Fatalf("ListUser lists %d sessions; want %d", len(list), MaxIndexedSessions)
+	if len(list) != want {
+		t.Fatalf("ListUser lists %d sessions; want %d", len(list), want)
 	}
 	listed := map[string]bool{}
 	for _, l := range list {
@@ -668,21 +673,21 @@ func TestIndexIsBounded(t *testing.T) {
 	}
 	for i, tok := range toks {
 		h := mustFind(t, s, cookie, tok).Handle // every session is still valid
-		if want := i >= 6; listed[h] != want {
-			t.Fatalf("login %d listed %v; want the %d most recent listed", i, listed[h], MaxIndexedSessions)
+		if recent := i >= logins-want; listed[h] != recent {
+			t.Fatalf("login %d listed %v; want the %d most recent listed", i, listed[h], want)
 		}
 	}
-	// Logged-out sessions make room again.
-	for _, tok := range toks[6:16] {
+	// Logged-out sessions leave the listing, and the index with it.
+	for _, tok := range toks[logins-want : logins-want+10] {
 		if err := s.Delete(bg, cookie, tok); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if n := len(mustList(t, s, "alice")); n != MaxIndexedSessions-10 {
-		t.Fatalf("after 10 logouts ListUser lists %d; want %d", n, MaxIndexedSessions-10)
+	if n := len(mustList(t, s, "alice")); n != want-10 {
+		t.Fatalf("after 10 logouts ListUser lists %d; want %d", n, want-10)
 	}
-	if n := len(rawIndex(t, s, c, "alice")); n != MaxIndexedSessions-10 {
-		t.Fatalf("the listing left %d entries in the index; want %d", n, MaxIndexedSessions-10)
+	if n := len(rawIndex(t, s, c, "alice")); n != want-10 {
+		t.Fatalf("the listing left %d entries in the index; want %d", n, want-10)
 	}
 }
 
