@@ -3,13 +3,13 @@ package memcache
 import (
 	"context"
 	"crypto/rand"
-	"sync"
 	"testing"
 	"time"
 
 	gomemcache "github.com/bradfitz/gomemcache/memcache"
 
 	"github.com/gin-securesession/securesession"
+	"github.com/gin-securesession/securesession/internal/testclock"
 	"github.com/gin-securesession/securesession/internal/testservers"
 )
 
@@ -50,25 +50,8 @@ func newTestStore(t testing.TB, c *gomemcache.Client, opts Options) *Store {
 	return s
 }
 
-// clock is a manually advanced clock.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newClock() *clock { return &clock{t: time.Now()} }
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
+// newClock returns a manually advanced clock reading now.
+func newClock() *testclock.Clock { return testclock.New() }
 
 // newRecord returns a record as the middleware would create it at now.
 func newRecord(now time.Time, user string, values string) *securesession.Record {
