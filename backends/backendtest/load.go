@@ -3,7 +3,6 @@ package backendtest
 import (
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
@@ -19,6 +18,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/gin-securesession/securesession"
+	"github.com/gin-securesession/securesession/backends/backendtest/internal/httpsend"
 	"github.com/gin-securesession/securesession/internal/testclock"
 )
 
@@ -103,8 +103,7 @@ func testConcurrencyInvariants(t *testing.T, f *factory) {
 	defer srv.Close()
 	tr := &http.Transport{MaxIdleConnsPerHost: 32}
 	l := &loadRun{
-		url: srv.URL, name: securesession.DefaultCookieName,
-		client:  &http.Client{Transport: tr, Timeout: 30 * time.Second},
+		Sender:  httpsend.Sender{URL: srv.URL, Name: securesession.DefaultCookieName, Client: &http.Client{Transport: tr, Timeout: 30 * time.Second}},
 		users:   []string{"ann", "ben", "cat"},
 		started: map[string]int64{}, finished: map[string]int64{}, revokes: map[string][]int64{},
 	}
@@ -159,7 +158,7 @@ func testConcurrencyInvariants(t *testing.T, f *factory) {
 	for _, e := range l.errs {
 		t.Error(e)
 	}
-	t.Logf("concurrency: %d clients, %d requests, %d cookies issued, %d dead cookies replayed, none worked", clients, l.requests.Load(), len(l.all), len(dead))
+	t.Logf("concurrency: %d clients, %d requests, %d cookies issued, %d dead cookies replayed, none worked", clients, l.Requests(), len(l.all), len(dead))
 	if len(dead) == 0 {
 		t.Error("no cookie died during the run: the load exercised nothing")
 	}
@@ -263,11 +262,9 @@ type loadClient struct {
 }
 
 type loadRun struct {
-	url    string
-	name   string
-	client *http.Client
-	seq    atomic.Int64
-	users  []string
+	httpsend.Sender
+	seq   atomic.Int64
+	users []string
 
 	mu       sync.Mutex
 	started  map[string]int64   // revocations of each user started
@@ -276,7 +273,6 @@ type loadRun struct {
 	dead     []*issued          // cookies that must never work again
 	all      []*issued
 	errs     []string
-	requests atomic.Int64
 }
 
 func (l *loadRun) errorf(format string, args ...any) {
@@ -288,27 +284,11 @@ func (l *loadRun) errorf(format string, args ...any) {
 }
 
 func (l *loadRun) send(method, path, cookie string) (int, string, *http.Cookie) {
-	req, err := http.NewRequest(method, l.url+path, nil)
+	status, body, c, err := l.Send(method, path, cookie)
 	if err != nil {
-		panic(err)
+		l.errorf("%v", err)
 	}
-	if cookie != "" {
-		req.Header.Set("Cookie", l.name+"="+cookie)
-	}
-	resp, err := l.client.Do(req)
-	if err != nil {
-		l.errorf("%s %s: %v", method, path, err)
-		return 0, "", nil
-	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
-	l.requests.Add(1)
-	for _, c := range resp.Cookies() {
-		if c.Name == l.name {
-			return resp.StatusCode, string(body), c
-		}
-	}
-	return resp.StatusCode, string(body), nil
+	return status, body, c
 }
 
 // lossAllowed reports whether a session of user may have disappeared: only

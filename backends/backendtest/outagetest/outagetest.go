@@ -22,7 +22,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"log"
 	"log/slog"
 	"net/http"
@@ -39,6 +38,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/gin-securesession/securesession"
+	"github.com/gin-securesession/securesession/backends/backendtest/internal/httpsend"
 	"github.com/gin-securesession/securesession/backends/backendtest/internal/logscan"
 )
 
@@ -165,8 +165,8 @@ func Run(t *testing.T, o Outage) Result {
 	tr := &http.Transport{MaxIdleConnsPerHost: 64}
 	defer tr.CloseIdleConnections()
 	l := &sender{
-		t: t, url: srv.URL, name: securesession.DefaultCookieName,
-		client: &http.Client{Transport: tr, Timeout: 60 * time.Second},
+		Sender: httpsend.Sender{URL: srv.URL, Name: securesession.DefaultCookieName, Client: &http.Client{Transport: tr, Timeout: 60 * time.Second}},
+		t:      t,
 	}
 	var tokens sync.Map // every cookie value issued
 	type client struct {
@@ -318,7 +318,7 @@ func Run(t *testing.T, o Outage) Result {
 	time.Sleep(100 * time.Millisecond)
 	close(stop)
 	wg.Wait()
-	res := Result{During: during, Recovery: time.Duration(lastAllOK.Load()), Requests: l.requests.Load()}
+	res := Result{During: during, Recovery: time.Duration(lastAllOK.Load()), Requests: l.Requests()}
 
 	if !o.LosesData {
 		for _, c := range clients {
@@ -402,37 +402,17 @@ func routes(r *gin.Engine) {
 
 // sender sends the clients' requests and counts them.
 type sender struct {
-	t        *testing.T
-	url      string
-	name     string
-	client   *http.Client
-	requests atomic.Int64
+	httpsend.Sender
+	t *testing.T
 }
 
 // send sends one request with the session cookie value cookie (none if
 // empty) and returns the status, the body and the response's session
 // cookie, if any. A transport error is status 0 and fails the test.
 func (l *sender) send(method, path, cookie string) (int, string, *http.Cookie) {
-	req, err := http.NewRequest(method, l.url+path, nil)
+	status, body, c, err := l.Send(method, path, cookie)
 	if err != nil {
-		l.t.Errorf("%s %s: %v", method, path, err)
-		return 0, "", nil
+		l.t.Errorf("%v", err)
 	}
-	if cookie != "" {
-		req.Header.Set("Cookie", l.name+"="+cookie)
-	}
-	resp, err := l.client.Do(req)
-	if err != nil {
-		l.t.Errorf("%s %s: %v", method, path, err)
-		return 0, "", nil
-	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
-	l.requests.Add(1)
-	for _, c := range resp.Cookies() {
-		if c.Name == l.name {
-			return resp.StatusCode, string(body), c
-		}
-	}
-	return resp.StatusCode, string(body), nil
+	return status, body, c
 }
