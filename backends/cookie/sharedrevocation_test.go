@@ -38,7 +38,7 @@ func TestSharedRevocationFleetOutage(t *testing.T) {
 	revocationtest.RunFleetOutage(t, func(t *testing.T) revocationtest.Connect {
 		m = revocationtest.NewMemoryStore()
 		return func() cookie.RevocationStore { return m }
-	}, func(*testing.T) { m.SetDown(true) }, func(*testing.T) { m.SetDown(false) })
+	}, revocationtest.Outage{Down: func(*testing.T) { m.SetDown(true) }, Up: func(*testing.T) { m.SetDown(false) }})
 }
 
 func newShared(t testing.TB, store cookie.RevocationStore, o cookie.SharedRevocationOptions) *cookie.SharedRevocation {

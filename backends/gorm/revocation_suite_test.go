@@ -57,11 +57,11 @@ func TestRevocationStoreFleetPostgresRestarted(t *testing.T) {
 		// One server for every check: each gets a table of its own.
 		table := fmt.Sprintf("revocations_%d", n.Add(1))
 		return connectTo(t, func() (*gormdb.DB, error) { return gormdb.Open(postgres.Open(pg.dsn()), quiet()) }, table)
-	}, func(t *testing.T) { pg.stop() }, func(t *testing.T) {
+	}, revocationtest.Outage{Down: func(t *testing.T) { pg.stop() }, Up: func(t *testing.T) {
 		if err := pg.start(); err != nil {
 			t.Fatal(err)
 		}
-	})
+	}})
 }
 
 // TestRevocationStoreConformanceOfCookieStore runs the backend suite on a

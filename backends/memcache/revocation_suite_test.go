@@ -51,7 +51,8 @@ func TestRevocationStoreContract(t *testing.T) {
 func TestRevocationStoreFleet(t *testing.T) { revocationtest.RunFleet(t, sharedMemcached) }
 
 // TestRevocationStoreFleetOutage stops memcached for real (killed, as a
-// crash would) and starts it again, empty.
+// crash would) and starts it again, empty: the revocations made before
+// are forgotten (see RevocationStore), which the suite is told.
 func TestRevocationStoreFleetOutage(t *testing.T) {
 	var m *testservers.Memcached
 	fresh := func(t *testing.T) revocationtest.Connect {
@@ -64,7 +65,7 @@ func TestRevocationStoreFleetOutage(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	revocationtest.RunFleetOutage(t, fresh, down, up)
+	revocationtest.RunFleetOutage(t, fresh, revocationtest.Outage{Down: down, Up: up, UpForgets: true})
 }
 
 // TestConformanceOfCookieStoreWithSharedRevocation runs the backend suite,

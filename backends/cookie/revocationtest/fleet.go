@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -62,18 +63,39 @@ func RunFleet(t *testing.T, fresh Factory) {
 //     cookie is the same user with the same session data;
 //   - with InsecureServeStaleFor, the instance keeps answering from its
 //     state within it, refuses a session it has not seen (that needs the
-//     store) with a 503, and answers 503 after it.
+//     store) with a 503, and answers 503 after it;
+//   - under a steady load on all three instances while the store goes
+//     down and comes back, no logged-in request is ever answered as
+//     anonymous or as another user, no cookie is deleted, a cookie logged
+//     out before the outage is never let in, and afterwards every
+//     session is as it was.
 //
 // A store whose restart erases it (memcached) passes as long as the
 // session comes back: a cookie session needs no entry to be valid.
-func RunFleetOutage(t *testing.T, fresh Factory, down, up func(t *testing.T)) {
+func RunFleetOutage(t *testing.T, fresh Factory, o Outage) {
 	t.Helper()
 	t.Run("UnreachableStoreIsA503NeverALogout", func(t *testing.T) {
-		testFleetOutageFailsClosed(t, fresh(t), down, up)
+		testFleetOutageFailsClosed(t, fresh(t), o.Down, o.Up)
 	})
 	t.Run("InsecureServeStaleForAnswersWithinItOnly", func(t *testing.T) {
-		testFleetOutageServesStale(t, fresh(t), down, up)
+		testFleetOutageServesStale(t, fresh(t), o.Down, o.Up)
 	})
+	t.Run("OutageUnderLoadNeverLogsOutNorLetsARevokedCookieIn", func(t *testing.T) {
+		testFleetOutageUnderLoad(t, fresh(t), o)
+	})
+}
+
+// Outage is how RunFleetOutage injects a fault into the store. Down and
+// Up are called once per check, from the test goroutine.
+type Outage struct {
+	Down, Up func(t *testing.T)
+
+	// UpForgets says the store comes back empty (memcached restarted):
+	// the revocations made before the outage are gone, so a cookie
+	// logged out before it may be let in again afterwards, and the check
+	// reports that instead of failing. While the store is down it must
+	// still be refused.
+	UpForgets bool
 }
 
 // fleet is three instances of one application sharing a store.
@@ -457,4 +479,149 @@ func testFleetOutageServesStale(t *testing.T, connect Connect, down, up func(*te
 	if got := f.whoami(b, value); got != before {
 		t.Fatalf("after the outage B says %q; before it %q", got, before)
 	}
+}
+
+// testFleetOutageUnderLoad stops the store while the three instances
+// serve a steady load of logged-in requests and a replayed cookie of a
+// session that was logged out before: at no time does a logged-in request
+// come back anonymous, as another user or with its cookie deleted (a
+// silent logout), the logged-out cookie is never let in, and once the
+// store is back every instance serves every session as it was.
+func testFleetOutageUnderLoad(t *testing.T, connect Connect, o Outage) {
+	down, up := o.Down, o.Up
+	f := newFleet(t, connect, cookie.SharedRevocationOptions{})
+	users := []string{"ann", "ben", "cat", "dan", "eve", "fay"}
+	values := make([]string, len(users))
+	before := make([]string, len(users))
+	for i, u := range users {
+		values[i] = f.browser().login(i%3, u)
+	}
+	thief := f.browser()
+	dead := thief.login(a, "mallory")
+	thief.do(a, "POST", "/logout")
+	f.stale() // every instance syncs before it answers again
+	for i, v := range values {
+		before[i] = f.whoami(b, v)
+		f.wantUser(v, users[i], "before the outage", a, b, c)
+	}
+	f.wantUser(dead, "", "before the outage, the logged-out cookie", a, b, c)
+
+	const workers = 4
+	ticks := make(chan struct{})
+	stop := make(chan struct{})
+	problems := make(chan string, 64)
+	var forgotten atomic.Bool // the store came back empty (Outage.UpForgets)
+	var readmitted atomic.Int64
+	report := func(format string, args ...any) {
+		select {
+		case problems <- fmt.Sprintf(format, args...):
+		default:
+		}
+	}
+	done := make(chan struct{})
+	for w := range workers {
+		go func() {
+			defer func() { done <- struct{}{} }()
+			for i := w; ; i++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				n := i % 3
+				k := i % (len(values) + 1)
+				value, want := dead, ""
+				if k < len(values) {
+					value, want = values[k], before[k]
+				}
+				r, err := f.try(n, value)
+				switch {
+				case err != nil:
+					report("GET /whoami on %s: %v", f.nodes[n].name, err)
+				case r.cookie != nil && (r.cookie.MaxAge < 0 || r.cookie.Value == ""):
+					report("%s deleted the session cookie of %q", f.nodes[n].name, want)
+				case r.status == http.StatusServiceUnavailable:
+				case r.status != http.StatusOK:
+					report("%s answered %d (%q)", f.nodes[n].name, r.status, r.body)
+				case want == "" && !strings.HasPrefix(r.body, "user= ") && forgotten.Load():
+					readmitted.Add(1)
+				case want == "" && !strings.HasPrefix(r.body, "user= "):
+					report("%s let the logged-out cookie in: %q", f.nodes[n].name, r.body)
+				case want != "" && r.body != want:
+					report("%s answered %q for the session that was %q: a silent logout", f.nodes[n].name, r.body, want)
+				}
+				select {
+				case ticks <- struct{}{}:
+				case <-stop:
+					return
+				}
+			}
+		}()
+	}
+	wait := func(n int) {
+		for range n {
+			<-ticks
+		}
+	}
+	wait(30)
+	down(t)
+	downNow := true
+	defer func() {
+		if downNow {
+			up(t)
+		}
+	}()
+	wait(30)
+	f.stale() // past the bound: the instances must now fail closed
+	wait(60)
+	f.clock.Advance(time.Minute)
+	wait(30)
+	forgotten.Store(o.UpForgets)
+	up(t)
+	downNow = false
+	f.stale()
+	wait(60)
+	close(stop)
+	for range workers {
+		<-done
+	}
+	close(problems)
+	for p := range problems {
+		t.Error(p)
+	}
+	for i, v := range values {
+		for n := range f.nodes {
+			if got := f.whoami(n, v); got != before[i] {
+				t.Fatalf("after the outage %s says %q; before it %q", f.nodes[n].name, got, before[i])
+			}
+		}
+	}
+	if o.UpForgets {
+		t.Logf("the store came back empty: the cookie logged out before the outage was let in again %d times after it (the documented cost of a store that forgets)", readmitted.Load())
+		return
+	}
+	f.wantUser(dead, "", "after the outage, the logged-out cookie", a, b, c)
+}
+
+// try is send for a worker goroutine: a transport error is returned, not
+// a test failure.
+func (f *fleet) try(n int, value string) (response, error) {
+	req, err := http.NewRequest("GET", f.nodes[n].srv.URL+"/whoami", nil)
+	if err != nil {
+		return response{}, err
+	}
+	req.AddCookie(&http.Cookie{Name: securesession.DefaultCookieName, Value: value})
+	resp, err := noRedirects.Do(req)
+	if err != nil {
+		return response{}, err
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	r := response{status: resp.StatusCode, body: string(body)}
+	for _, c := range resp.Cookies() {
+		if c.Name == securesession.DefaultCookieName {
+			r.cookie = c
+		}
+	}
+	return r, nil
 }

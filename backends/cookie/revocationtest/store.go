@@ -5,7 +5,7 @@
 //	func TestRevocationStore(t *testing.T) {
 //		revocationtest.Run(t, newStore)
 //		revocationtest.RunFleet(t, newStore)
-//		revocationtest.RunFleetOutage(t, newStore, stopServer, startServer)
+//		revocationtest.RunFleetOutage(t, newStore, revocationtest.Outage{Down: stopServer, Up: startServer})
 //	}
 //
 // where newStore starts a fresh shared store for one test and returns a
