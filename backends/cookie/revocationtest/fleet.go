@@ -162,34 +162,20 @@ func fleetRoutes(r *gin.Engine) {
 		sessions.Default(c).Set("tag", hex.EncodeToString(tag))
 		c.String(http.StatusOK, "ok")
 	})
-	r.POST("/rotate", func(c *gin.Context) {
-		if err := securesession.Rotate(c); err != nil {
-			fail(c, "rotate", err)
-			return
-		}
-		c.String(http.StatusOK, "ok")
-	})
-	r.POST("/logout", func(c *gin.Context) {
-		if err := securesession.Logout(c); err != nil {
-			fail(c, "logout", err)
-			return
-		}
-		c.String(http.StatusOK, "ok")
-	})
-	r.POST("/logout-everywhere", func(c *gin.Context) {
-		if err := securesession.LogoutEverywhere(c); err != nil {
-			fail(c, "logout everywhere", err)
-			return
-		}
-		c.String(http.StatusOK, "ok")
-	})
-	r.POST("/logout-others", func(c *gin.Context) {
-		if err := securesession.LogoutOthers(c); err != nil {
-			fail(c, "logout others", err)
-			return
-		}
-		c.String(http.StatusOK, "ok")
-	})
+	for path, op := range map[string]func(*gin.Context) error{
+		"/rotate":            securesession.Rotate,
+		"/logout":            securesession.Logout,
+		"/logout-everywhere": securesession.LogoutEverywhere,
+		"/logout-others":     securesession.LogoutOthers,
+	} {
+		r.POST(path, func(c *gin.Context) {
+			if err := op(c); err != nil {
+				fail(c, path[1:], err)
+				return
+			}
+			c.String(http.StatusOK, "ok")
+		})
+	}
 	r.GET("/whoami", func(c *gin.Context) {
 		tag, _ := sessions.Default(c).Get("tag").(string)
 		c.String(http.StatusOK, "user=%s tag=%s", securesession.UserID(c), tag)
