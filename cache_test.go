@@ -203,3 +203,37 @@ func TestPlainSessionsSaveMarksResponseNoStore(t *testing.T) {
 	checkNoStore(t, "plain sessions.Sessions, Save", sent(w))
 	checkNoStore(t, "plain sessions.Sessions, logout", sent(serve(r, "POST", "/logout", nil, sessionCookie(t, w, "s"))))
 }
+
+// TestFailedSaveAnswerIsNoStoreWhateverTheHandlerSet: when the automatic
+// save of an anonymous visitor's first values fails (no user, no
+// Set-Cookie: nothing else makes the response private), the error page is written in place of the handler's answer,
+// before the usual caching rules would run; it must still be no-store with
+// Vary: Cookie and without the CDN-targeted fields the handler set, or a
+// CDN would keep the error (and any Set-Cookie on it) for everyone.
+func TestFailedSaveAnswerIsNoStoreWhateverTheHandlerSet(t *testing.T) {
+	f := &failing{Backend: newCookieStore(t), rotate: true} // an anonymous visitor's first save fails
+	r := router(t, f, securesession.Options{})
+	r.POST("/set-public", func(c *gin.Context) {
+		sessions.Default(c).Set("k", "v")
+		c.Header("Cache-Control", "public, max-age=3600")
+		c.Header("CDN-Cache-Control", "max-age=600")
+		c.Header("Surrogate-Control", "max-age=600")
+		c.String(http.StatusOK, "saved")
+	})
+	w := serve(r, "POST", "/set-public", nil)
+	if w.Code != http.StatusServiceUnavailable {
+		t.Fatalf("status %d, want 503 from the failed save", w.Code)
+	}
+	h := w.Header()
+	if got := h.Values("Cache-Control"); len(got) != 1 || got[0] != "no-store" {
+		t.Errorf("Cache-Control %q, want exactly no-store", got)
+	}
+	for _, k := range []string{"CDN-Cache-Control", "Surrogate-Control"} {
+		if v := h.Get(k); v != "" {
+			t.Errorf("%s: %q survived on the error answer", k, v)
+		}
+	}
+	if !strings.Contains(strings.Join(h.Values("Vary"), ","), "Cookie") {
+		t.Errorf("Vary %q lacks Cookie", h.Values("Vary"))
+	}
+}

@@ -9,6 +9,8 @@ import (
 	"strings"
 
 	"github.com/gin-gonic/gin"
+
+	"github.com/gin-securesession/securesession/internal/cachehdr"
 )
 
 // The default error answers: a short page a person can read (Chromium
@@ -97,7 +99,10 @@ func writeErrorAnswer(c *gin.Context, a errorAnswer) {
 	for _, k := range []string{"Location", "Refresh", "Content-Disposition", "Content-Encoding", "Content-Length", "Content-Range", "ETag", "Last-Modified"} {
 		h.Del(k)
 	}
-	h.Set("Cache-Control", "no-store")
+	// The answer is written before the middleware's own caching rules
+	// would run, so it applies them itself: no-store, the CDN-targeted
+	// fields the handler set removed, Vary: Cookie.
+	cachehdr.NoStore(h)
 	h.Set("X-Content-Type-Options", "nosniff")
 	var body []byte
 	if wantsJSON(c.Request) {
