@@ -8,9 +8,8 @@ func SharedWriteLocks(r *SharedRevocation) uint64 { return r.wlocks.Load() }
 // SharedKey returns the key r stores for a session handle (kind 's') or
 // a user ID (kind 'u'), once r has the store's salt.
 func SharedKey(r *SharedRevocation, kind byte, v string) string {
-	var k key
-	hashKey(&k, kind, v, *r.salt.Load())
-	return string(k[:])
+	d := digestKey(kind, v, *r.salt.Load())
+	return storeKey(kind, &d)
 }
 
 // SharedIndexed returns how many digests r's index maps back to a handle

@@ -610,13 +610,6 @@ func storeKey(kind byte, d *digest) string {
 	return string(k[:])
 }
 
-// hashKey writes into dst the store key of v of kind.
-func hashKey(dst *key, kind byte, v string, salt []byte) {
-	d := digestKey(kind, v, salt)
-	dst[0] = kind
-	base64.RawURLEncoding.Encode(dst[1:], d[:])
-}
-
 // get returns the local state of k and whether k is held (a partial
 // state among them: it may refuse, but not let in). It hashes nothing.
 func (r *SharedRevocation) get(k local) (known, bool) {
@@ -915,7 +908,8 @@ func (r *SharedRevocation) Revoked(ctx context.Context, tok Token) (bool, error)
 	}
 	u, uOK := r.get(uk)
 	uOK = uOK && !u.partial
-	if !u.present || !userRefuses(u, tok, *salt) {
+	refused := u.present && userRefuses(u, tok, *salt)
+	if !refused {
 		var missing []local
 		if !sOK {
 			missing = append(missing, sk)
@@ -936,10 +930,11 @@ func (r *SharedRevocation) Revoked(ctx context.Context, tok Token) (bool, error)
 			}
 			if !uOK {
 				u = got[0]
+				refused = u.present && userRefuses(u, tok, *salt)
 			}
 		}
 	}
-	if !u.present || !userRefuses(u, tok, *salt) {
+	if !refused {
 		return false, nil
 	}
 	if d := nanos(tok.Deadline); d > u.until {
