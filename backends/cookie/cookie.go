@@ -515,7 +515,6 @@ func (s *Store) remember(name, tok string, st *state, rec *securesession.Record)
 	r.LastSeen = wireTime(r.LastSeen)
 	r.Deadline = wireTime(r.Deadline)
 	r.Expires = wireTime(r.Expires)
-	r.Values, r.Binding = nil, nil
 	r.Values, r.Binding = copyPair(rec.Values, rec.Binding)
 	r.Reissue, r.Opaque = false, nil
 	s.cache.put(tok, e)
