@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"time"
+
+	"github.com/gin-securesession/securesession/internal/token"
 )
 
 // This file holds the contract between a SharedRevocation and the engine
@@ -67,6 +69,18 @@ func (e RevocationEntry) Merge(newer RevocationEntry) RevocationEntry {
 		out.Keep = ""
 	}
 	return out
+}
+
+// MaxRevocationKeyLen is the longest RevocationEntry.Key (and Keep) a
+// SharedRevocation writes, and what a store must be able to hold.
+const MaxRevocationKeyLen = 64
+
+// ValidRevocationKey reports whether k is shaped like a RevocationEntry.Key:
+// 's' or 'u', then base64url, at most MaxRevocationKeyLen bytes in all. A
+// store refuses an entry or a lookup whose key fails it, before any store
+// access.
+func ValidRevocationKey(k string) bool {
+	return len(k) >= 2 && len(k) <= MaxRevocationKeyLen && (k[0] == 's' || k[0] == 'u') && token.Base64URL(k[1:])
 }
 
 // ErrChangesLost is returned, wrapped, by RevocationStore.Changes when the

@@ -371,20 +371,6 @@ func (s *RevocationStore) readMeta(ctx context.Context) (salt []byte, pos int64,
 	return salt, pos, err
 }
 
-// validRevKey reports whether k is shaped like a key a SharedRevocation
-// makes: 's' or 'u', then base64url, at most 64 bytes in all.
-func validRevKey(k string) bool {
-	if len(k) < 2 || len(k) > maxRevKeyLen || k[0] != 's' && k[0] != 'u' {
-		return false
-	}
-	for i := 1; i < len(k); i++ {
-		if c := k[i]; !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_') {
-			return false
-		}
-	}
-	return true
-}
-
 // validKeep reports whether k fits the keep column: at most 64 bytes of
 // printable ASCII.
 func validKeep(k string) bool {
@@ -417,7 +403,7 @@ func (s *RevocationStore) Put(ctx context.Context, entries ...cookie.RevocationE
 	}
 	byKey := make(map[string]cookie.RevocationEntry, len(entries))
 	for i, e := range entries {
-		if !validRevKey(e.Key) {
+		if !cookie.ValidRevocationKey(e.Key) {
 			return fmt.Errorf("securesession/gorm: revocation Put: entry %d of %d: the key is not 's' or 'u' then base64url, at most %d bytes", i+1, len(entries), maxRevKeyLen)
 		}
 		if !validKeep(e.Keep) {
@@ -521,7 +507,7 @@ func (r *revocationRow) entry(key string) cookie.RevocationEntry {
 func (s *RevocationStore) Lookup(ctx context.Context, keys []string) ([]cookie.RevocationEntry, error) {
 	valid := make([]string, 0, len(keys))
 	for _, k := range keys {
-		if validRevKey(k) {
+		if cookie.ValidRevocationKey(k) {
 			valid = append(valid, k)
 		}
 	}

@@ -59,11 +59,8 @@ func (s *Store) parseToken(tok string) (ref, error) {
 	case len(tok) != tokenLen:
 		return r, errMalformed
 	}
-	for i := 0; i < len(tok); i++ {
-		c := tok[i]
-		if !('A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-' || c == '_') {
-			return r, errMalformed
-		}
+	if !token.Base64URL(tok) {
+		return r, errMalformed
 	}
 	// 64 characters carry exactly 48 bytes: every spelling is canonical.
 	var b [tokenBytes]byte

@@ -16,6 +16,7 @@ import (
 	gomemcache "github.com/bradfitz/gomemcache/memcache"
 
 	sscookie "github.com/gin-securesession/securesession/backends/cookie"
+	"github.com/gin-securesession/securesession/internal/token"
 	"github.com/gin-securesession/securesession/internal/wire"
 )
 
@@ -279,29 +280,11 @@ func errRevStored(op, what, key string) error {
 	return fmt.Errorf("%srevocation store: %s: stored %s item %q is malformed (not written by this store, or by another format version)", errPrefix, op, what, key)
 }
 
-// base64url reports whether s is made of base64url characters only.
-func base64url(s string) bool {
-	for i := 0; i < len(s); i++ {
-		switch b := s[i]; {
-		case 'A' <= b && b <= 'Z', 'a' <= b && b <= 'z', '0' <= b && b <= '9', b == '-', b == '_':
-		default:
-			return false
-		}
-	}
-	return true
-}
-
-// validKey reports whether k is a RevocationEntry.Key as the
-// SharedRevocation makes them: 's' or 'u', then base64url, 2 to 64 bytes.
-func validKey(k string) bool {
-	return len(k) >= 2 && len(k) <= maxRevKey && (k[0] == 's' || k[0] == 'u') && base64url(k[1:])
-}
-
 func checkEntry(op string, e *sscookie.RevocationEntry) error {
 	switch {
-	case !validKey(e.Key):
+	case !sscookie.ValidRevocationKey(e.Key):
 		return fmt.Errorf("%srevocation store: %s: RevocationEntry.Key is not 's' or 'u' followed by base64url, at most %d bytes", errPrefix, op, maxRevKey)
-	case len(e.Keep) > maxRevKey || !base64url(e.Keep):
+	case len(e.Keep) > maxRevKey || !token.Base64URL(e.Keep):
 		return fmt.Errorf("%srevocation store: %s: RevocationEntry.Keep is not base64url of at most %d bytes", errPrefix, op, maxRevKey)
 	case e.Until.IsZero():
 		return fmt.Errorf("%srevocation store: %s: RevocationEntry.Until is zero; an entry must say when it may be forgotten", errPrefix, op)
@@ -324,7 +307,7 @@ func readEntry(r *wire.Reader) (e sscookie.RevocationEntry, ok bool) {
 	e.Before = r.Time()
 	e.Keep = r.String()
 	e.Until = r.Time()
-	return e, r.Err() == nil && validKey(e.Key) && len(e.Keep) <= maxRevKey && base64url(e.Keep) && !e.Until.IsZero()
+	return e, r.Err() == nil && sscookie.ValidRevocationKey(e.Key) && len(e.Keep) <= maxRevKey && token.Base64URL(e.Keep) && !e.Until.IsZero()
 }
 
 // entryValue is an entry item's value: tag, version, entry.
@@ -607,7 +590,7 @@ func seqStart() []byte {
 func (s *RevocationStore) Lookup(ctx context.Context, keys []string) ([]sscookie.RevocationEntry, error) {
 	const op = "lookup"
 	for _, k := range keys {
-		if !validKey(k) {
+		if !sscookie.ValidRevocationKey(k) {
 			return nil, fmt.Errorf("%srevocation store: %s: a key is not 's' or 'u' followed by base64url, at most %d bytes", errPrefix, op, maxRevKey)
 		}
 	}

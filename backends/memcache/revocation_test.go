@@ -548,7 +548,7 @@ func TestRevocationStoreRefusesBadEntriesBeforeSendingAnything(t *testing.T) {
 		if err := s.Put(bg, e); err == nil || !strings.Contains(err.Error(), "RevocationEntry.") {
 			t.Errorf("Put(%q, keep %q): %v, want an error naming the field", e.Key, e.Keep, err)
 		}
-		if e.Key != "" && !validKey(e.Key) {
+		if e.Key != "" && !sscookie.ValidRevocationKey(e.Key) {
 			if _, err := s.Lookup(bg, []string{e.Key}); err == nil {
 				t.Errorf("Lookup(%q) succeeded", e.Key)
 			}
