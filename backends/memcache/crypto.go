@@ -17,6 +17,7 @@ import (
 	"golang.org/x/crypto/chacha20poly1305"
 
 	"github.com/gin-securesession/securesession"
+	"github.com/gin-securesession/securesession/internal/token"
 )
 
 // This file holds the token, the keyed hashes that name items, the sealing
@@ -152,12 +153,7 @@ type keyset struct {
 // the session key is a keyed hash of (name, token), so the raw token never
 // reaches memcached, followed by the co-location suffix.
 func (s *Store) keys(name, tok string, r ref) keyset {
-	var sum [sha256.Size]byte
-	m := s.idHash.get()
-	m.Write([]byte(name))
-	m.Write([]byte{0})
-	m.Write([]byte(tok))
-	s.idHash.done(m, &sum)
+	sum := s.idHash.Sum(name, tok)
 	var b [len(tagSession) + 43]byte
 	copy(b[:], tagSession)
 	base64.RawURLEncoding.Encode(b[len(tagSession):], sum[:])

@@ -12,6 +12,7 @@ import (
 
 	"github.com/gin-securesession/securesession"
 	"github.com/gin-securesession/securesession/internal/keys"
+	"github.com/gin-securesession/securesession/internal/token"
 )
 
 // casAttempts bounds the compare-and-swap retries of one operation.
@@ -45,7 +46,7 @@ type Store struct {
 	client   *gomemcache.Client
 	cfg      *config
 	aead     cipher.AEAD
-	idHash   *keyedHash
+	idHash   *token.Hasher
 	refHash  *keyedHash
 	maskHash *keyedHash
 }
@@ -71,7 +72,7 @@ func NewStore(client *gomemcache.Client, opts Options) (*Store, error) {
 		client:   client,
 		cfg:      cfg,
 		aead:     aead,
-		idHash:   newKeyedHash(keys.Derive(opts.Key, purposeIDHash)),
+		idHash:   token.NewHasher(keys.Derive(opts.Key, purposeIDHash)),
 		refHash:  newKeyedHash(keys.Derive(opts.Key, purposeRef)),
 		maskHash: newKeyedHash(keys.Derive(opts.Key, purposeMask)),
 	}, nil

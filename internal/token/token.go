@@ -10,6 +10,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"hash"
+	"sync"
 )
 
 // Size is the number of random bytes in a token: 256 bits, well over the
@@ -73,23 +74,35 @@ func decodeIndex(c byte) byte {
 // means a token moved to another cookie name finds nothing. A Hasher is
 // safe for concurrent use.
 type Hasher struct {
-	key []byte
+	key  []byte
+	pool sync.Pool // HMACs keyed once by hmac.New; Reset restores the keyed state
 }
 
 // NewHasher returns a Hasher for key, which should be a derived sub-key of
 // 32 bytes.
 func NewHasher(key []byte) *Hasher {
-	return &Hasher{key: append([]byte(nil), key...)}
+	h := &Hasher{key: append([]byte(nil), key...)}
+	h.pool.New = func() any { return hmac.New(sha256.New, h.key) }
+	return h
+}
+
+// mac returns an HMAC in its keyed initial state, from the pool; put it
+// back with h.pool.Put once its sum is taken.
+func (h *Hasher) mac() hash.Hash {
+	m := h.pool.Get().(hash.Hash)
+	m.Reset()
+	return m
 }
 
 // Sum returns the 32-byte keyed hash of (name, token).
 func (h *Hasher) Sum(name, token string) [32]byte {
-	m := hmac.New(sha256.New, h.key)
+	m := h.mac()
 	writeString(m, name)
 	m.Write([]byte{0})
 	writeString(m, token)
 	var out [32]byte
 	m.Sum(out[:0])
+	h.pool.Put(m)
 	return out
 }
 
@@ -102,12 +115,14 @@ func (h *Hasher) Hex(name, token string) string {
 // String returns the keyed hash of an arbitrary string under a purpose
 // label (for example a per-user key), as 64 hex characters.
 func (h *Hasher) String(purpose, s string) string {
-	m := hmac.New(sha256.New, h.key)
+	m := h.mac()
 	writeString(m, purpose)
 	m.Write([]byte{0})
 	writeString(m, s)
 	var out [32]byte
-	return hex.EncodeToString(m.Sum(out[:0]))
+	m.Sum(out[:0])
+	h.pool.Put(m)
+	return hex.EncodeToString(out[:])
 }
 
 func writeString(h hash.Hash, s string) {

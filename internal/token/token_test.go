@@ -1,6 +1,8 @@
 package token
 
 import (
+	"crypto/hmac"
+	"crypto/sha256"
 	"encoding/base64"
 	"strings"
 	"testing"
@@ -76,4 +78,21 @@ func FuzzValid(f *testing.F) {
 			t.Fatalf("Valid accepted %q, which is not a canonical token", s)
 		}
 	})
+}
+
+// TestHasherSumIsTheHMACOfNameZeroToken pins the stored-key format: the
+// pooled HMAC gives exactly HMAC-SHA256(key, name || 0x00 || token), call
+// after call, so keys written by one version are found by the next.
+func TestHasherSumIsTheHMACOfNameZeroToken(t *testing.T) {
+	key := []byte("0123456789abcdef0123456789abcdef")
+	h := NewHasher(key)
+	for i, tc := range [][2]string{{"__Host-session", "tok1"}, {"other", "tok2"}, {"__Host-session", "tok1"}} {
+		m := hmac.New(sha256.New, key)
+		m.Write([]byte(tc[0] + "\x00" + tc[1]))
+		var want [32]byte
+		m.Sum(want[:0])
+		if got := h.Sum(tc[0], tc[1]); got != want {
+			t.Fatalf("call %d: Sum(%q, %q) = %x, want %x", i, tc[0], tc[1], got, want)
+		}
+	}
 }
