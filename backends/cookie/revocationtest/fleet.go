@@ -195,24 +195,9 @@ type response struct {
 // send sends a request to node n with the session cookie value (if any).
 func (f *fleet) send(n int, method, path, value string) response {
 	f.t.Helper()
-	req, err := http.NewRequest(method, f.nodes[n].srv.URL+path, nil)
-	if err != nil {
-		f.t.Fatal(err)
-	}
-	if value != "" {
-		req.AddCookie(&http.Cookie{Name: securesession.DefaultCookieName, Value: value})
-	}
-	resp, err := noRedirects.Do(req)
+	r, err := f.try(n, method, path, value)
 	if err != nil {
 		f.t.Fatalf("%s %s on %s: %v", method, path, f.nodes[n].name, err)
-	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
-	r := response{status: resp.StatusCode, body: string(body)}
-	for _, c := range resp.Cookies() {
-		if c.Name == securesession.DefaultCookieName {
-			r.cookie = c
-		}
 	}
 	return r
 }
@@ -520,7 +505,7 @@ func testFleetOutageUnderLoad(t *testing.T, connect Connect, o Outage) {
 				if k < len(values) {
 					value, want = values[k], before[k]
 				}
-				r, err := f.try(n, value)
+				r, err := f.try(n, "GET", "/whoami", value)
 				switch {
 				case err != nil:
 					report("GET /whoami on %s: %v", f.nodes[n].name, err)
@@ -589,14 +574,16 @@ func testFleetOutageUnderLoad(t *testing.T, connect Connect, o Outage) {
 	f.wantUser(dead, "", "after the outage, the logged-out cookie", a, b, c)
 }
 
-// try is send for a worker goroutine: a transport error is returned, not
-// a test failure.
-func (f *fleet) try(n int, value string) (response, error) {
-	req, err := http.NewRequest("GET", f.nodes[n].srv.URL+"/whoami", nil)
+// try sends a request to node n with the session cookie value (if any); a
+// transport error is returned, so that worker goroutines can use it.
+func (f *fleet) try(n int, method, path, value string) (response, error) {
+	req, err := http.NewRequest(method, f.nodes[n].srv.URL+path, nil)
 	if err != nil {
 		return response{}, err
 	}
-	req.AddCookie(&http.Cookie{Name: securesession.DefaultCookieName, Value: value})
+	if value != "" {
+		req.AddCookie(&http.Cookie{Name: securesession.DefaultCookieName, Value: value})
+	}
 	resp, err := noRedirects.Do(req)
 	if err != nil {
 		return response{}, err
