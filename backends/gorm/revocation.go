@@ -253,14 +253,7 @@ func (s *RevocationStore) Close() error {
 	s.closeOnce.Do(func() {
 		s.cancel()
 		close(s.stop)
-		s.closed.Store(true)
-		for _, st := range s.stmts.all() {
-			st.mu.Lock()
-			if p := st.st.Swap(nil); p != nil {
-				p.Close()
-			}
-			st.mu.Unlock()
-		}
+		closeAll(&s.closed, s.stmts.all())
 	})
 	if s.done != nil {
 		<-s.done

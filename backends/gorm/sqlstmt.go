@@ -144,9 +144,13 @@ func (s *Store) exec(ctx context.Context, st *stmt, args ...any) (int64, error) 
 
 // closeStmts releases every prepared statement; any later use returns
 // errClosed.
-func (s *Store) closeStmts() {
-	s.closed.Store(true)
-	for _, st := range s.stmts.all() {
+func (s *Store) closeStmts() { closeAll(&s.closed, s.stmts.all()) }
+
+// closeAll sets closed, so that prepare prepares nothing more, and
+// releases every statement of list.
+func closeAll(closed *atomic.Bool, list []*stmt) {
+	closed.Store(true)
+	for _, st := range list {
 		st.mu.Lock()
 		if p := st.st.Swap(nil); p != nil {
 			p.Close()
