@@ -207,8 +207,10 @@ func (f *GetMultiFloor) freshKey() string {
 }
 
 // Login does a get of the user's generation item and an add of an item
-// the size of the session item under a fresh key: the two round trips of
-// our login of a returning user.
+// the size of the session item under a fresh key: the two round trips no
+// login that stores a session can avoid. Ours takes a third, the CAS of
+// the user's session index (for listing and limits), which this floor
+// leaves out on purpose: the floor ratio shows what it costs.
 func (f *GetMultiFloor) Login() bool {
 	if _, err := f.Client.Get(f.Gen); err != nil {
 		return false
