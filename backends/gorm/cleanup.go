@@ -14,19 +14,31 @@ import (
 // done. Safe for concurrent use, also with the sweeper.
 func (s *Store) Cleanup(ctx context.Context) (deleted int64, err error) {
 	now := encTime(s.now())
+	var after int64 // SQLite: the last rowid looked at
 	for {
-		// Select a bounded batch of keys through the expires_at index, then
-		// delete exactly those rows that are still expired: portable (MySQL
-		// rejects LIMIT in an IN subquery) and never deletes a row that an
-		// Update extended in between. The key is the handle, or on SQLite,
-		// where the handle has no index (see createSQLiteTable), the rowid.
+		// Select a bounded batch of keys, then delete exactly those rows
+		// that are still expired: portable (MySQL rejects LIMIT in an IN
+		// subquery) and never deletes a row that an Update extended in
+		// between. The key is the handle, found through the expires_at
+		// index; on SQLite, where neither has an index (see
+		// createSQLiteTable), the rowid, in rowid order from where the
+		// last batch stopped, so that one Cleanup reads the table once.
 		var keys []any
 		err := s.retry(ctx, func() error {
 			keys = keys[:0]
-			return s.sweepTx(ctx).Model(&sessionRow{}).Where("expires_at <= ?", now).Limit(s.batch).Pluck(s.sweepKey, &keys).Error
+			q := s.sweepTx(ctx).Model(&sessionRow{})
+			if s.sweepKey == "rowid" {
+				q = q.Where("rowid > ? AND expires_at <= ?", after, now).Order("rowid")
+			} else {
+				q = q.Where("expires_at <= ?", now)
+			}
+			return q.Limit(s.batch).Pluck(s.sweepKey, &keys).Error
 		})
 		if err != nil || len(keys) == 0 {
 			return deleted, err
+		}
+		if s.sweepKey == "rowid" {
+			after, _ = keys[len(keys)-1].(int64)
 		}
 		var n int64
 		err = s.retry(ctx, func() error {

@@ -36,14 +36,18 @@
 //     SHA-256 of its bytes, and is what ListUser, RevokeUser and
 //     RevokeHandle compare (see below).
 //
-// expires_at is indexed too. On SQLite the table is created with its own
-// DDL rather than AutoMigrate's, with the same columns and indexes but no
-// primary key on handle (a rowid table): that key would be a fifth b-tree
-// for every INSERT to write, and every statement that names a handle also
-// names the id or the user_key, whose indexes find the row. Handles stay
-// unique as 128 random bits are. A SQLite table made by an earlier
-// version of this release, with the handle as its primary key, still
-// works. Times are BIGINT Unix nanoseconds, exact on
+// expires_at is indexed too, for Cleanup. On SQLite the table is created
+// with its own DDL rather than AutoMigrate's, with the same columns but
+// neither a primary key on handle (a rowid table) nor an index on
+// expires_at: each would be one more b-tree for every login to write, and
+// the expires_at index one more for every write and activity refresh.
+// Every statement that names a handle also names the id or the user_key,
+// whose indexes find the row, and handles stay unique as 128 random bits
+// are; Cleanup walks the table in rowid order instead, so a sweep reads
+// the whole table (a read, which in WAL mode holds up no request). A
+// SQLite table made by an earlier version of this release, with the
+// handle as its primary key or the expires_at index, still works; drop
+// that index (DROP INDEX idx_<table>_expires_at) for the faster writes. Times are BIGINT Unix nanoseconds, exact on
 // every database. The data column is the database's unbounded binary
 // type: there is no 4 KB cap. A table made by an earlier version of this
 // package (whose primary key was the token hash) is refused with an

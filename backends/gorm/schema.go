@@ -29,7 +29,9 @@ import (
 //	auth_time   bigint
 //	last_seen   bigint
 //	deadline    bigint
-//	expires_at  bigint       not null, indexed; max int64 = never
+//	expires_at  bigint       not null, max int64 = never; indexed (by migrate, as
+//	                         idx_<table>_expires_at), except on SQLite: see
+//	                         createSQLiteTable
 //	user_agent  text
 //	ip          text
 //	binding     bytea        nullable: the DBSC device binding, NULL when unbound
@@ -43,7 +45,7 @@ type sessionRow struct {
 	AuthTime  int64  `gorm:"column:auth_time;not null"`
 	LastSeen  int64  `gorm:"column:last_seen;not null"`
 	Deadline  int64  `gorm:"column:deadline;not null"`
-	ExpiresAt int64  `gorm:"column:expires_at;not null;index"`
+	ExpiresAt int64  `gorm:"column:expires_at;not null"` // indexed by migrate, not by a tag
 	UserAgent string `gorm:"column:user_agent;not null"`
 	IP        string `gorm:"column:ip;not null"`
 	// Binding is nullable and last, so that AutoMigrate adds it to an
@@ -73,6 +75,17 @@ func (s *Store) migrate() error {
 	if err := s.db.Table(s.table).AutoMigrate(&sessionRow{}); err != nil {
 		return fmt.Errorf("securesession/gorm: AutoMigrate of table %q: %w", s.table, err)
 	}
+	if s.db.Dialector.Name() == "sqlite" {
+		return nil // no expires_at index: see createSQLiteTable
+	}
+	name := "idx_" + s.table + "_expires_at"
+	if m.HasIndex(s.table, name) {
+		return nil
+	}
+	q := s.single.Statement.Quote
+	if err := s.single.Exec("CREATE INDEX " + q(name) + " ON " + q(s.table) + " (" + q("expires_at") + ")").Error; err != nil {
+		return fmt.Errorf("securesession/gorm: creating index %q on table %q: %w", name, s.table, err)
+	}
 	return nil
 }
 
@@ -80,16 +93,22 @@ func (s *Store) migrate() error {
 // transaction, with the columns, types and index names AutoMigrate gives
 // sessionRow (so that AutoMigrate then finds nothing to change) but
 // without the primary key on handle: a rowid table whose handle column has
-// no index of its own.
+// no index of its own. Nor does it index expires_at, as migrate does on
+// the other databases.
 //
 // Each b-tree an INSERT touches costs at least one page in the write-ahead
 // log, and the log's checkpoints, with their fsyncs, come every 1000
 // pages; a primary key on a text column is an index beside the rowid
-// table, a fifth b-tree, and the one whose page is a random one. Nothing
+// table, one more b-tree, and the one whose page is a random one. Nothing
 // on SQLite needs it: every statement that names a handle also names the
 // id or the user_key, whose indexes find the row (Cleanup deletes by
 // rowid), and handles are unique as 128 random bits are, without a
-// constraint to check it.
+// constraint to check it. An index on expires_at would cost every login
+// a page more, and every write and activity refresh, which move
+// expires_at, another; only Cleanup would read it, and on SQLite Cleanup
+// walks the table in rowid order instead (a read, which in WAL mode
+// blocks no request). So a login writes three b-trees: the table, id and
+// user_key.
 func (s *Store) createSQLiteTable() error {
 	q := s.single.Statement.Quote
 	t := q(s.table)
@@ -98,7 +117,6 @@ func (s *Store) createSQLiteTable() error {
 			"`data` blob,`created` integer NOT NULL,`auth_time` integer NOT NULL,`last_seen` integer NOT NULL," +
 			"`deadline` integer NOT NULL,`expires_at` integer NOT NULL,`user_agent` text NOT NULL,`ip` text NOT NULL," +
 			"`binding` blob)",
-		"CREATE INDEX " + q("idx_"+s.table+"_expires_at") + " ON " + t + "(`expires_at`)",
 		"CREATE INDEX " + q("idx_"+s.table+"_user_key") + " ON " + t + "(`user_key`)",
 		"CREATE UNIQUE INDEX " + q("idx_"+s.table+"_id") + " ON " + t + "(`id`)",
 	}

@@ -51,21 +51,28 @@ func TestNewStoreRejectsBadOptions(t *testing.T) {
 	}
 }
 
-func TestSchemaHasIndexesOnIDUserKeyAndExpiresAt(t *testing.T) {
+// TestSchemaIndexesIDUserKeyAndExpiresAtExceptOnSQLite: the id and
+// user_key are indexed everywhere, and expires_at everywhere but on
+// SQLite, where that index would cost every login, write and activity
+// refresh a page of the write-ahead log (Cleanup walks the rowids
+// there). A second NewStore changes nothing.
+func TestSchemaIndexesIDUserKeyAndExpiresAtExceptOnSQLite(t *testing.T) {
 	eachDB(t, func(t *testing.T, db *gormdb.DB) {
+		sqlite := db.Dialector.Name() == "sqlite"
 		for _, table := range []string{"", "custom_sessions"} {
-			s := newStore(t, db, Options{TableName: table})
-			m := db.Table(s.table).Migrator()
-			if !m.HasTable(s.table) {
-				t.Fatalf("table %s missing", s.table)
-			}
-			for _, idx := range []string{"idx_" + s.table + "_id", "idx_" + s.table + "_user_key", "idx_" + s.table + "_expires_at"} {
-				if !m.HasIndex(&sessionRow{}, idx) {
-					t.Errorf("index %s missing", idx)
+			for range 2 { // a second NewStore migrates the existing table
+				s := newStore(t, db, Options{TableName: table})
+				m := db.Table(s.table).Migrator()
+				if !m.HasTable(s.table) {
+					t.Fatalf("table %s missing", s.table)
+				}
+				for _, idx := range []string{"idx_" + s.table + "_id", "idx_" + s.table + "_user_key", "idx_" + s.table + "_expires_at"} {
+					want := !sqlite || !strings.HasSuffix(idx, "_expires_at")
+					if got := m.HasIndex(s.table, idx); got != want {
+						t.Errorf("index %s: present %v, want %v", idx, got, want)
+					}
 				}
 			}
-			// A second NewStore migrates an existing table without error.
-			newStore(t, db, Options{TableName: table})
 		}
 	})
 }
