@@ -163,6 +163,11 @@ type App struct {
 	// instance has never seen their cookies.
 	Elsewhere *App
 	close     []func()
+
+	// The login kind's users (kinds.go): the next one to log in, and
+	// which have logged in before, untimed.
+	nextUser int
+	returned []bool
 }
 
 // Bare reports whether a has no session layer (bare Gin or a floor).

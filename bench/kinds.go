@@ -28,7 +28,7 @@ type Kind struct {
 
 // Kinds lists the request kinds in table order.
 var Kinds = []Kind{
-	{KindLogin, "login", 1, "a browser with no cookie logs in: POST /login creates a session holding a user ID and a role"},
+	{KindLogin, "login", 1, "a browser with no cookie logs in as a returning user: POST /login/:user creates a session holding a user ID and a role; the users are 1,000, each logged in once before (untimed), taken in turn"},
 	{KindReadFresh, "read, never-seen cookie", 1, "GET /read with a cookie this server has never read (each operation is another browser that just logged in), so the cookie backend's cache of opened cookies cannot help"},
 	{KindRead, "read", 1, "the same browser reads again and again with its cookie fed back; for our cookie backend every read after the first is a hit in its cache of recently opened cookies, so the cookie tables call it a warm-cache (cache-hit) read"},
 	{KindWrite, "write, cookie fed back", 1, "POST /write reads a counter, increments it and saves; the same browser writes again with the Set-Cookie of the previous write"},
@@ -48,6 +48,23 @@ func KindByName(name string) (Kind, bool) {
 	return Kind{}, false
 }
 
+// ReturningUsers is how many users the login kind logs in, in turn, each
+// from a new browser: a user's first login is part of the untimed setup,
+// so every measured login is a returning user's, who has a few sessions
+// already (about one more per ReturningUsers logins), as in real traffic
+// rather than one user with thousands of sessions.
+const ReturningUsers = 1000
+
+var loginAs = func() []*http.Request {
+	r := make([]*http.Request, ReturningUsers)
+	for i := range r {
+		r[i] = requestFor("POST", "/login/"+returningUser(i))
+	}
+	return r
+}()
+
+func returningUser(i int) string { return fmt.Sprintf("r%d", i) }
+
 // TouchAfter is how far the touch kind moves the clock after login: past
 // any touch interval (at most a minute by default) and well within the
 // idle timeout (30 minutes).
@@ -61,6 +78,7 @@ type Batch struct {
 	kind     string
 	n        int
 	browsers []Browser
+	logins   []*http.Request // the login kind's, one per browser
 	w        *Sink
 	failed   int
 	first    string
@@ -72,6 +90,24 @@ func Prepare(a *App, kind string, n int) (*Batch, error) {
 	switch kind {
 	case KindLogin:
 		bt.browsers = make([]Browser, n)
+		bt.logins = make([]*http.Request, n)
+		for i := range bt.logins {
+			u := a.nextUser % len(loginAs)
+			a.nextUser++
+			if a.returned == nil {
+				a.returned = make([]bool, len(loginAs))
+			}
+			if !a.returned[u] {
+				// The user's first login, untimed: every measured login is
+				// a returning user's, from a new browser.
+				var first Browser
+				if err := a.Login(&first, returningUser(u)); err != nil {
+					return nil, err
+				}
+				a.returned[u] = true
+			}
+			bt.logins[i] = loginAs[u]
+		}
 	case KindRead, KindWrite, KindWriteRead:
 		bt.browsers = make([]Browser, 1)
 		if err := a.Login(&bt.browsers[0], ""); err != nil {
@@ -122,7 +158,7 @@ func (bt *Batch) Run() {
 	case KindLogin:
 		for i := range bt.browsers {
 			b := &bt.browsers[i]
-			if st := a.Do(w, b, reqLogin); st != http.StatusNoContent || (!bare && b.Cookie == "") {
+			if st := a.Do(w, b, bt.logins[i]); st != http.StatusNoContent || (!bare && b.Cookie == "") {
 				bt.fail("login", st, ", or no cookie")
 			}
 		}
