@@ -131,4 +131,7 @@ func README(w io.Writer, res *bench.Results, load *bench.LoadResults) {
 		}
 		p("\n")
 	}
+	if lines := loadTargetLines(load); len(lines) > 0 {
+		p("\nLoad targets (a quiet machine): %s.\n", strings.Join(lines, "; "))
+	}
 }

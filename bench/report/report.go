@@ -534,6 +534,45 @@ func renderLoad(w io.Writer, load *bench.LoadResults) {
 	for _, s := range load.Skipped {
 		p("Left out: %s.\n\n", s)
 	}
+	if lines := loadTargetLines(load); len(lines) > 0 {
+		p("Load targets (a quiet machine): %s.\n\n", strings.Join(lines, "; "))
+	}
+}
+
+// loadTargets are what the cookie backend must keep of bare Gin's
+// requests per second under the load test, on a quiet machine.
+var loadTargets = []struct {
+	scenario, server string
+	min              float64
+}{
+	{"read", "ours-cookie", 0.90},
+	{"write", "ours-cookie", 0.70},
+}
+
+// loadTargetLines says of each load target the share measured (the
+// median run's requests per second over bare Gin's) and whether it is met.
+func loadTargetLines(load *bench.LoadResults) []string {
+	var lines []string
+	for _, t := range loadTargets {
+		for _, sc := range load.Scenarios {
+			if sc.Name != t.scenario || len(sc.Servers) == 0 {
+				continue
+			}
+			bare := stats(loadSeries(sc.Servers[0], func(r bench.LoadRun) float64 { return r.RPS })).med
+			for _, sv := range sc.Servers {
+				if sv.Name != t.server {
+					continue
+				}
+				got := stats(loadSeries(sv, func(r bench.LoadRun) float64 { return r.RPS })).med / bare
+				verdict := "met"
+				if !(got >= t.min) {
+					verdict = "**missed**"
+				}
+				lines = append(lines, fmt.Sprintf("%s on %s ≥ %s of bare Gin: %s, %s", sv.Label, sc.Name, pct(t.min), pct(got), verdict))
+			}
+		}
+	}
+	return lines
 }
 
 func loadSeries(s bench.LoadServer, f func(bench.LoadRun) float64) []float64 {

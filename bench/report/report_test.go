@@ -120,3 +120,25 @@ func TestSplice(t *testing.T) {
 		t.Errorf("Splice with markers out of order: err = %v, want ErrNoMarkers", err)
 	}
 }
+
+// TestLoadTargetsSayWhatWasMeasuredAndWhetherItIsMet: the cookie
+// backend's share of bare Gin's requests per second under load, on read
+// and on write, is checked against 90% and 70%.
+func TestLoadTargetsSayWhatWasMeasuredAndWhetherItIsMet(t *testing.T) {
+	server := func(name string, rps ...float64) bench.LoadServer {
+		sv := bench.LoadServer{Name: name, Label: name}
+		for _, r := range rps {
+			sv.Runs = append(sv.Runs, bench.LoadRun{RPS: r})
+		}
+		return sv
+	}
+	load := &bench.LoadResults{Scenarios: []bench.LoadScenario{
+		{Name: "read", Servers: []bench.LoadServer{server("bare-gin", 1000, 900, 1100), server("ours-cookie", 950, 940, 990)}},
+		{Name: "write", Servers: []bench.LoadServer{server("bare-gin", 1000), server("ours-cookie", 650)}},
+	}}
+	got := strings.Join(loadTargetLines(load), "; ")
+	want := "ours-cookie on read ≥ 90% of bare Gin: 95%, met; ours-cookie on write ≥ 70% of bare Gin: 65%, **missed**"
+	if got != want {
+		t.Fatalf("got  %q\nwant %q", got, want)
+	}
+}
