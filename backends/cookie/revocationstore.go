@@ -83,6 +83,14 @@ func ValidRevocationKey(k string) bool {
 	return len(k) >= 2 && len(k) <= MaxRevocationKeyLen && (k[0] == 's' || k[0] == 'u') && token.Base64URL(k[1:])
 }
 
+// ValidRevocationKeep reports whether k is shaped like a
+// RevocationEntry.Keep: "" (keeps none) or a session entry's Key ('s',
+// then base64url, at most MaxRevocationKeyLen bytes). A store refuses an
+// entry whose Keep fails it, before any store access.
+func ValidRevocationKeep(k string) bool {
+	return k == "" || (k[0] == 's' && ValidRevocationKey(k))
+}
+
 // ErrChangesLost is returned, wrapped, by RevocationStore.Changes when the
 // store cannot say what changed since the position it was given: the log
 // was trimmed past it, an item of it was evicted, or the store was reset.

@@ -364,20 +364,6 @@ func (s *RevocationStore) readMeta(ctx context.Context) (salt []byte, pos int64,
 	return salt, pos, err
 }
 
-// validKeep reports whether k fits the keep column: at most 64 bytes of
-// printable ASCII.
-func validKeep(k string) bool {
-	if len(k) > maxRevKeyLen {
-		return false
-	}
-	for i := 0; i < len(k); i++ {
-		if c := k[i]; c <= ' ' || c >= 0x7f {
-			return false
-		}
-	}
-	return true
-}
-
 // Put implements cookie.RevocationStore in one transaction: it bumps the
 // position counter by the number of distinct keys (which takes the
 // reserved row's lock until commit, so that positions follow commit
@@ -399,8 +385,8 @@ func (s *RevocationStore) Put(ctx context.Context, entries ...cookie.RevocationE
 		if !cookie.ValidRevocationKey(e.Key) {
 			return fmt.Errorf("securesession/gorm: revocation Put: entry %d of %d: the key is not 's' or 'u' then base64url, at most %d bytes", i+1, len(entries), maxRevKeyLen)
 		}
-		if !validKeep(e.Keep) {
-			return fmt.Errorf("securesession/gorm: revocation Put: entry %d of %d: Keep is not printable ASCII of at most %d bytes", i+1, len(entries), maxRevKeyLen)
+		if !cookie.ValidRevocationKeep(e.Keep) {
+			return fmt.Errorf("securesession/gorm: revocation Put: entry %d of %d: Keep is neither empty nor a session entry's key ('s' followed by base64url, at most %d bytes)", i+1, len(entries), maxRevKeyLen)
 		}
 		if old, ok := byKey[e.Key]; ok {
 			e = old.Merge(e)
@@ -496,14 +482,14 @@ func (r *revocationRow) entry(key string) cookie.RevocationEntry {
 // Lookup implements cookie.RevocationStore with one SELECT ... WHERE
 // entry_key IN (...) per 32 keys, leaving out the entries whose Until has
 // passed (before Now()). A key that no SharedRevocation could have made
-// (see Put) has no entry and is left out without a query.
+// (cookie.ValidRevocationKey) fails the call before any query.
 func (s *RevocationStore) Lookup(ctx context.Context, keys []string) ([]cookie.RevocationEntry, error) {
-	valid := make([]string, 0, len(keys))
 	for _, k := range keys {
-		if cookie.ValidRevocationKey(k) {
-			valid = append(valid, k)
+		if !cookie.ValidRevocationKey(k) {
+			return nil, fmt.Errorf("securesession/gorm: revocation lookup: a key is not 's' or 'u' followed by base64url, at most %d bytes", maxRevKeyLen)
 		}
 	}
+	valid := keys
 	now := encTime(s.now())
 	var out []cookie.RevocationEntry
 	for len(valid) > 0 {

@@ -16,7 +16,6 @@ import (
 	gomemcache "github.com/bradfitz/gomemcache/memcache"
 
 	sscookie "github.com/gin-securesession/securesession/backends/cookie"
-	"github.com/gin-securesession/securesession/internal/token"
 	"github.com/gin-securesession/securesession/internal/wire"
 )
 
@@ -284,8 +283,8 @@ func checkEntry(op string, e *sscookie.RevocationEntry) error {
 	switch {
 	case !sscookie.ValidRevocationKey(e.Key):
 		return fmt.Errorf("%srevocation store: %s: RevocationEntry.Key is not 's' or 'u' followed by base64url, at most %d bytes", errPrefix, op, maxRevKey)
-	case len(e.Keep) > maxRevKey || !token.Base64URL(e.Keep):
-		return fmt.Errorf("%srevocation store: %s: RevocationEntry.Keep is not base64url of at most %d bytes", errPrefix, op, maxRevKey)
+	case !sscookie.ValidRevocationKeep(e.Keep):
+		return fmt.Errorf("%srevocation store: %s: RevocationEntry.Keep is neither empty nor a session entry's key ('s' followed by base64url, at most %d bytes)", errPrefix, op, maxRevKey)
 	case e.Until.IsZero():
 		return fmt.Errorf("%srevocation store: %s: RevocationEntry.Until is zero; an entry must say when it may be forgotten", errPrefix, op)
 	}
@@ -307,7 +306,7 @@ func readEntry(r *wire.Reader) (e sscookie.RevocationEntry, ok bool) {
 	e.Before = r.Time()
 	e.Keep = r.String()
 	e.Until = r.Time()
-	return e, r.Err() == nil && sscookie.ValidRevocationKey(e.Key) && len(e.Keep) <= maxRevKey && token.Base64URL(e.Keep) && !e.Until.IsZero()
+	return e, r.Err() == nil && sscookie.ValidRevocationKey(e.Key) && sscookie.ValidRevocationKeep(e.Keep) && !e.Until.IsZero()
 }
 
 // entryValue is an entry item's value: tag, version, entry.

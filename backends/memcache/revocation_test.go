@@ -78,7 +78,7 @@ func TestRevocationStorePutThenLookupAndChangesReturnTheEntries(t *testing.T) {
 	pos := mustPosition(t, b)
 
 	sess := sscookie.RevocationEntry{Key: revKey('s'), Below: sscookie.AllTokens, Until: now.Add(time.Hour)}
-	user := sscookie.RevocationEntry{Key: revKey('u'), Before: now.Add(-time.Minute), Keep: "kept-handle_1", Until: now.Add(2 * time.Hour)}
+	user := sscookie.RevocationEntry{Key: revKey('u'), Before: now.Add(-time.Minute), Keep: "skept-handle_1", Until: now.Add(2 * time.Hour)}
 	mustPut(t, a, sess, user)
 
 	got, err := b.Lookup(bg, []string{revKey('s'), user.Key, sess.Key})
@@ -164,7 +164,7 @@ func TestRevocationStoreConcurrentPutsOfOneKeyLoseNoWrite(t *testing.T) {
 		wg.Go(func() {
 			errs <- stores[i%3].Put(bg,
 				sscookie.RevocationEntry{Key: sk, Below: uint64(i + 1), Until: now.Add(time.Duration(writers-i) * time.Minute)},
-				sscookie.RevocationEntry{Key: uk, Before: now.Add(time.Duration(i) * time.Second), Keep: "keep" + strconv.Itoa(i), Until: now.Add(time.Hour)})
+				sscookie.RevocationEntry{Key: uk, Before: now.Add(time.Duration(i) * time.Second), Keep: "skeep" + strconv.Itoa(i), Until: now.Add(time.Hour)})
 		})
 	}
 	wg.Wait()
@@ -175,7 +175,7 @@ func TestRevocationStoreConcurrentPutsOfOneKeyLoseNoWrite(t *testing.T) {
 		}
 	}
 	want := []sscookie.RevocationEntry{
-		{Key: uk, Before: now.Add((writers - 1) * time.Second), Keep: "keep" + strconv.Itoa(writers-1), Until: now.Add(time.Hour)},
+		{Key: uk, Before: now.Add((writers - 1) * time.Second), Keep: "skeep" + strconv.Itoa(writers-1), Until: now.Add(time.Hour)},
 		{Key: sk, Below: writers, Until: now.Add(writers * time.Minute)},
 	}
 	got, err := stores[1].Lookup(bg, []string{uk, sk})
@@ -628,7 +628,7 @@ func TestRevocationStoreMemoryPerRevokedSession(t *testing.T) {
 	pos := mustPosition(t, s)
 	until := time.Now().Add(12 * time.Hour)
 	sess := sscookie.RevocationEntry{Key: revKey('s'), Below: sscookie.AllTokens, Until: until}
-	user := sscookie.RevocationEntry{Key: revKey('u'), Before: time.Now(), Keep: revKey('s')[1:], Until: until}
+	user := sscookie.RevocationEntry{Key: revKey('u'), Before: time.Now(), Keep: revKey('s')[:len(revKey('s'))-1], Until: until}
 	mustPut(t, s, sess)
 	mustPut(t, s, user)
 	for _, c := range []struct {
@@ -709,7 +709,7 @@ func TestRevocationStoreSaltAndCounterShareOneServer(t *testing.T) {
 // panics, and what parses re-encodes to a value that parses to the same
 // entry (varints need not be minimal, so the bytes may differ).
 func FuzzRevocationValues(f *testing.F) {
-	e := sscookie.RevocationEntry{Key: revKey('u'), Before: time.Now(), Keep: "kept", Until: time.Now().Add(time.Hour)}
+	e := sscookie.RevocationEntry{Key: revKey('u'), Before: time.Now(), Keep: "skept", Until: time.Now().Add(time.Hour)}
 	f.Add(entryValue(&e), uint64(7))
 	f.Add(logValue(7, time.Now(), &e), uint64(7))
 	f.Add([]byte("1234"), uint64(0))

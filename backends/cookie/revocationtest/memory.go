@@ -106,9 +106,9 @@ func (m *MemoryStore) Put(_ context.Context, entries ...cookie.RevocationEntry) 
 	if err := m.check("put"); err != nil {
 		return err
 	}
-	for _, e := range entries {
-		if len(e.Key) == 0 || len(e.Key) > 64 {
-			return fmt.Errorf("securesession/cookie/revocationtest: put: key of %d bytes, want 1 to 64", len(e.Key))
+	for i, e := range entries {
+		if !cookie.ValidRevocationKey(e.Key) || !cookie.ValidRevocationKeep(e.Keep) {
+			return fmt.Errorf("securesession/cookie/revocationtest: put: entry %d of %d: its Key or Keep is not shaped as a SharedRevocation makes them", i+1, len(entries))
 		}
 	}
 	for _, e := range entries {
@@ -127,6 +127,12 @@ func (m *MemoryStore) Lookup(_ context.Context, keys []string) ([]cookie.Revocat
 	if err := m.check("lookup"); err != nil {
 		m.mu.Unlock()
 		return nil, err
+	}
+	for _, k := range keys {
+		if !cookie.ValidRevocationKey(k) {
+			m.mu.Unlock()
+			return nil, fmt.Errorf("securesession/cookie/revocationtest: lookup: a key is not shaped as a SharedRevocation makes them")
+		}
 	}
 	var out []cookie.RevocationEntry
 	for _, k := range keys {

@@ -26,6 +26,7 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -54,6 +55,7 @@ var storeChecks = []storeCheck{
 	{"PutOfSeveralEntries", testPutOfSeveralEntries},
 	{"TimesKeepNanoseconds", testTimesKeepNanoseconds},
 	{"LongestKey", testLongestKey},
+	{"MalformedKeysAreRefused", testMalformedKeysAreRefused},
 	{"ConcurrentPutsOfOneKeyLoseNothing", testConcurrentPutsLoseNothing},
 	{"ChangesZeroIsThePositionOnly", testChangesZeroIsThePositionOnly},
 	{"ChangesReturnTheMergedEntry", testChangesReturnTheMergedEntry},
@@ -307,6 +309,36 @@ func testLongestKey(t *testing.T, connect Connect) {
 	keep := "s" + base64.RawURLEncoding.EncodeToString(b)[:63]
 	put(t, s, cookie.RevocationEntry{Key: k, Before: base, Keep: keep, Until: base})
 	wantEntry(t, lookupOne(t, s, k), cookie.RevocationEntry{Key: k, Before: base, Keep: keep, Until: base})
+}
+
+// A Put whose Key or Keep, or a Lookup whose key, is not shaped as a
+// SharedRevocation makes them (ValidRevocationKey, ValidRevocationKeep)
+// fails, and stores nothing.
+func testMalformedKeysAreRefused(t *testing.T, connect Connect) {
+	s := connect()
+	good, keep := randomKey('u'), randomKey('s')
+	long := "u" + strings.Repeat("A", cookie.MaxRevocationKeyLen)
+	for name, e := range map[string]cookie.RevocationEntry{
+		"key without a kind":  {Key: "xAAAA", Below: 1, Until: base},
+		"key not base64url":   {Key: "sAA/A", Below: 1, Until: base},
+		"key too long":        {Key: long, Below: 1, Until: base},
+		"keep of a user":      {Key: good, Before: base, Keep: randomKey('u'), Until: base},
+		"keep not base64url":  {Key: good, Before: base, Keep: "s a b", Until: base},
+		"keep too long":       {Key: good, Before: base, Keep: "s" + long[1:], Until: base},
+		"keep without a kind": {Key: good, Before: base, Keep: keep[1:], Until: base},
+	} {
+		if err := s.Put(ctx, e); err == nil {
+			t.Errorf("Put of an entry with a %s succeeded", name)
+		}
+	}
+	if got, err := s.Lookup(ctx, []string{good}); err != nil || len(got) != 0 {
+		t.Fatalf("after refused Puts, Lookup of the key = %v, %v; want nothing stored", got, err)
+	}
+	for _, k := range []string{"", "s", "xAAAA", "sAA/A", long} {
+		if _, err := s.Lookup(ctx, []string{good, k}); err == nil {
+			t.Errorf("Lookup of the malformed key %q succeeded", k)
+		}
+	}
 }
 
 // Several clients write one key at once, each a different Below, Before
