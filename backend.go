@@ -147,7 +147,8 @@ type SessionLimiter interface {
 	// live sessions, then with limit.Refuse it stores nothing and returns
 	// an error wrapping ErrTooManySessions; otherwise it ends the sessions
 	// with the least recent LastSeen, as RevokeHandle would, until the new
-	// one fits. It sets rec.Handle.
+	// one fits. It sets rec.Handle. An empty rec.UserID (a login has a
+	// user) or a limit.Max below 1 is an error, and nothing is stored.
 	LoginLimited(ctx context.Context, name, oldToken string, rec *Record, limit SessionLimit) (token string, err error)
 }
 

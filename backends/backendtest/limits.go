@@ -28,6 +28,7 @@ var limitChecks = []check{
 	{"SessionLimitIsPerUser", testSessionLimitIsPerUser},
 	{"ConcurrentLoginsEvictDownToTheLimit", testConcurrentLoginsEvictDownToTheLimit},
 	{"ConcurrentLoginsBeyondTheLimitAreRefused", testConcurrentLoginsBeyondTheLimitAreRefused},
+	{"LoginLimitedRefusesNoUserAndNoLimit", testLoginLimitedRefusesNoUserAndNoLimit},
 }
 
 // tooManySessions is what the test application answers to a refused login.
@@ -334,5 +335,37 @@ func testConcurrentLoginsBeyondTheLimitAreRefused(t *testing.T, f *factory) {
 	}
 	if n := a.liveSessions(user, cookies); n != len(cookies) {
 		t.Errorf("%d of the %d successful logins have a live session", n, len(cookies))
+	}
+}
+
+// testLoginLimitedRefusesNoUserAndNoLimit: LoginLimited called without a
+// user, or with a limit below 1, is an error and stores nothing, on every
+// backend alike, rather than a session no limit applies to.
+func testLoginLimitedRefusesNoUserAndNoLimit(t *testing.T, f *factory) {
+	b := f.backend(t)
+	requireLimiter(t, b)
+	l := b.(securesession.SessionLimiter)
+	ctx := context.Background()
+	now := time.Now()
+	rec := func(user string) *securesession.Record {
+		return &securesession.Record{UserID: user, Created: now, AuthTime: now, LastSeen: now,
+			Deadline: now.Add(time.Hour), Expires: now.Add(30 * time.Minute)}
+	}
+	for _, c := range []struct {
+		what  string
+		rec   *securesession.Record
+		limit securesession.SessionLimit
+	}{
+		{"no user", rec(""), securesession.SessionLimit{Max: 2}},
+		{"a limit of 0", rec("alice"), securesession.SessionLimit{}},
+		{"a negative limit", rec("alice"), securesession.SessionLimit{Max: -1, Refuse: true}},
+	} {
+		tok, err := l.LoginLimited(ctx, "sid", "", c.rec, c.limit)
+		if err == nil {
+			t.Errorf("LoginLimited with %s stored a session", c.what)
+			if _, found, _ := b.Find(ctx, "sid", tok); !found {
+				t.Errorf("LoginLimited with %s returned a token that finds nothing", c.what)
+			}
+		}
 	}
 }

@@ -2,6 +2,7 @@ package memcache
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/gin-securesession/securesession"
@@ -34,7 +35,7 @@ func (s *Store) LoginLimited(ctx context.Context, name, oldToken string, rec *se
 		return "", fmt.Errorf("%s%s: Options.MaxSessionsPerUser %d is outside 1 to %d, the sessions a user's index holds (MaxIndexedSessions)", errPrefix, op, limit.Max, MaxIndexedSessions)
 	}
 	if rec.UserID == "" {
-		limit = securesession.SessionLimit{} // no user to count sessions of
+		return "", errors.New(errPrefix + op + ": empty user ID (a login has a user)")
 	}
 	if oldToken == "" {
 		return s.create(ctx, op, name, rec, newHandle(), nil, "", limit)

@@ -34,6 +34,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"slices"
 	"sync"
@@ -268,6 +269,12 @@ func (s *Store) move(e *entry, name, tok string, rec *securesession.Record) {
 // does not count), refuse or end the least recently seen until the login
 // fits, then rotate oldToken's session or create a new one.
 func (s *Store) LoginLimited(_ context.Context, name, oldToken string, rec *securesession.Record, limit securesession.SessionLimit) (string, error) {
+	switch {
+	case rec.UserID == "":
+		return "", errors.New("securesession/memory: LoginLimited: empty user ID (a login has a user)")
+	case limit.Max < 1:
+		return "", fmt.Errorf("securesession/memory: LoginLimited: limit.Max is %d, must be at least 1", limit.Max)
+	}
 	var old key
 	if oldToken != "" {
 		if !token.Valid(oldToken) {
