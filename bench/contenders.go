@@ -162,7 +162,9 @@ type App struct {
 	// read log in there, as behind a load balancer, so that this
 	// instance has never seen their cookies.
 	Elsewhere *App
-	close     []func()
+	// FloorOps, for a floor, counts the backend operations it has run.
+	FloorOps *atomic.Int64
+	close    []func()
 
 	// The login kind's users (kinds.go): the next one to log in, and
 	// which have logged in before, untimed.

@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	gomemcache "github.com/bradfitz/gomemcache/memcache"
@@ -23,16 +24,26 @@ import (
 	ssmemcache "github.com/gin-securesession/securesession/backends/memcache"
 )
 
-// floorApp is bare Gin with op on method+" "+path.
+// floorApp is bare Gin with op on route ("METHOD /path"; a floor of the
+// login kind also on POST /login/:user, which the kind sends). It counts
+// the operations it ran in App.FloorOps, so that a test can see that the
+// measured requests reached op rather than bare Gin's route.
 func floorApp(name, route string, op func(*gin.Context) bool, closeFn func()) *App {
-	r := bareRouter(map[string]gin.HandlerFunc{route: func(c *gin.Context) {
+	ops := new(atomic.Int64)
+	h := func(c *gin.Context) {
+		ops.Add(1)
 		if !op(c) {
 			c.AbortWithStatus(500)
 			return
 		}
 		c.Status(http.StatusNoContent)
-	}})
-	a := &App{Name: name, Router: r}
+	}
+	override := map[string]gin.HandlerFunc{route: h}
+	if route == "POST /login" {
+		override["POST /login/:user"] = h
+	}
+	r := bareRouter(override)
+	a := &App{Name: name, Router: r, FloorOps: ops}
 	if closeFn != nil {
 		a.close = append(a.close, closeFn)
 	}

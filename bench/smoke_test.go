@@ -26,10 +26,19 @@ func TestEveryKind(t *testing.T) {
 				if err != nil {
 					t.Fatalf("%s: prepare: %v", k, err)
 				}
+				var before int64
+				if a.FloorOps != nil {
+					before = a.FloorOps.Load()
+				}
 				bt.Run()
 				bt.Done()
 				if err := bt.Err(); err != nil {
 					t.Error(err)
+				}
+				if a.FloorOps != nil {
+					if ran := a.FloorOps.Load() - before; ran != 3 {
+						t.Errorf("%s: the floor ran its operation %d times for 3 requests: the kind's route misses it", k, ran)
+					}
 				}
 			}
 		})
