@@ -43,17 +43,19 @@
 // the expires_at index one more for every write and activity refresh.
 // Every statement that names a handle also names the id or the user_key,
 // whose indexes find the row, and handles stay unique as 128 random bits
-// are; Cleanup walks the table in rowid order instead, so a sweep reads
+// are. Cleanup walks the table in rowid order instead, so a sweep reads
 // the whole table (a read, which in WAL mode holds up no request): 30 to
 // 45 ms per 100,000 sessions when nothing has expired, measured on two
-// cores, every Options.CleanupInterval. A
-// SQLite table made by an earlier version of this release, with the
-// handle as its primary key or the expires_at index, still works; drop
-// that index (DROP INDEX idx_<table>_expires_at) for the faster writes. Times are BIGINT Unix nanoseconds, exact on
-// every database. The data column is the database's unbounded binary
-// type: there is no 4 KB cap. A table made by an earlier version of this
-// package (whose primary key was the token hash) is refused with an
-// error: drop it, which ends every session, or use a new TableName.
+// cores, every Options.CleanupInterval. A SQLite table made by an earlier
+// version of this release, with the handle as its primary key or the
+// expires_at index, still works; drop that index (DROP INDEX
+// idx_<table>_expires_at) for the faster writes.
+//
+// Times are BIGINT Unix nanoseconds, exact on every database. The data
+// column is the database's unbounded binary type: there is no 4 KB cap.
+// A table made by an earlier version of this package (whose primary key
+// was the token hash) is refused with an error: drop it, which ends every
+// session, or use a new TableName.
 //
 // NewStore also creates "<table>_limits", used only under the middleware's
 // Options.MaxSessionsPerUser: one row per user who has logged in with a
