@@ -20,10 +20,17 @@ const busyRetries = 6
 // back. Every operation of the Store is one statement (Rotate's included),
 // so it is safe to repeat after such a failure.
 func (s *Store) retry(ctx context.Context, op func() error) error {
+	return retryWhile(ctx, op, retryable)
+}
+
+// retryWhile runs op, then again after a pause that doubles from 2 ms,
+// up to busyRetries more times, while its error satisfies again; it stops
+// early, returning op's last error, when ctx is done.
+func retryWhile(ctx context.Context, op func() error, again func(error) bool) error {
 	delay := 2 * time.Millisecond
 	for attempt := 0; ; attempt++ {
 		err := op()
-		if err == nil || attempt == busyRetries || !retryable(err) {
+		if err == nil || attempt == busyRetries || !again(err) {
 			return err
 		}
 		t := time.NewTimer(delay)
@@ -56,19 +63,7 @@ func retryable(err error) bool {
 // under a SERIALIZABLE default): each op is one statement or one whole
 // transaction, rolled back, so repeating it is safe.
 func (s *RevocationStore) retry(ctx context.Context, op func() error) error {
-	delay := 2 * time.Millisecond
-	for attempt := 0; ; attempt++ {
-		err := op()
-		if err == nil || attempt == busyRetries || !(retryable(err) || strings.Contains(err.Error(), "(SQLSTATE 40001)")) {
-			return err
-		}
-		t := time.NewTimer(delay)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return err
-		case <-t.C:
-		}
-		delay *= 2
-	}
+	return retryWhile(ctx, op, func(err error) bool {
+		return retryable(err) || strings.Contains(err.Error(), "(SQLSTATE 40001)")
+	})
 }
