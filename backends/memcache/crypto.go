@@ -18,6 +18,7 @@ import (
 
 	"github.com/gin-securesession/securesession"
 	"github.com/gin-securesession/securesession/internal/token"
+	"github.com/gin-securesession/securesession/internal/wire"
 )
 
 // This file holds the token, the keyed hashes that name items, the sealing
@@ -215,6 +216,20 @@ func open(aead cipher.AEAD, blob []byte, key string) ([]byte, error) {
 		return nil, errOpen
 	}
 	return pt, nil
+}
+
+// openReader opens blob, sealed under key, in place and returns a reader
+// past the plaintext's format version, which must be blobVersion.
+func openReader(aead cipher.AEAD, blob []byte, key string) (*wire.Reader, error) {
+	pt, err := open(aead, blob, key)
+	if err != nil {
+		return nil, err
+	}
+	r := wire.NewReader(pt)
+	if r.Byte() != blobVersion {
+		return nil, errOpen
+	}
+	return r, nil
 }
 
 // maxRelative is the largest expiration memcached reads as relative

@@ -115,13 +115,9 @@ func (s *Store) sealIndex(key string, entries []indexEntry) []byte {
 
 // openIndex opens an index item's value in place (blob is overwritten).
 func (s *Store) openIndex(blob []byte, key string) ([]indexEntry, error) {
-	pt, err := open(s.aead, blob, key)
+	r, err := openReader(s.aead, blob, key)
 	if err != nil {
 		return nil, err
-	}
-	r := wire.NewReader(pt)
-	if r.Byte() != blobVersion {
-		return nil, errOpen
 	}
 	n := r.Count(handleLen + 6)
 	if n > MaxIndexedSessions {

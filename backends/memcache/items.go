@@ -99,13 +99,9 @@ func (s *Store) sealSession(key string, v *session) []byte {
 
 // openSession opens a session item's value in place (blob is overwritten).
 func (s *Store) openSession(blob []byte, key string) (*session, error) {
-	pt, err := open(s.aead, blob, key)
+	r, err := openReader(s.aead, blob, key)
 	if err != nil {
 		return nil, err
-	}
-	r := wire.NewReader(pt)
-	if r.Byte() != blobVersion {
-		return nil, errOpen
 	}
 	v := new(session)
 	copy(v.ref[:], r.Next(refLen))
@@ -129,13 +125,9 @@ func (s *Store) sealGen(key string, g gen, expires time.Time) []byte {
 
 // openGen opens a generation item's value in place (blob is overwritten).
 func (s *Store) openGen(blob []byte, key string) (g gen, expires time.Time, err error) {
-	pt, err := open(s.aead, blob, key)
+	r, err := openReader(s.aead, blob, key)
 	if err != nil {
 		return gen{}, time.Time{}, err
-	}
-	r := wire.NewReader(pt)
-	if r.Byte() != blobVersion {
-		return gen{}, time.Time{}, errOpen
 	}
 	copy(g[:], r.Next(genLen))
 	expires = r.Time()
