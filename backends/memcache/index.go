@@ -298,10 +298,10 @@ func (s *Store) enter(ctx context.Context, op string, r ref, g gen, it *gomemcac
 			if err := ctx.Err(); err != nil {
 				return errBackend(op, err)
 			}
+			// The generation too: a RevokeUser since the first read may
+			// have made sessions live that the old one calls dead.
 			var err error
-			if it, err = s.get(ik); errors.Is(err, gomemcache.ErrCacheMiss) {
-				it = nil
-			} else if err != nil {
+			if g, it, _, err = s.userItems(r); err != nil {
 				return errBackend(op, err)
 			}
 		}

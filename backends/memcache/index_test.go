@@ -774,3 +774,37 @@ func FuzzIndexPlaintext(f *testing.F) {
 		}
 	})
 }
+
+// TestLoginRetryingItsIndexWriteJudgesByTheCurrentGeneration: a login
+// read the user's generation and index, then "log out everywhere" drew a
+// new generation and another login M wrote the index. The first login's
+// compare-and-swap conflicts and it reads the index again; if it kept
+// judging the other sessions by the generation it read first, it would
+// drop M, live, from the index: unlisted, uncounted and out of reach of
+// RevokeHandle.
+func TestLoginRetryingItsIndexWriteJudgesByTheCurrentGeneration(t *testing.T) {
+	m := testServer(t)
+	s := newTestStore(t, newClient(t, m.Addr()), Options{})
+	now := time.Now()
+	mustCreate(t, s, cookie, newRecord(now, "alice", "before"))
+	r := s.userRef("alice")
+	g, ix, _, err := s.userItems(r) // the first login's read
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.RevokeUser(bg, "alice", securesession.Ref{}); err != nil {
+		t.Fatal(err)
+	}
+	mh := mustFind(t, s, cookie, mustCreate(t, s, cookie, newRecord(now, "alice", "m"))).Handle
+	rec := newRecord(now, "alice", "first")
+	e := s.entryFor(s.keys(cookie, s.newToken(r), r).session, newHandle(), rec)
+	if err := s.enter(bg, "login", r, g, ix, e, securesession.SessionLimit{Max: 5}); err != nil {
+		t.Fatal(err)
+	}
+	if got := handles(mustList(t, s, "alice")); !slices.Contains(got, mh) {
+		t.Fatalf("ListUser lists %v; want the live session %s, logged in after the revocation", got, mh)
+	}
+	if err := s.RevokeHandle(bg, "alice", mh); err != nil {
+		t.Fatalf("RevokeHandle of the live session: %v", err)
+	}
+}
