@@ -808,3 +808,22 @@ func TestLoginRetryingItsIndexWriteJudgesByTheCurrentGeneration(t *testing.T) {
 		t.Fatalf("RevokeHandle of the live session: %v", err)
 	}
 }
+
+// TestRevokeHandleTakesOnlyTheHandleAsListed: a handle is the lowercase
+// hex that ListUser returns; an uppercase spelling of it names no session
+// (ErrNoRecord, the session goes on), as on the other backends, so that
+// the middleware's string comparison of handles never meets a second
+// name for the current session.
+func TestRevokeHandleTakesOnlyTheHandleAsListed(t *testing.T) {
+	m := testServer(t)
+	s := newTestStore(t, newClient(t, m.Addr()), Options{})
+	tok := mustCreate(t, s, cookie, newRecord(time.Now(), "alice", "v"))
+	h := mustFind(t, s, cookie, tok).Handle
+	if err := s.RevokeHandle(bg, "alice", strings.ToUpper(h)); !errors.Is(err, securesession.ErrNoRecord) {
+		t.Fatalf("RevokeHandle of the handle in uppercase: %v; want ErrNoRecord", err)
+	}
+	mustFind(t, s, cookie, tok)
+	if err := s.RevokeHandle(bg, "alice", h); err != nil {
+		t.Fatalf("RevokeHandle of the handle as listed: %v", err)
+	}
+}

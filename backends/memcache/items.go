@@ -60,6 +60,21 @@ func newHandle() handle {
 
 func (h *handle) String() string { return hex.EncodeToString(h[:]) }
 
+// parseHandle reads a handle as String writes it, and only so: lowercase
+// hex of handleLen bytes. Another spelling of a handle (uppercase) is not
+// one, so that a caller comparing handles as strings, as the middleware
+// does to tell the current session from the others, never meets a second
+// name for the same session.
+func parseHandle(hs string) (h handle, ok bool) {
+	if len(hs) != 2*handleLen {
+		return h, false
+	}
+	if _, err := hex.Decode(h[:], []byte(hs)); err != nil || h.String() != hs {
+		return h, false
+	}
+	return h, true
+}
+
 // session is a decoded session item.
 type session struct {
 	ref    ref

@@ -2,7 +2,6 @@ package memcache
 
 import (
 	"context"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"slices"
@@ -86,11 +85,8 @@ func (s *Store) RevokeHandle(ctx context.Context, userID, hs string) error {
 	if userID == "" {
 		return errors.New(errPrefix + op + ": userID is empty")
 	}
-	var h handle
-	if len(hs) != 2*handleLen {
-		return errNoRecord(op)
-	}
-	if _, err := hex.Decode(h[:], []byte(hs)); err != nil {
+	h, ok := parseHandle(hs)
+	if !ok {
 		return errNoRecord(op)
 	}
 	r := s.userRef(userID)
