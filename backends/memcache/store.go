@@ -209,7 +209,11 @@ func (s *Store) create(ctx context.Context, op, name string, rec *securesession.
 	now := s.cfg.now()
 	exp, ok := expiration(sessionExpires(rec), now)
 	if !ok {
-		return tok, s.retire(op, old) // ended already: nothing to store
+		// Ended already: nothing to store.
+		if err := s.retire(op, old); err != nil {
+			return "", err
+		}
+		return tok, nil
 	}
 	v := &session{ref: r, handle: h, rec: *rec}
 	v.rec.Handle, v.rec.Opaque, v.rec.Reissue = "", nil, false
