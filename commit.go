@@ -104,12 +104,20 @@ func (s *session) commit(canSetCookie bool) error {
 	return nil
 }
 
-// settle writes a pending rotation now.
+// settle writes a pending rotation now, for a caller that returns the
+// outcome to the handler (Login under a refusing limit, Rotate,
+// LoginToken, LogoutEverywhere). After a failure the handler answers it,
+// as after a failed Save: the automatic save must not write the rotation
+// behind that answer.
 func (s *session) settle() error {
 	if s.pending == nil {
 		return nil
 	}
-	return s.writePending(!s.w.Written())
+	err := s.writePending(!s.w.Written())
+	if err != nil && s.pending != nil && s.phase == phaseOpen {
+		s.phase = phaseRefused
+	}
+	return err
 }
 
 // writePending stores the rotated record under a fresh token, deleting the

@@ -47,13 +47,7 @@ func Login(c *gin.Context, userID string, opts ...LoginOption) error {
 	if s.m.cfg.limit.Refuse {
 		// The limit may refuse this login: write now, so that Login can
 		// say so and the handler can answer.
-		err := s.settle()
-		if err != nil && s.pending != nil && s.phase == phaseOpen {
-			// The handler answers the failure, as after a failed Save:
-			// the automatic save must not log the user in behind it.
-			s.phase = phaseRefused
-		}
-		return s.report(err)
+		return s.report(s.settle())
 	}
 	return nil
 }

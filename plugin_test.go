@@ -11,6 +11,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -533,5 +534,48 @@ func TestFailedExplicitSaveIsNotRetriedAutomatically(t *testing.T) {
 	}
 	if got := serve(r, "GET", "/get", nil, c).Body.String(); got != "first" {
 		t.Fatalf("stored value %q; the handler was told the save failed", got)
+	}
+}
+
+// failsOnce fails the first Rotate and Create, then works.
+type failsOnce struct {
+	securesession.Backend
+	failed atomic.Bool
+}
+
+func (f *failsOnce) Rotate(ctx context.Context, name, old string, rec *securesession.Record) (string, error) {
+	if f.failed.CompareAndSwap(false, true) {
+		return "", errDown
+	}
+	return f.Backend.Rotate(ctx, name, old, rec)
+}
+
+// TestFailedRotateIsNotRetriedBehindTheHandlersAnswer: a handler calls
+// Rotate, the backend fails, and the handler answers 503 as the docs say.
+// The automatic save at the end of the request must not try the rotation
+// again and, the outage being over, send a new cookie with that 503: the
+// session stays as it was, under its old cookie.
+func TestFailedRotateIsNotRetriedBehindTheHandlersAnswer(t *testing.T) {
+	f := &failsOnce{Backend: newCookieStore(t)}
+	f.failed.Store(true) // the login works
+	r := router(t, f, securesession.Options{})
+	r.POST("/rotate", func(c *gin.Context) {
+		if err := securesession.Rotate(c); err != nil {
+			c.String(http.StatusServiceUnavailable, "try again")
+			return
+		}
+		c.String(http.StatusOK, "ok")
+	})
+	c := sessionCookie(t, serve(r, "POST", "/login?user=alice", nil), securesession.DefaultCookieName)
+	f.failed.Store(false) // the next Rotate fails, the one after works
+	w := serve(r, "POST", "/rotate", nil, c)
+	if w.Code != http.StatusServiceUnavailable {
+		t.Fatalf("rotate: %d %q", w.Code, w.Body)
+	}
+	if sc := w.Header().Values("Set-Cookie"); len(sc) != 0 {
+		t.Fatalf("the 503 after a failed Rotate carries %q: the rotation was written behind the handler's answer", sc)
+	}
+	if got := serve(r, "GET", "/whoami", nil, c).Body.String(); got != "user=alice" {
+		t.Fatalf("the old cookie after the failed rotation: %q; want the session as it was", got)
 	}
 }
