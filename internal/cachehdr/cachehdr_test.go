@@ -59,3 +59,20 @@ func TestSetsCookieMatchesTheNameExactly(t *testing.T) {
 		t.Error("the session's Set-Cookie was not seen")
 	}
 }
+
+// TestNoStoreHeadersAreIndependent: NoStore fills an empty header's
+// Cache-Control and Vary from one allocation; a handler appending to one
+// of them afterwards must not overwrite the other, or the response would
+// lose Vary: Cookie and a shared cache could serve it to another user.
+func TestNoStoreHeadersAreIndependent(t *testing.T) {
+	h := http.Header{}
+	NoStore(h)
+	h.Add("Cache-Control", "no-transform")
+	h.Add("Vary", "Accept-Encoding")
+	if got := h.Values("Vary"); len(got) != 2 || got[0] != "Cookie" {
+		t.Fatalf("Vary after appending to both: %q; want Cookie kept", got)
+	}
+	if got := h.Values("Cache-Control"); len(got) != 2 || got[0] != "no-store" || got[1] != "no-transform" {
+		t.Fatalf("Cache-Control after appending to both: %q", got)
+	}
+}
