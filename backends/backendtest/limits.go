@@ -347,6 +347,7 @@ func testLoginLimitedRefusesNoUserAndNoLimit(t *testing.T, f *factory) {
 	l := b.(securesession.SessionLimiter)
 	ctx := context.Background()
 	now := time.Now()
+	user := uniqueUser("limitless")
 	rec := func(user string) *securesession.Record {
 		return &securesession.Record{UserID: user, Created: now, AuthTime: now, LastSeen: now,
 			Deadline: now.Add(time.Hour), Expires: now.Add(30 * time.Minute)}
@@ -357,8 +358,8 @@ func testLoginLimitedRefusesNoUserAndNoLimit(t *testing.T, f *factory) {
 		limit securesession.SessionLimit
 	}{
 		{"no user", rec(""), securesession.SessionLimit{Max: 2}},
-		{"a limit of 0", rec("alice"), securesession.SessionLimit{}},
-		{"a negative limit", rec("alice"), securesession.SessionLimit{Max: -1, Refuse: true}},
+		{"a limit of 0", rec(user), securesession.SessionLimit{}},
+		{"a negative limit", rec(user), securesession.SessionLimit{Max: -1, Refuse: true}},
 	} {
 		tok, err := l.LoginLimited(ctx, "sid", "", c.rec, c.limit)
 		if err == nil {
@@ -366,6 +367,11 @@ func testLoginLimitedRefusesNoUserAndNoLimit(t *testing.T, f *factory) {
 			if _, found, _ := b.Find(ctx, "sid", tok); !found {
 				t.Errorf("LoginLimited with %s returned a token that finds nothing", c.what)
 			}
+		}
+	}
+	if lister, ok := b.(securesession.Lister); ok {
+		if list, err := lister.ListUser(ctx, user); err != nil || len(list) != 0 {
+			t.Errorf("after the refused logins ListUser = %d sessions, %v; want none stored", len(list), err)
 		}
 	}
 }
