@@ -239,7 +239,7 @@ func (st *state) token(rec *securesession.Record) Token {
 
 // b64 is strict: a non-canonical encoding (stray bits in the last
 // character) is rejected. Strict mode still skips '\r' and '\n', so open
-// checks the alphabet first; together they give one cookie exactly one
+// rejects those first; together they give one cookie exactly one
 // spelling.
 var b64 = base64.RawURLEncoding.Strict()
 

@@ -17,8 +17,9 @@ const busyRetries = 6
 // retry runs op, running it again after a short pause while it fails in a
 // way that wrote nothing and may succeed if repeated: SQLite's database
 // was locked, or the database broke a deadlock by rolling op's statement
-// back. Every operation of the Store is one statement (Rotate's included),
-// so it is safe to repeat after such a failure.
+// back. Every operation of the Store is one statement (Rotate's included)
+// or, for LoginLimited, one whole transaction, rolled back, so it is safe
+// to repeat after such a failure.
 func (s *Store) retry(ctx context.Context, op func() error) error {
 	return retryWhile(ctx, op, retryable)
 }

@@ -36,7 +36,8 @@ type stmt struct {
 // stmts is every statement of the per-request path, built once in
 // NewStore. The writes come in two forms, indexed by whether the handle
 // is known: by the token's keyed hash alone, and by the handle (the
-// primary key) and the hash, used when the request read the row. On
+// primary key, except on SQLite: see createSQLiteTable) and the hash,
+// used when the request read the row. On
 // InnoDB the second locks the row through the primary key first, as a
 // revocation does, rather than through the id index, which the
 // revocation's DELETE must also lock: the two then queue on the row

@@ -248,8 +248,8 @@ func checkIdent(name string) error {
 // Find implements securesession.Backend with one query: a SELECT by the
 // token's keyed hash that also excludes expired rows. It leaves the hash,
 // the handle and the row's kept columns in Record.Opaque, so that the
-// request's writes compute no second hash, address the row by its
-// primary key and rewrite only what changed.
+// request's writes compute no second hash, address the row by its handle
+// (the primary key, except on SQLite) and rewrite only what changed.
 func (s *Store) Find(ctx context.Context, name, tok string) (securesession.Record, bool, error) {
 	r, ok := s.ref(name, tok, nil)
 	if !ok {
