@@ -30,8 +30,11 @@ import (
 //
 //   - PostgreSQL and MariaDB lock the updated row until the end of the
 //     transaction; the user's rows are then read with FOR UPDATE, a
-//     locking read that sees what the previous holder committed whatever
-//     the isolation level (MariaDB's REPEATABLE READ included);
+//     locking read that sees what the previous holder committed under
+//     READ COMMITTED and MariaDB's REPEATABLE READ. Under a PostgreSQL
+//     REPEATABLE READ or SERIALIZABLE default the waiting UPDATE fails
+//     with a serialization error instead, and the whole transaction is
+//     retried (retry.go);
 //   - SQLite has one write lock for the whole database, which the update,
 //     a write, takes at once (the sqlite subpackage begins every
 //     transaction IMMEDIATE anyway): logins, and every other write, wait

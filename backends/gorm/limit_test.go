@@ -11,6 +11,7 @@ import (
 	gormdb "gorm.io/gorm"
 
 	"github.com/gin-securesession/securesession"
+	"github.com/gin-securesession/securesession/internal/testservers"
 )
 
 var (
@@ -191,51 +192,61 @@ func TestLimitHoldsAfterRevokeUserAndCleanup(t *testing.T) {
 // session, with a limit of 3: every pre-login token is dead afterwards and
 // exactly three sessions live, under both policies.
 func TestConcurrentLoginsOverAnonymousSessionsKeepTheLimit(t *testing.T) {
-	eachDB(t, func(t *testing.T, db *gormdb.DB) {
-		s := newStore(t, db, Options{})
-		for _, limit := range []securesession.SessionLimit{evict3, refuse3} {
-			user := fmt.Sprintf("burst-%v", limit.Refuse)
-			pre := make([]string, 20)
-			for i := range pre {
-				var err error
-				if pre[i], err = s.Create(bg, "sid", newRecord(time.Now(), "", "cart")); err != nil {
-					t.Fatal(err)
-				}
-			}
-			errs := make([]error, len(pre))
-			var wg sync.WaitGroup
-			start := make(chan struct{})
-			for i, tok := range pre {
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					<-start
-					_, errs[i] = s.LoginLimited(bg, "sid", tok, newRecord(time.Now(), user, "cart"), limit)
-				}()
-			}
-			close(start)
-			wg.Wait()
-			ok := 0
-			for i, err := range errs {
-				switch {
-				case err == nil:
-					ok++
-					if _, found, _ := s.Find(bg, "sid", pre[i]); found {
-						t.Errorf("refuse %v: the pre-login token of a successful login still finds a session", limit.Refuse)
-					}
-				case limit.Refuse && errors.Is(err, securesession.ErrTooManySessions):
-				default:
-					t.Fatalf("refuse %v: login %d: %v", limit.Refuse, i, err)
-				}
-			}
-			if limit.Refuse && ok != 3 {
-				t.Errorf("%d logins succeeded under RefuseNewLogin, want 3", ok)
-			}
-			if live := liveOf(t, s, user); len(live) != 3 {
-				t.Errorf("refuse %v: %d live sessions after 20 concurrent logins, want 3", limit.Refuse, len(live))
+	eachDB(t, func(t *testing.T, db *gormdb.DB) { burstKeepsTheLimit(t, newStore(t, db, Options{})) })
+}
+
+// The same burst on PostgreSQL whose default isolation is SERIALIZABLE,
+// as some deployments set it: a login whose lock-row UPDATE waited for
+// another's commit fails with a serialization error (SQLSTATE 40001),
+// which must be retried like a deadlock, not returned.
+func TestConcurrentLoginsKeepTheLimitUnderSerializableDefault(t *testing.T) {
+	db := openPostgresDSN(t, testservers.Postgres(t)+" default_transaction_isolation=serializable")
+	burstKeepsTheLimit(t, newStore(t, db, Options{}))
+}
+
+func burstKeepsTheLimit(t *testing.T, s *Store) {
+	for _, limit := range []securesession.SessionLimit{evict3, refuse3} {
+		user := fmt.Sprintf("burst-%v", limit.Refuse)
+		pre := make([]string, 20)
+		for i := range pre {
+			var err error
+			if pre[i], err = s.Create(bg, "sid", newRecord(time.Now(), "", "cart")); err != nil {
+				t.Fatal(err)
 			}
 		}
-	})
+		errs := make([]error, len(pre))
+		var wg sync.WaitGroup
+		start := make(chan struct{})
+		for i, tok := range pre {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				<-start
+				_, errs[i] = s.LoginLimited(bg, "sid", tok, newRecord(time.Now(), user, "cart"), limit)
+			}()
+		}
+		close(start)
+		wg.Wait()
+		ok := 0
+		for i, err := range errs {
+			switch {
+			case err == nil:
+				ok++
+				if _, found, _ := s.Find(bg, "sid", pre[i]); found {
+					t.Errorf("refuse %v: the pre-login token of a successful login still finds a session", limit.Refuse)
+				}
+			case limit.Refuse && errors.Is(err, securesession.ErrTooManySessions):
+			default:
+				t.Fatalf("refuse %v: login %d: %v", limit.Refuse, i, err)
+			}
+		}
+		if limit.Refuse && ok != 3 {
+			t.Errorf("%d logins succeeded under RefuseNewLogin, want 3", ok)
+		}
+		if live := liveOf(t, s, user); len(live) != 3 {
+			t.Errorf("refuse %v: %d live sessions after 20 concurrent logins, want 3", limit.Refuse, len(live))
+		}
+	}
 }
 
 // A malformed pre-login token is refused before any statement, and a

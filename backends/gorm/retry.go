@@ -21,17 +21,17 @@ const busyRetries = 6
 // or, for LoginLimited, one whole transaction, rolled back, so it is safe
 // to repeat after such a failure.
 func (s *Store) retry(ctx context.Context, op func() error) error {
-	return retryWhile(ctx, op, retryable)
+	return retryBusy(ctx, op)
 }
 
-// retryWhile runs op, then again after a pause that doubles from 2 ms,
-// up to busyRetries more times, while its error satisfies again; it stops
+// retryBusy runs op, then again after a pause that doubles from 2 ms, up
+// to busyRetries more times, while its error is retryable; it stops
 // early, returning op's last error, when ctx is done.
-func retryWhile(ctx context.Context, op func() error, again func(error) bool) error {
+func retryBusy(ctx context.Context, op func() error) error {
 	delay := 2 * time.Millisecond
 	for attempt := 0; ; attempt++ {
 		err := op()
-		if err == nil || attempt == busyRetries || !again(err) {
+		if err == nil || attempt == busyRetries || !retryable(err) {
 			return err
 		}
 		t := time.NewTimer(delay)
@@ -46,25 +46,26 @@ func retryWhile(ctx context.Context, op func() error, again func(error) bool) er
 }
 
 // retryable reports whether err is SQLite's "database is locked"
-// (SQLITE_BUSY or SQLITE_LOCKED) or a deadlock victim (MySQL and MariaDB
-// error 1213, PostgreSQL SQLSTATE 40P01), by its text so that no driver
-// is imported: the cgo and pure-Go SQLite drivers all use SQLite's own
-// messages, and the MySQL and PostgreSQL drivers the server's.
+// (SQLITE_BUSY or SQLITE_LOCKED), a deadlock victim (MySQL and MariaDB
+// error 1213, PostgreSQL SQLSTATE 40P01) or a PostgreSQL serialization
+// failure (SQLSTATE 40001, under a REPEATABLE READ or SERIALIZABLE
+// default, when a locking statement waited for another's commit), by its
+// text so that no driver is imported: the cgo and pure-Go SQLite drivers
+// all use SQLite's own messages, and the MySQL and PostgreSQL drivers the
+// server's.
 func retryable(err error) bool {
 	msg := err.Error()
 	return strings.Contains(msg, "database is locked") ||
 		strings.Contains(msg, "database table is locked") ||
 		strings.Contains(msg, "SQLITE_BUSY") ||
 		strings.Contains(msg, "Error 1213") || // ER_LOCK_DEADLOCK
-		strings.Contains(msg, "(SQLSTATE 40P01)")
+		strings.Contains(msg, "(SQLSTATE 40P01)") ||
+		strings.Contains(msg, "(SQLSTATE 40001)")
 }
 
 // retry runs op again after a short pause while it fails as Store.retry
-// retries, or as a PostgreSQL serialization failure (SQLSTATE 40001,
-// under a SERIALIZABLE default): each op is one statement or one whole
-// transaction, rolled back, so repeating it is safe.
+// retries: each op is one statement or one whole transaction, rolled
+// back, so repeating it is safe.
 func (s *RevocationStore) retry(ctx context.Context, op func() error) error {
-	return retryWhile(ctx, op, func(err error) bool {
-		return retryable(err) || strings.Contains(err.Error(), "(SQLSTATE 40001)")
-	})
+	return retryBusy(ctx, op)
 }
