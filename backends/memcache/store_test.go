@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -82,12 +83,16 @@ func TestKeysAndValuesNeverContainRawTokenOrUser(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The crawler may list an item twice when it moves between LRU
+	// segments during the crawl: count each key once.
 	var keys []string
 	for _, l := range lines {
 		if k, ok := strings.CutPrefix(l, "key="); ok {
 			k, _, _ = strings.Cut(k, " ")
 			k, _ = url.QueryUnescape(k)
-			keys = append(keys, k)
+			if !slices.Contains(keys, k) {
+				keys = append(keys, k)
+			}
 		}
 	}
 	if len(keys) != 4 { // 2 sessions, 1 generation, 1 index
