@@ -31,10 +31,12 @@ import (
 //   - PostgreSQL and MariaDB lock the updated row until the end of the
 //     transaction; the user's rows are then read with FOR UPDATE, a
 //     locking read that sees what the previous holder committed under
-//     READ COMMITTED and MariaDB's REPEATABLE READ. Under a PostgreSQL
-//     REPEATABLE READ or SERIALIZABLE default the waiting UPDATE fails
-//     with a serialization error instead, and the whole transaction is
-//     retried (retry.go);
+//     READ COMMITTED and MariaDB's REPEATABLE READ. On PostgreSQL the
+//     transaction asks for READ COMMITTED whatever the database's
+//     default: under REPEATABLE READ or SERIALIZABLE a waiting UPDATE
+//     fails with a serialization error when the holder commits, and
+//     logins queued on one user would fail one another in turn. The
+//     lock row, not the isolation level, is what keeps the count right;
 //   - SQLite has one write lock for the whole database, which the update,
 //     a write, takes at once (the sqlite subpackage begins every
 //     transaction IMMEDIATE anyway): logins, and every other write, wait
@@ -66,17 +68,26 @@ type limitStmts struct {
 	lock  string // UPDATE of the user's lock row
 	live  string // the user's live rows, least recently seen first, locked where the database can
 	evict string // DELETE of one row by handle and user_key
+
+	// tx are the options the transaction begins with: READ COMMITTED on
+	// PostgreSQL (see above), the database's default elsewhere.
+	tx *sql.TxOptions
 }
 
 func (s *Store) buildLimitStmts(render func(string) string) *limitStmts {
 	lt := s.table + limitsSuffix
 	table, limits := s.single.Statement.Quote(s.table), s.single.Statement.Quote(lt)
 	forUpdate := " FOR UPDATE"
-	if s.db.Dialector.Name() == "sqlite" {
+	var tx *sql.TxOptions
+	switch s.db.Dialector.Name() {
+	case "sqlite":
 		forUpdate = "" // SQLite has no FOR UPDATE; its write lock is the database's
+	case "postgres":
+		tx = &sql.TxOptions{Isolation: sql.LevelReadCommitted}
 	}
 	return &limitStmts{
 		table: lt,
+		tx:    tx,
 		lock:  render("UPDATE " + limits + " SET logins = logins + 1 WHERE user_key = ?"),
 		live: render("SELECT id, handle FROM " + table + " WHERE user_key = ? AND expires_at > ? ORDER BY last_seen, handle" +
 			forUpdate),
@@ -178,7 +189,7 @@ func (s *Store) loginTx(ctx context.Context, old, next *rowRef, rec *securesessi
 			return "", err
 		}
 	}
-	tx, err := s.sqlDB.BeginTx(ctx, nil)
+	tx, err := s.sqlDB.BeginTx(ctx, s.limits.tx)
 	if err != nil {
 		return "", err
 	}

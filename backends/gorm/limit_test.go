@@ -3,6 +3,7 @@ package gorm
 import (
 	"errors"
 	"fmt"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -196,12 +197,78 @@ func TestConcurrentLoginsOverAnonymousSessionsKeepTheLimit(t *testing.T) {
 }
 
 // The same burst on PostgreSQL whose default isolation is SERIALIZABLE,
-// as some deployments set it: a login whose lock-row UPDATE waited for
-// another's commit fails with a serialization error (SQLSTATE 40001),
-// which must be retried like a deadlock, not returned.
+// as some deployments set it. Under that default a lock-row UPDATE that
+// waited for another login's commit failed with a serialization error
+// (SQLSTATE 40001), and a burst of 20 failed some logins even with the
+// retry; the login's transaction now runs READ COMMITTED, so a login
+// queued on the lock takes it in turn.
 func TestConcurrentLoginsKeepTheLimitUnderSerializableDefault(t *testing.T) {
 	db := openPostgresDSN(t, testservers.Postgres(t)+" default_transaction_isolation=serializable")
-	burstKeepsTheLimit(t, newStore(t, db, Options{}))
+	s := newStore(t, db, Options{})
+	burstKeepsTheLimit(t, s)
+	loginsQueuedOnTheLockAllSucceed(t, s, db)
+}
+
+// loginsQueuedOnTheLockAllSucceed holds the user's lock row in a
+// transaction of its own until 20 logins of the user wait on it, then
+// commits. Each login must then take the lock in turn at its first
+// attempt (the store's retry is off): a waiting UPDATE under a
+// REPEATABLE READ or SERIALIZABLE snapshot fails instead, and 20 logins
+// retried in step lose to one another more often than the retry allows.
+func loginsQueuedOnTheLockAllSucceed(t *testing.T, s *Store, db *gormdb.DB) {
+	const n = 20
+	s.noRetry = true
+	defer func() { s.noRetry = false }()
+	uk := userKey("queued")
+	if err := s.ensureLockRow(bg, uk); err != nil {
+		t.Fatal(err)
+	}
+	sqlDB, err := db.DB()
+	if err != nil {
+		t.Fatal(err)
+	}
+	holder, err := sqlDB.BeginTx(bg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer holder.Rollback()
+	if _, err := holder.ExecContext(bg, "UPDATE "+s.table+limitsSuffix+" SET logins = logins + 1 WHERE user_key = $1", uk); err != nil {
+		t.Fatal(err)
+	}
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range errs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, errs[i] = s.LoginLimited(bg, "sid", "", newRecord(time.Now(), "queued", ""), evict3)
+		}()
+	}
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	for waiting := 0; waiting < n; {
+		select {
+		case <-done:
+			t.Fatalf("the logins ended while the lock was held: %v", errs)
+		default:
+		}
+		if err := sqlDB.QueryRowContext(bg, "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'").Scan(&waiting); err != nil {
+			t.Fatal(err)
+		}
+		runtime.Gosched()
+	}
+	if err := holder.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	<-done
+	for i, err := range errs {
+		if err != nil {
+			t.Errorf("login %d, queued on the user's lock: %v", i, err)
+		}
+	}
+	if live := liveOf(t, s, "queued"); len(live) != 3 {
+		t.Errorf("%d live sessions after %d queued logins, want 3", len(live), n)
+	}
 }
 
 func burstKeepsTheLimit(t *testing.T, s *Store) {

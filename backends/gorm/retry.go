@@ -8,7 +8,7 @@ import (
 
 // This file holds the retry of an operation that failed without writing
 // anything and may succeed if repeated: SQLite's busy lock, a deadlock
-// victim and, for the RevocationStore, a serialization failure.
+// victim and a serialization failure.
 
 // busyRetries is how many times an operation that failed because
 // SQLite's database was locked, or as a deadlock victim, is retried.
@@ -21,6 +21,9 @@ const busyRetries = 6
 // or, for LoginLimited, one whole transaction, rolled back, so it is safe
 // to repeat after such a failure.
 func (s *Store) retry(ctx context.Context, op func() error) error {
+	if s.noRetry {
+		return op()
+	}
 	return retryBusy(ctx, op)
 }
 

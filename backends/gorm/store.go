@@ -118,6 +118,8 @@ type Store struct {
 	hookInRotation func() error
 	// hookOnHash, set only by tests, runs at every keyed hash of a token.
 	hookOnHash func()
+	// noRetry, set only by tests, runs every operation once (retry.go).
+	noRetry bool
 }
 
 // NewStore returns a Store on db, creating or updating its table with
