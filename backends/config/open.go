@@ -188,7 +188,7 @@ func (st *Store) openSharedRevocation() (*cookie.SharedRevocation, error) {
 	st.closers = append(st.closers, store.Close)
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
-	if _, err := store.Salt(ctx); err != nil {
+	if _, _, err := store.Salt(ctx, time.Now()); err != nil {
 		return nil, st.scrub(fmt.Errorf("securesession/config: cookie: revocation: cannot read the salt of the revocation store %s: %w", inner.String(), err))
 	}
 	staleness := st.Spec.RevocationStaleness

@@ -611,8 +611,15 @@ func (s *Store) cachedOpen(name, token string) *cached {
 }
 
 // Create seals rec as the first token of a new session, under a new
-// random handle.
+// random handle. With a SharedRevocation that has never synced, it syncs
+// first (see SharedRevocation, Resets), and a store that cannot be
+// reached fails it with an error.
 func (s *Store) Create(ctx context.Context, name string, rec *securesession.Record) (string, error) {
+	if r, ok := s.revoker.(*SharedRevocation); ok {
+		if err := r.beforeIssue(ctx); err != nil {
+			return "", revocationErr("create", err)
+		}
+	}
 	st := newState(s.now())
 	tok, err := s.seal(name, &st, rec, true)
 	if err == nil {

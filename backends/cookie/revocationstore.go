@@ -107,12 +107,20 @@ var ErrChangesLost = errors.New("securesession/cookie: revocation change log los
 // concurrent use by many instances at once; the context carries the
 // caller's deadline. Every error other than ErrChangesLost is an outage.
 type RevocationStore interface {
-	// Salt returns the store's random salt, at least 16 bytes, creating it
-	// on the first call so that every instance sharing the store gets the
-	// same one. It never changes while the store keeps entries: a store
-	// that loses its salt has lost its entries too, and must then report
-	// ErrChangesLost from Changes.
-	Salt(ctx context.Context) ([]byte, error)
+	// Salt returns the store's random salt, at least 16 bytes, and since,
+	// when the salt was created, creating both on the first call so that
+	// every instance sharing the store gets the same ones: since is then
+	// now, the caller's clock, kept to the nanosecond. The salt never
+	// changes while the store keeps entries: a store that loses its salt
+	// has lost its entries too, and must then report ErrChangesLost from
+	// Changes.
+	//
+	// The store holds no revocation made before since, so a
+	// SharedRevocation refuses every token issued before it: a store that
+	// restarted empty, or was emptied, would otherwise let in again every
+	// cookie revoked before. A salt created by a version of the store that
+	// did not record since has the zero since, which refuses nothing.
+	Salt(ctx context.Context, now time.Time) (salt []byte, since time.Time, err error)
 
 	// Put merges each entry into the one stored under its Key (see
 	// RevocationEntry.Merge), atomically per key: two instances writing

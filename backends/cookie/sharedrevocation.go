@@ -1,6 +1,7 @@
 package cookie
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/base64"
@@ -112,6 +113,16 @@ const (
 // SHA-256 (192 bits, base64url) of the session handle and of the user
 // ID, so the store holds neither.
 //
+// Resets. A store holds no revocation made before its salt was created
+// (RevocationStore.Salt's since): a memcached that restarted empty, a
+// table emptied. Every token issued before the salt is therefore refused,
+// revoked or not: the users of those sessions log in again, and no cookie
+// logged out before a reset comes back to life. Turning a
+// SharedRevocation on over a new store refuses, for the same reason, the
+// sessions issued before; the Store's first new session waits for this
+// instance's first sync (a store that is down then gets it an error), so
+// that no session is issued before the salt exists.
+//
 // It is safe for concurrent use. Close stops its background goroutine.
 type SharedRevocation struct {
 	store      RevocationStore
@@ -132,6 +143,7 @@ type SharedRevocation struct {
 	attempts atomic.Uint64
 
 	salt     atomic.Pointer[[]byte] // nil until the first sync
+	since    atomic.Int64           // the salt's since, ns: tokens issued before it are refused
 	lastSync atomic.Int64           // when the last successful sync began, ns; 0 never
 	epoch    atomic.Uint64          // bumped by every flush, under every shard's lock
 	keys     atomic.Int64
@@ -411,18 +423,15 @@ func (r *SharedRevocation) syncFlight(ctx context.Context, seen uint64) error {
 func (r *SharedRevocation) syncLocked(ctx context.Context) error {
 	began := r.now()
 	if !r.started {
-		salt, err := r.store.Salt(ctx)
+		salt, since, err := r.readSalt(ctx)
 		if err != nil {
-			return fmt.Errorf("%srevocation store salt: %w", errPrefix, err)
-		}
-		if len(salt) < 16 {
-			return fmt.Errorf("%srevocation store salt: %d bytes, want at least 16", errPrefix, len(salt))
+			return err
 		}
 		_, next, err := r.store.Changes(ctx, 0)
 		if err != nil && !errors.Is(err, ErrChangesLost) {
 			return fmt.Errorf("%srevocation store changes: %w", errPrefix, err)
 		}
-		salt = append([]byte(nil), salt...)
+		r.since.Store(since)
 		r.salt.Store(&salt)
 		r.cursor, r.started = next, true
 		r.lastSync.Store(began)
@@ -461,17 +470,29 @@ func (r *SharedRevocation) syncLocked(ctx context.Context) error {
 	return fmt.Errorf("%srevocation sync: the change log grows faster than it can be read", errPrefix)
 }
 
+// readSalt returns a copy of the store's salt, creating it if the store
+// has none, and its since in nanoseconds.
+func (r *SharedRevocation) readSalt(ctx context.Context) ([]byte, int64, error) {
+	salt, since, err := r.store.Salt(ctx, (*r.clock.Load())())
+	if err != nil {
+		return nil, 0, fmt.Errorf("%srevocation store salt: %w", errPrefix, err)
+	}
+	if len(salt) < 16 {
+		return nil, 0, fmt.Errorf("%srevocation store salt: %d bytes, want at least 16", errPrefix, len(salt))
+	}
+	if since.IsZero() {
+		return bytes.Clone(salt), math.MinInt64, nil
+	}
+	return bytes.Clone(salt), nanos(since), nil
+}
+
 // flushLocked forgets every key held or pending and re-reads the salt:
 // the store cannot say what changed. The caller holds r.sem.
 func (r *SharedRevocation) flushLocked(ctx context.Context) error {
-	salt, err := r.store.Salt(ctx)
+	salt, since, err := r.readSalt(ctx)
 	if err != nil {
-		return fmt.Errorf("%srevocation store salt: %w", errPrefix, err)
+		return err
 	}
-	if len(salt) < 16 {
-		return fmt.Errorf("%srevocation store salt: %d bytes, want at least 16", errPrefix, len(salt))
-	}
-	salt = append([]byte(nil), salt...)
 	for i := range r.shards {
 		r.wlock(&r.shards[i])
 	}
@@ -487,6 +508,7 @@ func (r *SharedRevocation) flushLocked(ctx context.Context) error {
 		clear(ix.sessions)
 		clear(ix.users)
 	}
+	r.since.Store(since)
 	r.salt.Store(&salt)
 	r.epoch.Add(1)
 	for i := range r.index {
@@ -879,6 +901,18 @@ func (r *SharedRevocation) RevokeUser(ctx context.Context, userID string, before
 	return r.put(ctx, local{'u', userID}, d, salt, e)
 }
 
+// beforeIssue syncs once if this instance has never synced, so that the
+// store's salt exists before the Store issues a session: a session issued
+// before the salt was created would be refused as older than the store
+// (see RevocationStore.Salt). Once synced it takes no lock and makes no
+// call.
+func (r *SharedRevocation) beforeIssue(ctx context.Context) error {
+	if r.salt.Load() != nil {
+		return nil
+	}
+	return r.fresh(ctx)
+}
+
 // Revoked implements Revocation. With fresh state and the token's keys
 // held locally it makes no call to the store, takes read locks only and
 // hashes nothing (unless a user entry refuses sessions issued before the
@@ -888,6 +922,9 @@ func (r *SharedRevocation) RevokeUser(ctx context.Context, userID string, before
 func (r *SharedRevocation) Revoked(ctx context.Context, tok Token) (bool, error) {
 	if err := r.fresh(ctx); err != nil {
 		return false, err
+	}
+	if nanos(tok.Issued) < r.since.Load() {
+		return true, nil // issued before the store's salt: see RevocationStore.Salt
 	}
 	salt := r.salt.Load()
 	sk, uk := local{'s', tok.Handle}, local{'u', tok.UserID}

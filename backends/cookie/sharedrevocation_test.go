@@ -85,12 +85,23 @@ func tokenOf(clock *testclock.Clock, handle, user string) cookie.Token {
 // the next request sync.
 const staleness = 2 * time.Second
 
+// runningStore is a MemoryStore whose salt was created a day before
+// clock reads: a store that was running before the tokens of a test were
+// issued, which therefore refuses none of them as older than itself.
+func runningStore(clock *testclock.Clock) *revocationtest.MemoryStore {
+	m := revocationtest.NewMemoryStore()
+	if _, _, err := m.Salt(context.Background(), clock.Now().Add(-24*time.Hour)); err != nil {
+		panic(err)
+	}
+	return m
+}
+
 // A flood of logouts on other instances, of sessions this instance has
 // never seen, is read by its sync without growing its memory, while the
 // one entry among them for a session it holds is applied.
 func TestSharedFloodOfUnknownKeysLeavesLocalSizeUnchanged(t *testing.T) {
 	clock := testclock.New()
-	m := revocationtest.NewMemoryStore()
+	m := runningStore(clock)
 	a, b := instance(t, m, clock), instance(t, m, clock)
 	ctx := context.Background()
 	mine := tokenOf(clock, "held-by-b", "alice")
@@ -135,7 +146,7 @@ func TestSharedFloodOfUnknownKeysLeavesLocalSizeUnchanged(t *testing.T) {
 // unknown key under a read lock.
 func TestSharedReadsTakeNoWriteLock(t *testing.T) {
 	clock := testclock.New()
-	m := revocationtest.NewMemoryStore()
+	m := runningStore(clock)
 	a, b := instance(t, m, clock), instance(t, m, clock)
 	ctx := context.Background()
 	live := make([]cookie.Token, 64)
@@ -199,7 +210,7 @@ func TestSharedReadsTakeNoWriteLock(t *testing.T) {
 // no allocation.
 func TestSharedHeldSessionCheckAllocatesNothing(t *testing.T) {
 	clock := testclock.New()
-	b := instance(t, revocationtest.NewMemoryStore(), clock)
+	b := instance(t, runningStore(clock), clock)
 	tok := tokenOf(clock, "0123456789abcdef0123456789abcdef", "alice@example.com")
 	revoked(t, b, tok)
 	ctx := context.Background()
@@ -218,7 +229,7 @@ func TestSharedHeldSessionCheckAllocatesNothing(t *testing.T) {
 // ended elsewhere, and the other way round.
 func TestSharedHandleAndUserIDSpelledAlikeAreDifferentKeys(t *testing.T) {
 	clock := testclock.New()
-	m := revocationtest.NewMemoryStore()
+	m := runningStore(clock)
 	a, b := instance(t, m, clock), instance(t, m, clock)
 	ctx := context.Background()
 	if revoked(t, b, tokenOf(clock, "h1", "dup-1")) || revoked(t, b, tokenOf(clock, "dup-2", "u2")) {
@@ -249,7 +260,7 @@ func TestSharedHandleAndUserIDSpelledAlikeAreDifferentKeys(t *testing.T) {
 // up again: a revocation whose log item was lost still refuses.
 func TestSharedLostLogFlushesAndLooksUpAgain(t *testing.T) {
 	clock := testclock.New()
-	m := revocationtest.NewMemoryStore()
+	m := runningStore(clock)
 	a, b := instance(t, m, clock), instance(t, m, clock)
 	ctx := context.Background()
 	tok := tokenOf(clock, "lost-log", "dave")
@@ -276,6 +287,62 @@ func TestSharedLostLogFlushesAndLooksUpAgain(t *testing.T) {
 	}
 }
 
+// A store that restarts empty (memcached's restart, an emptied table)
+// has forgotten every revocation made before. Every session issued before
+// its new salt is then refused, revoked or not: a revoked cookie must not
+// come back to life, and the store cannot tell which were revoked. A
+// session issued after the instance learnt of the reset is let in.
+func TestSharedStoreResetRefusesEverySessionIssuedBeforeIt(t *testing.T) {
+	clock := testclock.New()
+	m := runningStore(clock)
+	a, b := instance(t, m, clock), instance(t, m, clock)
+	ctx := context.Background()
+	loggedOut, live := tokenOf(clock, "logged-out", "erin"), tokenOf(clock, "live", "frank")
+	if revoked(t, b, loggedOut) || revoked(t, b, live) {
+		t.Fatal("refused before any revocation")
+	}
+	if err := a.RevokeSession(ctx, loggedOut.Handle, cookie.AllTokens, loggedOut.Deadline); err != nil {
+		t.Fatal(err)
+	}
+	clock.Advance(staleness)
+	if !revoked(t, b, loggedOut) {
+		t.Fatal("the logged-out session is let in before the reset")
+	}
+
+	m.Reset()
+	clock.Advance(staleness)
+	if !revoked(t, b, loggedOut) {
+		t.Error("after the store's reset the logged-out session is let in again")
+	}
+	if !revoked(t, b, live) {
+		t.Error("after the store's reset a session issued before it is let in")
+	}
+	clock.Advance(time.Second)
+	after := tokenOf(clock, "after", "gina")
+	after.Issued = clock.Now()
+	if revoked(t, a, after) || revoked(t, b, after) {
+		t.Error("a session issued after the reset is refused")
+	}
+}
+
+// The first session a Store issues over a store that has no salt yet
+// (the first request of a new deployment) is not refused as older than
+// the salt its own first sync then creates.
+func TestFirstSessionOverANewStoreIsLetIn(t *testing.T) {
+	clock := testclock.New()
+	rev := instance(t, revocationtest.NewMemoryStore(), clock)
+	s := newStoreWith(t, cookie.Options{Revocation: rev, Now: clock.Now})
+	rec := &securesession.Record{Created: clock.Now(), LastSeen: clock.Now(), Deadline: clock.Now().Add(time.Hour), Expires: clock.Now().Add(time.Hour)}
+	tok, err := s.Create(context.Background(), "sid", rec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	clock.Advance(time.Millisecond)
+	if _, found, err := s.Find(context.Background(), "sid", tok); err != nil || !found {
+		t.Fatalf("Find of the first session: found %v, %v", found, err)
+	}
+}
+
 // The race between a Lookup and the log: a write lands after the Lookup
 // read the store and before it answered, and a sync applies it
 // meanwhile. The key was pending, so the sync's entry is merged into the
@@ -283,7 +350,7 @@ func TestSharedLostLogFlushesAndLooksUpAgain(t *testing.T) {
 // never revoked and follow the log past the write for good.
 func TestSharedWriteBetweenLookupReadAndReplyIsNotLost(t *testing.T) {
 	clock := testclock.New()
-	m := revocationtest.NewMemoryStore()
+	m := runningStore(clock)
 	a, b := instance(t, m, clock), instance(t, m, clock)
 	ctx := context.Background()
 	tok := tokenOf(clock, "raced", "")
@@ -314,7 +381,7 @@ func TestSharedWriteBetweenLookupReadAndReplyIsNotLost(t *testing.T) {
 // does: the token proves how long the refusal is needed.
 func TestSharedUserEntryExtendedToTheDeadlineOfTheTokenItRefuses(t *testing.T) {
 	clock := testclock.New()
-	m := revocationtest.NewMemoryStore()
+	m := runningStore(clock)
 	a, b := instance(t, m, clock), instance(t, m, clock)
 	ctx := context.Background()
 	tok := tokenOf(clock, "long", "erin")
@@ -338,7 +405,7 @@ func TestSharedUserEntryExtendedToTheDeadlineOfTheTokenItRefuses(t *testing.T) {
 // hash, and every instance keeps exactly it.
 func TestSharedKeepIsHashedAndKept(t *testing.T) {
 	clock := testclock.New()
-	m := revocationtest.NewMemoryStore()
+	m := runningStore(clock)
 	a, b := instance(t, m, clock), instance(t, m, clock)
 	ctx := context.Background()
 	kept, other := tokenOf(clock, "kept-handle", "frank"), tokenOf(clock, "other-handle", "frank")
@@ -366,7 +433,7 @@ func TestSharedKeepIsHashedAndKept(t *testing.T) {
 // errors too. With the store back it answers again.
 func TestSharedFailsClosedWhenStale(t *testing.T) {
 	clock := testclock.New()
-	m := revocationtest.NewMemoryStore()
+	m := runningStore(clock)
 	b := instance(t, m, clock)
 	ctx := context.Background()
 	tok := tokenOf(clock, "h", "gina")
@@ -414,7 +481,7 @@ func TestNewSharedRevocationNamesTheField(t *testing.T) {
 // again and still refused.
 func TestSharedCacheSizeBoundsKeysAndEvictionIsSafe(t *testing.T) {
 	clock := testclock.New()
-	m := revocationtest.NewMemoryStore()
+	m := runningStore(clock)
 	a := instance(t, m, clock)
 	b := newShared(t, m, cookie.SharedRevocationOptions{RefreshInterval: -1, Now: clock.Now, CacheSize: 128})
 	ctx := context.Background()
@@ -443,7 +510,7 @@ func TestSharedCacheSizeBoundsKeysAndEvictionIsSafe(t *testing.T) {
 // it.
 func TestSharedMemoryPerKey(t *testing.T) {
 	clock := testclock.New()
-	m := revocationtest.NewMemoryStore()
+	m := runningStore(clock)
 	const n = 100_000
 	toks := make([]cookie.Token, n)
 	for i := range toks {
@@ -488,7 +555,7 @@ func (b brokenLog) Changes(ctx context.Context, since uint64) ([]cookie.Revocati
 // state is not used.
 func TestSharedLogLostAgainAndAgainIsAnOutage(t *testing.T) {
 	clock := testclock.New()
-	m := revocationtest.NewMemoryStore()
+	m := runningStore(clock)
 	b := newShared(t, brokenLog{m}, cookie.SharedRevocationOptions{RefreshInterval: -1, Now: clock.Now})
 	tok := tokenOf(clock, "h", "ivan")
 	revoked(t, b, tok)
@@ -531,7 +598,7 @@ func (c *countingStore) Changes(ctx context.Context, since uint64) ([]cookie.Rev
 // After Close (twice: it is idempotent) the request path syncs instead.
 func TestSharedBackgroundRefreshKeepsRequestsOffTheStore(t *testing.T) {
 	clock := testclock.New()
-	m := revocationtest.NewMemoryStore()
+	m := runningStore(clock)
 	a := instance(t, m, clock)
 	cs := &countingStore{RevocationStore: m}
 	b, err := cookie.NewSharedRevocation(cs, cookie.SharedRevocationOptions{RefreshInterval: time.Millisecond, Now: clock.Now})
@@ -583,7 +650,7 @@ func TestSharedBackgroundRefreshKeepsRequestsOffTheStore(t *testing.T) {
 // holds, with fresh state: the steady state of a fleet.
 func BenchmarkSharedRevokedHeldSession(b *testing.B) {
 	clock := testclock.New()
-	r := instance(b, revocationtest.NewMemoryStore(), clock)
+	r := instance(b, runningStore(clock), clock)
 	tok := tokenOf(clock, "0123456789abcdef0123456789abcdef", "alice@example.com")
 	revoked(b, r, tok)
 	ctx := context.Background()

@@ -88,7 +88,8 @@ type RevocationStoreOptions struct {
 //	                          byte for byte, whatever the database's collation
 //	below      bigint         RevocationEntry.Below as the int64 of the same bits:
 //	                          generations up to 2^63-1 read as themselves, AllTokens as -1
-//	before_at  bigint         RevocationEntry.Before, Unix nanoseconds (0 is the zero time)
+//	before_at  bigint         RevocationEntry.Before, Unix nanoseconds (0 is the zero time);
+//	                          in the reserved row, the salt's since
 //	keep       varchar(64)    RevocationEntry.Keep
 //	until_at   bigint         RevocationEntry.Until, Unix nanoseconds, indexed for the sweeper
 //	seq        bigint         the entry's position in the change log, indexed
@@ -276,9 +277,9 @@ type revStmts struct {
 func buildRevStmts(table string, render func(string) string, forUpdate string, batch int) *revStmts {
 	set := func(q string) stmt { return stmt{query: render(q)} }
 	h := &revStmts{
-		metaRead: set("SELECT seq, salt FROM " + table + " WHERE entry_key = ?"),
+		metaRead: set("SELECT seq, before_at, salt FROM " + table + " WHERE entry_key = ?"),
 		metaInsert: set("INSERT INTO " + table + " (entry_key, below, before_at, keep, until_at, seq, salt)" +
-			" VALUES (?, 0, 0, '', " + strconv.FormatInt(math.MaxInt64, 10) + ", ?, ?)"),
+			" VALUES (?, 0, ?, '', " + strconv.FormatInt(math.MaxInt64, 10) + ", ?, ?)"),
 		bump:      set("UPDATE " + table + " SET seq = seq + ? WHERE entry_key = ?"),
 		counter:   set("SELECT seq FROM " + table + " WHERE entry_key = ?"),
 		entryRead: set("SELECT below, before_at, keep, until_at FROM " + table + " WHERE entry_key = ?" + forUpdate),
@@ -313,24 +314,34 @@ func (s *RevocationStore) prepared(ctx context.Context, st *stmt) (*sql.Stmt, er
 var errRevClosed = errors.New("securesession/gorm: the RevocationStore is closed")
 
 // Salt implements cookie.RevocationStore. The first call on a table
-// creates the reserved row with 32 bytes from crypto/rand; every instance
-// then reads the same salt back.
-func (s *RevocationStore) Salt(ctx context.Context) ([]byte, error) {
-	salt, _, err := s.meta(ctx)
+// creates the reserved row with 32 bytes from crypto/rand and since now
+// (kept in the row's before_at column); every instance then reads the
+// same salt and since back. A reserved row written by a version that kept
+// no since (before_at 0) is read with the zero since.
+func (s *RevocationStore) Salt(ctx context.Context, now time.Time) ([]byte, time.Time, error) {
+	m, err := s.meta(ctx, now)
 	if err != nil {
-		return nil, fmt.Errorf("securesession/gorm: revocation salt: %w", err)
+		return nil, time.Time{}, fmt.Errorf("securesession/gorm: revocation salt: %w", err)
 	}
-	return salt, nil
+	return m.salt, m.since, nil
 }
 
-// meta returns the salt and the current position, creating the reserved
-// row if the table has none. Two instances creating it at once both end
-// up with the row the first one inserted: the second INSERT fails on the
-// primary key and the read after it finds the first one's row.
-func (s *RevocationStore) meta(ctx context.Context) (salt []byte, pos int64, err error) {
-	salt, pos, err = s.readMeta(ctx)
+// metaRow is what the reserved row holds: the salt, its since and the
+// current position.
+type metaRow struct {
+	salt  []byte
+	since time.Time
+	pos   int64
+}
+
+// meta returns the reserved row, creating it with since now if the table
+// has none. Two instances creating it at once both end up with the row
+// the first one inserted: the second INSERT fails on the primary key and
+// the read after it finds the first one's row.
+func (s *RevocationStore) meta(ctx context.Context, now time.Time) (metaRow, error) {
+	m, err := s.readMeta(ctx)
 	if !errors.Is(err, sql.ErrNoRows) {
-		return salt, pos, err
+		return m, err
 	}
 	var b [saltLen + 8]byte
 	rand.Read(b[:]) // never returns an error (Go 1.24+)
@@ -340,28 +351,33 @@ func (s *RevocationStore) meta(ctx context.Context) (salt []byte, pos int64, err
 		if err != nil {
 			return err
 		}
-		_, err = p.ExecContext(ctx, metaKeyArg, epoch<<posCountBits, b[:saltLen])
+		_, err = p.ExecContext(ctx, metaKeyArg, encTime(now), epoch<<posCountBits, b[:saltLen])
 		return err
 	})
-	salt, pos, err = s.readMeta(ctx)
+	m, err = s.readMeta(ctx)
 	if errors.Is(err, sql.ErrNoRows) && ierr != nil {
-		return nil, 0, ierr
+		return metaRow{}, ierr
 	}
-	return salt, pos, err
+	return m, err
 }
 
-func (s *RevocationStore) readMeta(ctx context.Context) (salt []byte, pos int64, err error) {
-	err = s.retry(ctx, func() error {
+func (s *RevocationStore) readMeta(ctx context.Context) (metaRow, error) {
+	var (
+		m     metaRow
+		since int64
+	)
+	err := s.retry(ctx, func() error {
 		p, err := s.prepared(ctx, &s.stmts.metaRead)
 		if err != nil {
 			return err
 		}
-		return p.QueryRowContext(ctx, metaKeyArg).Scan(&pos, &salt)
+		return p.QueryRowContext(ctx, metaKeyArg).Scan(&m.pos, &since, &m.salt)
 	})
-	if err == nil && (len(salt) != saltLen || pos <= 0) {
+	if err == nil && (len(m.salt) != saltLen || m.pos <= 0) {
 		err = fmt.Errorf("table %q: the reserved row %q holds no valid salt and position; delete it and every entry (which forgets every revocation) to start again", s.table, metaKey)
 	}
-	return salt, pos, err
+	m.since = decTime(since)
+	return m, err
 }
 
 // Put implements cookie.RevocationStore in one transaction: it bumps the
@@ -405,7 +421,7 @@ func (s *RevocationStore) Put(ctx context.Context, entries ...cookie.RevocationE
 	err := s.retry(ctx, func() error { return s.put(ctx, list) })
 	if errors.Is(err, errNoCounter) {
 		// The table's first write, before any Salt.
-		if _, _, err = s.meta(ctx); err == nil {
+		if _, err = s.meta(ctx, s.now()); err == nil {
 			err = s.retry(ctx, func() error { return s.put(ctx, list) })
 		}
 	}
@@ -542,11 +558,11 @@ func (s *RevocationStore) Lookup(ctx context.Context, keys []string) ([]cookie.R
 // the error wraps cookie.ErrChangesLost, and next is the current
 // position.
 func (s *RevocationStore) Changes(ctx context.Context, since uint64) ([]cookie.RevocationEntry, uint64, error) {
-	_, top, err := s.meta(ctx)
+	m, err := s.meta(ctx, s.now())
 	if err != nil {
 		return nil, 0, fmt.Errorf("securesession/gorm: revocation Changes: %w", err)
 	}
-	cur := uint64(top)
+	cur := uint64(m.pos)
 	if since == 0 || since == cur {
 		return nil, cur, nil
 	}
@@ -561,7 +577,7 @@ func (s *RevocationStore) Changes(ctx context.Context, since uint64) ([]cookie.R
 		if err != nil {
 			return err
 		}
-		rows, err := p.QueryContext(ctx, int64(since), top, metaKeyArg)
+		rows, err := p.QueryContext(ctx, int64(since), m.pos, metaKeyArg)
 		if err != nil {
 			return err
 		}

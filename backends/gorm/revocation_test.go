@@ -154,11 +154,11 @@ func TestRevocationStorePutLookupChangesRoundTrip(t *testing.T) {
 		c := newClock()
 		a := newRevStore(t, dbs[0], RevocationStoreOptions{Now: c.Now})
 		b := newRevStore(t, dbs[1], RevocationStoreOptions{Now: c.Now})
-		saltA, err := a.Salt(bg)
+		saltA, _, err := a.Salt(bg, time.Now())
 		if err != nil {
 			t.Fatal(err)
 		}
-		saltB, err := b.Salt(bg)
+		saltB, _, err := b.Salt(bg, time.Now())
 		if err != nil || !bytes.Equal(saltA, saltB) || len(saltA) != saltLen {
 			t.Fatalf("instances got salts %x and %x (%v); want one 32-byte salt", saltA, saltB, err)
 		}
@@ -341,7 +341,7 @@ func TestRevocationStoreTableEmptiedOrRecreatedReportsChangesLost(t *testing.T) 
 		c := newClock()
 		s := newRevStore(t, dbs[0], RevocationStoreOptions{Now: c.Now})
 		until := c.Now().Add(time.Hour)
-		salt, err := s.Salt(bg)
+		salt, _, err := s.Salt(bg, time.Now())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -365,7 +365,7 @@ func TestRevocationStoreTableEmptiedOrRecreatedReportsChangesLost(t *testing.T) 
 		if next == 0 || next == pos {
 			t.Fatalf("Changes gave %d (was %d) to start again from", next, pos)
 		}
-		newSalt, err := s.Salt(bg)
+		newSalt, _, err := s.Salt(bg, time.Now())
 		if err != nil || bytes.Equal(newSalt, salt) {
 			t.Fatalf("salt after the table was emptied: same=%v, %v; want a new one", bytes.Equal(newSalt, salt), err)
 		}
@@ -380,7 +380,7 @@ func TestRevocationStoreTableEmptiedOrRecreatedReportsChangesLost(t *testing.T) 
 			t.Fatal(err)
 		}
 		other := newRevStore(t, dbs[1], RevocationStoreOptions{Now: c.Now})
-		if _, err := other.Salt(bg); err != nil {
+		if _, _, err := other.Salt(bg, time.Now()); err != nil {
 			t.Fatal(err)
 		}
 		for i := range 3 {
@@ -404,7 +404,7 @@ func TestRevocationStoreKeysAreComparedByteForByte(t *testing.T) {
 	eachSharedDB(t, 1, func(t *testing.T, dbs []*gormdb.DB) {
 		c := newClock()
 		s := newRevStore(t, dbs[0], RevocationStoreOptions{Now: c.Now})
-		if _, err := s.Salt(bg); err != nil {
+		if _, _, err := s.Salt(bg, time.Now()); err != nil {
 			t.Fatal(err)
 		}
 		until := c.Now().Add(time.Hour)
@@ -512,7 +512,7 @@ func TestRevocationStoreCleanupDeletesOnlyExpiredEntries(t *testing.T) {
 	eachSharedDB(t, 1, func(t *testing.T, dbs []*gormdb.DB) {
 		c := newClock()
 		s := newRevStore(t, dbs[0], RevocationStoreOptions{Now: c.Now})
-		salt, _ := s.Salt(bg)
+		salt, _, _ := s.Salt(bg, time.Now())
 		now := c.Now()
 		short := cookie.RevocationEntry{Key: revKey('s', 1), Below: 1, Until: now.Add(time.Hour)}
 		long := cookie.RevocationEntry{Key: revKey('u', 1), Before: now, Until: now.Add(2 * time.Hour)}
@@ -532,7 +532,7 @@ func TestRevocationStoreCleanupDeletesOnlyExpiredEntries(t *testing.T) {
 		if err := dbs[0].Table(DefaultRevocationTable).Count(&rows).Error; err != nil || rows != 2 {
 			t.Fatalf("%d rows left (%v); want the long entry and the reserved row", rows, err)
 		}
-		if got, _ := s.Salt(bg); !bytes.Equal(got, salt) {
+		if got, _, _ := s.Salt(bg, time.Now()); !bytes.Equal(got, salt) {
 			t.Fatal("Cleanup changed the salt")
 		}
 		if _, next, err := s.Changes(bg, pos); err != nil || next != pos {
@@ -553,7 +553,7 @@ func TestRevocationStoreSaltIsCreatedOnceByConcurrentInstances(t *testing.T) {
 		var wg sync.WaitGroup
 		for i := range salts {
 			wg.Go(func() {
-				salt, err := stores[i%len(stores)].Salt(bg)
+				salt, _, err := stores[i%len(stores)].Salt(bg, time.Now())
 				if err != nil {
 					t.Error(err)
 				}
@@ -598,7 +598,7 @@ func TestRevocationStoreMethodsFailAfterClose(t *testing.T) {
 	s.Close()
 	ctx, cancel := context.WithTimeout(bg, 10*time.Second)
 	defer cancel()
-	if _, err := s.Salt(ctx); !errors.Is(err, errRevClosed) {
+	if _, _, err := s.Salt(ctx, time.Now()); !errors.Is(err, errRevClosed) {
 		t.Fatalf("Salt after Close: %v", err)
 	}
 	if err := s.Put(ctx, cookie.RevocationEntry{Key: revKey('s', 1)}); !errors.Is(err, errRevClosed) {
@@ -617,7 +617,7 @@ func TestRevocationStoreRowSize(t *testing.T) {
 			db := d.pools(t, 1)[0]
 			c := newClock()
 			s := newRevStore(t, db, RevocationStoreOptions{Now: c.Now})
-			if _, err := s.Salt(bg); err != nil {
+			if _, _, err := s.Salt(bg, time.Now()); err != nil {
 				t.Fatal(err)
 			}
 			size := func() int64 {
@@ -658,4 +658,31 @@ func TestRevocationStoreRowSize(t *testing.T) {
 			}
 		})
 	}
+}
+
+// A reserved row written before the store kept the salt's since
+// (before_at 0) is read with the zero since: an upgrade refuses no
+// session as older than the store.
+func TestRevocationStoreReadsAReservedRowWithoutSinceAsTheZeroSince(t *testing.T) {
+	eachSharedDB(t, 1, func(t *testing.T, dbs []*gormdb.DB) {
+		s := newRevStore(t, dbs[0], RevocationStoreOptions{})
+		created := time.Unix(1_800_000_000, 123456789)
+		salt, since, err := s.Salt(bg, created)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !since.Equal(created) {
+			t.Fatalf("since of a new salt = %v, want %v", since, created)
+		}
+		if err := dbs[0].Table(s.table).Where("entry_key = ?", metaKeyArg).Update("before_at", 0).Error; err != nil {
+			t.Fatal(err)
+		}
+		got, since, err := newRevStore(t, dbs[0], RevocationStoreOptions{}).Salt(bg, time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got, salt) || !since.IsZero() {
+			t.Fatalf("Salt over a reserved row without since: same salt %v, since %v; want the same salt and the zero time", bytes.Equal(got, salt), since)
+		}
+	})
 }

@@ -62,6 +62,7 @@ const (
 const (
 	tagEntryValue = 'E'
 	tagLogValue   = 'L'
+	tagSaltValue  = 'S'
 	revVersion    = 1
 )
 
@@ -99,9 +100,10 @@ type RevocationStoreOptions struct {
 //
 // What is stored, under RevocationStoreOptions.Prefix ("ssrev:"):
 //
-//   - the salt item "<prefix>salt": 32 random bytes, created by the first
-//     Salt (an add, so that concurrent instances agree on one) and stored
-//     without expiry;
+//   - the salt item "<prefix>salt": a tag byte, the format version, the
+//     salt's since (see cookie.RevocationStore.Salt) and 32 random bytes,
+//     created by the first Salt (an add, so that concurrent instances
+//     agree on one) and stored without expiry;
 //   - the counter item "<prefix>q" followed by a 7-character suffix that
 //     puts it on the salt's server: the last position of the change log, a
 //     decimal number moved on by memcached's incr. It is created at a
@@ -118,8 +120,8 @@ type RevocationStoreOptions struct {
 //     write, expiring RevocationStoreOptions.LogRetention after it.
 //
 // Values are a fixed binary encoding, not sealed: nothing in them is a
-// credential or names a user in clear. Each starts with a tag byte (entry
-// or log) and a format version, and is parsed strictly: a value that does
+// credential or names a user in clear. Each starts with a tag byte (entry,
+// log or salt) and a format version, and is parsed strictly: a value that does
 // not parse exactly, or that names another key or position than the item
 // it was read from, is an error naming the kind of item, never a panic and
 // never an entry.
@@ -171,9 +173,13 @@ type RevocationStoreOptions struct {
 //
 // Limits: memcached forgets everything on restart and, by default, evicts
 // items under memory pressure. A restart of the salt's server is seen by
-// every instance (ErrChangesLost, then a new salt), and the revocations
-// made before it are lost; so are those whose entry items lived on another
-// server that restarted. An evicted entry item is a revocation forgotten.
+// every instance (ErrChangesLost, then a new salt) and loses the
+// revocations made before it, so the new salt's since refuses every
+// cookie session issued before the restart: the users of those sessions
+// log in again, and no revoked cookie comes back to life. A restart of
+// another server loses the entry items it held without changing the
+// salt: those revocations are forgotten. An evicted entry item is a
+// revocation forgotten too.
 // Run the servers that hold a revocation store with -M (answer "out of
 // memory" instead of evicting, which Put reports as an error) and with
 // memory for the revocations of one absolute session lifetime; better,
@@ -356,42 +362,66 @@ func parseSeq(v []byte) (uint64, bool) {
 }
 
 // Salt implements cookie.RevocationStore. It reads the salt item, and
-// creates it with 32 random bytes when it is missing; when another
-// instance created it first, it reads that one back. It reads the server
-// on every call, so that after Changes reported a reset it returns the new
-// salt; Changes, Put and Lookup then check the salt against this one.
-func (s *RevocationStore) Salt(ctx context.Context) ([]byte, error) {
+// creates it with 32 random bytes and since now when it is missing; when
+// another instance created it first, it reads that one back. It reads the
+// server on every call, so that after Changes reported a reset it returns
+// the new salt; Changes, Put and Lookup then check the salt item against
+// this one. A salt item written by a version that kept no since (the bare
+// salt) is read with the zero since.
+func (s *RevocationStore) Salt(ctx context.Context, now time.Time) ([]byte, time.Time, error) {
 	const op = "salt"
 	for range casAttempts {
 		if err := ctx.Err(); err != nil {
-			return nil, errRev(op, err)
+			return nil, time.Time{}, errRev(op, err)
 		}
 		it, err := s.conn.get(s.saltKey)
 		if errors.Is(err, gomemcache.ErrCacheMiss) {
-			salt := make([]byte, saltLen)
-			rand.Read(salt)
+			v := newSaltValue(now)
 			// The one item stored without expiry, on purpose: losing it
 			// is a reset of the store.
-			switch err := s.conn.add(&gomemcache.Item{Key: s.saltKey, Value: salt}); {
+			switch err := s.conn.add(&gomemcache.Item{Key: s.saltKey, Value: v}); {
 			case err == nil:
-				s.setSalt(salt)
-				return bytes.Clone(salt), nil
+				s.setSalt(v)
+				salt, since, _ := parseSaltValue(v)
+				return salt, since, nil
 			case isMiss(err):
 				continue // another instance created it first: read that one
 			default:
-				return nil, errRev(op, err)
+				return nil, time.Time{}, errRev(op, err)
 			}
 		}
 		if err != nil {
-			return nil, errRev(op, err)
+			return nil, time.Time{}, errRev(op, err)
 		}
-		if len(it.Value) < minSaltLen {
-			return nil, errRevStored(op, "salt", s.saltKey)
+		salt, since, ok := parseSaltValue(it.Value)
+		if !ok {
+			return nil, time.Time{}, errRevStored(op, "salt", s.saltKey)
 		}
 		s.setSalt(it.Value)
-		return bytes.Clone(it.Value), nil
+		return salt, since, nil
 	}
-	return nil, fmt.Errorf("%srevocation store: %s: the salt item kept disappearing after %d attempts to create it", errPrefix, op, casAttempts)
+	return nil, time.Time{}, fmt.Errorf("%srevocation store: %s: the salt item kept disappearing after %d attempts to create it", errPrefix, op, casAttempts)
+}
+
+// newSaltValue returns a new salt item's value: the tag, the format
+// version, since (now, in nanoseconds since 1970, big-endian) and 32
+// random bytes.
+func newSaltValue(now time.Time) []byte {
+	v := make([]byte, 2+8+saltLen)
+	v[0], v[1] = tagSaltValue, revVersion
+	binary.BigEndian.PutUint64(v[2:], uint64(now.UnixNano()))
+	rand.Read(v[10:])
+	return v
+}
+
+// parseSaltValue returns a copy of the salt in a salt item's value, and
+// its since: the zero time for a bare salt of at least minSaltLen bytes,
+// as versions that kept no since wrote it.
+func parseSaltValue(v []byte) (salt []byte, since time.Time, ok bool) {
+	if len(v) == 2+8+saltLen && v[0] == tagSaltValue && v[1] == revVersion {
+		return bytes.Clone(v[10:]), time.Unix(0, int64(binary.BigEndian.Uint64(v[2:]))), true
+	}
+	return bytes.Clone(v), time.Time{}, len(v) >= minSaltLen
 }
 
 func (s *RevocationStore) setSalt(salt []byte) {

@@ -1,6 +1,7 @@
 package memcache
 
 import (
+	"bytes"
 	"crypto/rand"
 	"encoding/base64"
 	"errors"
@@ -24,7 +25,7 @@ func newRevStore(t testing.TB, c *gomemcache.Client, opts RevocationStoreOptions
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.Salt(bg); err != nil {
+	if _, _, err := s.Salt(bg, time.Now()); err != nil {
 		t.Fatalf("Salt: %v", err)
 	}
 	return s
@@ -130,7 +131,7 @@ func TestRevocationStoreSaltIsCreatedOnceAndSharedByEveryInstance(t *testing.T) 
 	errs := make([]error, len(stores))
 	var wg sync.WaitGroup
 	for i, s := range stores {
-		wg.Go(func() { salts[i], errs[i] = s.Salt(bg) })
+		wg.Go(func() { salts[i], _, errs[i] = s.Salt(bg, time.Now()) })
 	}
 	wg.Wait()
 	for i := range stores {
@@ -338,7 +339,7 @@ func TestRevocationStoreRestartIsChangesLostNeverAnEmptyLog(t *testing.T) {
 	clk := newClock()
 	s := newRevStore(t, newClient(t, m.Addr()), RevocationStoreOptions{Now: clk.Now})
 	other := newRevStore(t, newClient(t, m.Addr()), RevocationStoreOptions{Now: clk.Now})
-	old, err := s.Salt(bg)
+	old, _, err := s.Salt(bg, time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -361,7 +362,7 @@ func TestRevocationStoreRestartIsChangesLostNeverAnEmptyLog(t *testing.T) {
 	}
 
 	// Another instance comes first and makes a new salt.
-	salt, err := other.Salt(bg)
+	salt, _, err := other.Salt(bg, time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -380,7 +381,7 @@ func TestRevocationStoreRestartIsChangesLostNeverAnEmptyLog(t *testing.T) {
 	if _, err := s.Lookup(bg, []string{e.Key}); err == nil {
 		t.Error("Lookup under the old salt succeeded")
 	}
-	if got, err := s.Salt(bg); err != nil || string(got) != string(salt) {
+	if got, _, err := s.Salt(bg, time.Now()); err != nil || string(got) != string(salt) {
 		t.Fatalf("Salt after the restart: %v, want the new salt", err)
 	}
 	if got, n, err := s.Changes(bg, next); err != nil || len(got) != 0 || n != next {
@@ -464,7 +465,7 @@ func TestRevocationStoreMalformedItemsAreErrorsNamingTheItem(t *testing.T) {
 	if err := s.conn.set(&gomemcache.Item{Key: s.saltKey, Value: []byte("short")}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.Salt(bg); err == nil || !strings.Contains(err.Error(), "salt item") {
+	if _, _, err := s.Salt(bg, time.Now()); err == nil || !strings.Contains(err.Error(), "salt item") {
 		t.Errorf("Salt of 5 bytes: %v, want an error naming the salt item", err)
 	}
 }
@@ -767,7 +768,7 @@ func TestRevocationStoreRoundTrips(t *testing.T) {
 		{"Lookup", func() error { _, err := s.Lookup(bg, []string{k, revKey('u')}); return err }, "gets"},
 		{"Changes with writes to read", func() error { _, _, err := s.Changes(bg, pos); return err }, "gets gets"},
 		{"Changes with nothing new", func() error { _, _, err := s.Changes(bg, pos+3); return err }, "gets"},
-		{"Salt", func() error { _, err := s.Salt(bg); return err }, "gets"},
+		{"Salt", func() error { _, _, err := s.Salt(bg, time.Now()); return err }, "gets"},
 	} {
 		p.Take()
 		if err := c.do(); err != nil {
@@ -808,5 +809,31 @@ func TestRevocationStoreServerDownIsAnOutageNeverAMiss(t *testing.T) {
 	}
 	if _, _, err := s.Changes(bg, pos); err == nil || errors.Is(err, sscookie.ErrChangesLost) {
 		t.Fatalf("Changes with the salt's server down: %v, want an outage error", err)
+	}
+}
+
+// A salt item written before the store kept the salt's since (the bare
+// 32 bytes) is still this store's salt, with the zero since: an upgrade
+// refuses no session as older than the store.
+func TestRevocationStoreReadsABareSaltWithTheZeroSince(t *testing.T) {
+	m := testServer(t)
+	c := newClient(t, m.Addr())
+	bare := bytes.Repeat([]byte{7}, 32)
+	if err := c.Set(&gomemcache.Item{Key: DefaultRevocationPrefix + "salt", Value: bare}); err != nil {
+		t.Fatal(err)
+	}
+	s, err := NewRevocationStore(c, RevocationStoreOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	salt, since, err := s.Salt(bg, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(salt, bare) || !since.IsZero() {
+		t.Fatalf("Salt over a bare salt item = %x, since %v; want the item's bytes and the zero time", salt, since)
+	}
+	if _, err := s.Lookup(bg, []string{"s" + strings.Repeat("A", 32)}); err != nil {
+		t.Fatalf("Lookup after reading the bare salt: %v", err)
 	}
 }

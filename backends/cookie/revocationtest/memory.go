@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"time"
 
 	"github.com/gin-securesession/securesession/backends/cookie"
 )
@@ -26,7 +27,8 @@ const memoryBatch = 64
 // concurrent use.
 type MemoryStore struct {
 	mu      sync.Mutex
-	salt    []byte
+	salt    []byte // nil until the first Salt, and after Reset
+	since   time.Time
 	entries map[string]cookie.RevocationEntry
 	log     []cookie.RevocationEntry // log[i] is at position base+1+i
 	base    uint64
@@ -36,12 +38,24 @@ type MemoryStore struct {
 
 var _ cookie.RevocationStore = (*MemoryStore)(nil)
 
-// NewMemoryStore returns an empty MemoryStore with a new random salt.
+// NewMemoryStore returns an empty MemoryStore. Its salt is created by the
+// first Salt, as a real store's is.
 func NewMemoryStore() *MemoryStore {
-	salt := make([]byte, 32)
-	rand.Read(salt)
 	// Position 1 is the start: 0 asks Changes for the position only.
-	return &MemoryStore{salt: salt, entries: make(map[string]cookie.RevocationEntry), base: 1}
+	return &MemoryStore{entries: make(map[string]cookie.RevocationEntry), base: 1}
+}
+
+// Reset empties the store as a memcached restart does: every entry, the
+// change log (Changes from any position returned before returns an error
+// wrapping cookie.ErrChangesLost) and the salt are gone, and the next
+// Salt creates a new one.
+func (m *MemoryStore) Reset() {
+	m.mu.Lock()
+	m.salt, m.since = nil, time.Time{}
+	clear(m.entries)
+	m.base += uint64(len(m.log)) + 1
+	m.log = nil
+	m.mu.Unlock()
 }
 
 // SetDown makes every method fail with an error wrapping ErrDown (down
@@ -89,14 +103,20 @@ func (m *MemoryStore) check(op string) error {
 	return nil
 }
 
-// Salt implements cookie.RevocationStore.
-func (m *MemoryStore) Salt(context.Context) ([]byte, error) {
+// Salt implements cookie.RevocationStore: the first call, and the first
+// after Reset, creates 32 random bytes with since now.
+func (m *MemoryStore) Salt(_ context.Context, now time.Time) ([]byte, time.Time, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if err := m.check("salt"); err != nil {
-		return nil, err
+		return nil, time.Time{}, err
 	}
-	return append([]byte(nil), m.salt...), nil
+	if m.salt == nil {
+		m.salt = make([]byte, 32)
+		rand.Read(m.salt)
+		m.since = now
+	}
+	return append([]byte(nil), m.salt...), m.since, nil
 }
 
 // Put implements cookie.RevocationStore.

@@ -187,28 +187,34 @@ func position(t *testing.T, s cookie.RevocationStore) uint64 {
 	return next
 }
 
+// The salt and its since are created by the first Salt, with since the
+// time that call passed, to the nanosecond; every later call, on any
+// client and whatever time it passes, returns both unchanged.
 func testSaltIsSharedAndStable(t *testing.T, connect Connect) {
 	a, b := connect(), connect()
-	sa, err := a.Salt(ctx)
+	created := base.Add(-time.Hour + 987654321)
+	sa, since, err := a.Salt(ctx, created)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(sa) < 16 {
 		t.Fatalf("salt of %d bytes, want at least 16", len(sa))
 	}
+	if !since.Equal(created) {
+		t.Fatalf("since of a new salt = %v, want the time its Salt call passed, %v", since, created)
+	}
 	put(t, a, cookie.RevocationEntry{Key: randomKey('s'), Below: 1, Until: base})
 	for i, s := range []cookie.RevocationStore{a, b, connect()} {
-		got, err := s.Salt(ctx)
+		got, gotSince, err := s.Salt(ctx, base.Add(time.Duration(i+1)*time.Minute))
 		if err != nil {
 			t.Fatal(err)
 		}
 		if string(got) != string(sa) {
 			t.Fatalf("client %d reads another salt than the first", i)
 		}
-	}
-	other := connect()
-	if s2, err := other.Salt(ctx); err != nil || string(s2) != string(sa) {
-		t.Fatalf("a new client's salt differs (err %v)", err)
+		if !gotSince.Equal(created) {
+			t.Fatalf("client %d reads since %v, want %v", i, gotSince, created)
+		}
 	}
 }
 
