@@ -827,3 +827,28 @@ func TestRevokeHandleTakesOnlyTheHandleAsListed(t *testing.T) {
 		t.Fatalf("RevokeHandle of the handle as listed: %v", err)
 	}
 }
+
+// ListUser over an index whose sessions have all ended lists nothing and
+// rewrites the index empty, as it prunes the dead entries of an index
+// that still lists a live one.
+func TestListUserPrunesAnIndexWhoseSessionsAllEnded(t *testing.T) {
+	m := testServer(t)
+	c := newClient(t, m.Addr())
+	clock := newClock()
+	s := newTestStore(t, c, Options{Now: clock.Now})
+	for range 2 {
+		if _, err := s.Create(bg, "sid", newRecord(clock.Now(), "zed", "")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := len(rawIndex(t, s, c, "zed")); n != 2 {
+		t.Fatalf("the index lists %d sessions after two logins, want 2", n)
+	}
+	clock.Advance(securesession.DefaultIdleTimeout + time.Minute)
+	if list := mustList(t, s, "zed"); len(list) != 0 {
+		t.Fatalf("ListUser after every session's idle timeout: %+v; want nothing", list)
+	}
+	if n := len(rawIndex(t, s, c, "zed")); n != 0 {
+		t.Fatalf("the index still lists %d ended sessions after ListUser", n)
+	}
+}

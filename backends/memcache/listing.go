@@ -62,7 +62,7 @@ func (s *Store) ListUser(ctx context.Context, userID string) ([]securesession.Se
 			UserAgent: rec.UserAgent, IP: rec.IP, Binding: rec.Binding,
 		})
 	}
-	if len(kept) < len(entries) && len(kept) > 0 {
+	if len(kept) < len(entries) {
 		// Best effort: a conflict or failure leaves the dead entries to
 		// the next write, which prunes them too; the listing is right
 		// either way.
