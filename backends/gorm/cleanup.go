@@ -2,6 +2,7 @@ package gorm
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	gormdb "gorm.io/gorm"
@@ -38,7 +39,11 @@ func (s *Store) Cleanup(ctx context.Context) (deleted int64, err error) {
 			return deleted, err
 		}
 		if s.sweepKey == "rowid" {
-			after, _ = keys[len(keys)-1].(int64)
+			last, ok := keys[len(keys)-1].(int64)
+			if !ok {
+				return deleted, fmt.Errorf("securesession/gorm: cleanup: the driver returned a rowid of type %T, want int64", keys[len(keys)-1])
+			}
+			after = last
 		}
 		var n int64
 		err = s.retry(ctx, func() error {

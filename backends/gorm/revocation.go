@@ -152,9 +152,6 @@ const (
 	// 's' or 'u', so it can never be one.
 	metaKey = "!"
 
-	// maxRevKeyLen is the longest key and keep the columns hold.
-	maxRevKeyLen = 64
-
 	saltLen = 32
 
 	// posCountBits is how many low bits of a position count writes; the
@@ -399,10 +396,10 @@ func (s *RevocationStore) Put(ctx context.Context, entries ...cookie.RevocationE
 	byKey := make(map[string]cookie.RevocationEntry, len(entries))
 	for i, e := range entries {
 		if !cookie.ValidRevocationKey(e.Key) {
-			return fmt.Errorf("securesession/gorm: revocation Put: entry %d of %d: the key is not 's' or 'u' then base64url, at most %d bytes", i+1, len(entries), maxRevKeyLen)
+			return fmt.Errorf("securesession/gorm: revocation Put: entry %d of %d: the key is not 's' or 'u' then base64url, at most %d bytes", i+1, len(entries), cookie.MaxRevocationKeyLen)
 		}
 		if !cookie.ValidRevocationKeep(e.Keep) {
-			return fmt.Errorf("securesession/gorm: revocation Put: entry %d of %d: Keep is neither empty nor a session entry's key ('s' followed by base64url, at most %d bytes)", i+1, len(entries), maxRevKeyLen)
+			return fmt.Errorf("securesession/gorm: revocation Put: entry %d of %d: Keep is neither empty nor a session entry's key ('s' followed by base64url, at most %d bytes)", i+1, len(entries), cookie.MaxRevocationKeyLen)
 		}
 		if old, ok := byKey[e.Key]; ok {
 			e = old.Merge(e)
@@ -502,15 +499,14 @@ func (r *revocationRow) entry(key string) cookie.RevocationEntry {
 func (s *RevocationStore) Lookup(ctx context.Context, keys []string) ([]cookie.RevocationEntry, error) {
 	for _, k := range keys {
 		if !cookie.ValidRevocationKey(k) {
-			return nil, fmt.Errorf("securesession/gorm: revocation lookup: a key is not 's' or 'u' followed by base64url, at most %d bytes", maxRevKeyLen)
+			return nil, fmt.Errorf("securesession/gorm: revocation lookup: a key is not 's' or 'u' followed by base64url, at most %d bytes", cookie.MaxRevocationKeyLen)
 		}
 	}
-	valid := keys
 	now := encTime(s.now())
 	var out []cookie.RevocationEntry
-	for len(valid) > 0 {
-		chunk := valid[:min(len(valid), lookupChunk)]
-		valid = valid[len(chunk):]
+	for len(keys) > 0 {
+		chunk := keys[:min(len(keys), lookupChunk)]
+		keys = keys[len(chunk):]
 		i := 0
 		for 1<<i < len(chunk) {
 			i++
