@@ -103,7 +103,9 @@ type RevocationStoreOptions struct {
 //   - the salt item "<prefix>salt": a tag byte, the format version, the
 //     salt's since (see cookie.RevocationStore.Salt) and 32 random bytes,
 //     created by the first Salt (an add, so that concurrent instances
-//     agree on one) and stored without expiry;
+//     agree on one) and stored without expiry. The whole value is the
+//     salt keys are hashed with, as versions that stored 32 bare bytes
+//     read it;
 //   - the counter item "<prefix>q" followed by a 7-character suffix that
 //     puts it on the salt's server: the last position of the change log, a
 //     decimal number moved on by memcached's incr. It is created at a
@@ -175,8 +177,10 @@ type RevocationStoreOptions struct {
 // items under memory pressure. A restart of the salt's server is seen by
 // every instance (ErrChangesLost, then a new salt) and loses the
 // revocations made before it, so the new salt's since refuses every
-// cookie session issued before the restart: the users of those sessions
-// log in again, and no revoked cookie comes back to life. A restart of
+// cookie session issued before the new salt was created (the restart,
+// and the moments until the first instance synced after it): the users
+// of those sessions log in again, and no revoked cookie comes back to
+// life. A restart of
 // another server loses the entry items it held without changing the
 // salt: those revocations are forgotten. An evicted entry item is a
 // revocation forgotten too.
@@ -414,12 +418,15 @@ func newSaltValue(now time.Time) []byte {
 	return v
 }
 
-// parseSaltValue returns a copy of the salt in a salt item's value, and
-// its since: the zero time for a bare salt of at least minSaltLen bytes,
-// as versions that kept no since wrote it.
+// parseSaltValue returns the salt of a salt item's value, and its since:
+// the zero time for a bare salt of at least minSaltLen bytes, as versions
+// that kept no since wrote it. The salt is a copy of the whole value, not
+// only its random bytes: a version that kept no since hashes with the
+// whole value, and both versions must name every key alike while they
+// run side by side (a rolling deploy, a rollback).
 func parseSaltValue(v []byte) (salt []byte, since time.Time, ok bool) {
 	if len(v) == 2+8+saltLen && v[0] == tagSaltValue && v[1] == revVersion {
-		return bytes.Clone(v[10:]), time.Unix(0, int64(binary.BigEndian.Uint64(v[2:]))), true
+		return bytes.Clone(v), time.Unix(0, int64(binary.BigEndian.Uint64(v[2:]))), true
 	}
 	return bytes.Clone(v), time.Time{}, len(v) >= minSaltLen
 }

@@ -138,7 +138,7 @@ func TestRevocationStoreSaltIsCreatedOnceAndSharedByEveryInstance(t *testing.T) 
 		if errs[i] != nil {
 			t.Fatalf("Salt %d: %v", i, errs[i])
 		}
-		if len(salts[i]) != saltLen || string(salts[i]) != string(salts[0]) {
+		if len(salts[i]) != 2+8+saltLen || string(salts[i]) != string(salts[0]) {
 			t.Fatalf("instance %d got another salt (%d bytes) than instance 0", i, len(salts[i]))
 		}
 	}
@@ -835,5 +835,32 @@ func TestRevocationStoreReadsABareSaltWithTheZeroSince(t *testing.T) {
 	}
 	if _, err := s.Lookup(bg, []string{"s" + strings.Repeat("A", 32)}); err != nil {
 		t.Fatalf("Lookup after reading the bare salt: %v", err)
+	}
+}
+
+// The salt a store hashes with is the whole salt item, as a version that
+// kept no since reads it: during a rolling deploy or a rollback both
+// versions name every key alike, so a logout on one is refused by the
+// other.
+func TestRevocationStoreSaltIsTheWholeSaltItem(t *testing.T) {
+	m := testServer(t)
+	c := newClient(t, m.Addr())
+	s, err := NewRevocationStore(c, RevocationStoreOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	salt, since, err := s.Salt(bg, time.Unix(1_800_000_000, 42))
+	if err != nil {
+		t.Fatal(err)
+	}
+	it, err := c.Get(DefaultRevocationPrefix + "salt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(salt, it.Value) {
+		t.Fatalf("Salt returned %d bytes; an older version hashes with the whole %d-byte item", len(salt), len(it.Value))
+	}
+	if !since.Equal(time.Unix(1_800_000_000, 42)) {
+		t.Fatalf("since = %v", since)
 	}
 }
