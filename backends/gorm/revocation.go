@@ -1,6 +1,7 @@
 package gorm
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"database/sql"
@@ -53,8 +54,10 @@ type RevocationStoreOptions struct {
 	BatchSize int
 
 	// Now is the clock that decides which entries have passed their Until
-	// (Lookup leaves them out, the sweeper deletes them). Default
-	// time.Now. It is called concurrently and must be safe for that.
+	// (Lookup leaves them out, the sweeper deletes them), and the salt's
+	// since when a Put or Changes(0) before any Salt creates the reserved
+	// row. Default time.Now. It is called concurrently and must be safe
+	// for that.
 	Now func() time.Time
 
 	// DisableAutoMigrate skips the AutoMigrate that NewRevocationStore
@@ -124,6 +127,7 @@ type RevocationStore struct {
 	onError func(error)
 	stmts   *revStmts
 	closed  atomic.Bool
+	salt    atomic.Pointer[[]byte] // the salt Salt last returned; nil before
 
 	stop      chan struct{}
 	done      chan struct{} // nil when no sweeper runs
@@ -278,7 +282,7 @@ func buildRevStmts(table string, render func(string) string, forUpdate string, b
 		metaInsert: set("INSERT INTO " + table + " (entry_key, below, before_at, keep, until_at, seq, salt)" +
 			" VALUES (?, 0, ?, '', " + strconv.FormatInt(math.MaxInt64, 10) + ", ?, ?)"),
 		bump:      set("UPDATE " + table + " SET seq = seq + ? WHERE entry_key = ?"),
-		counter:   set("SELECT seq FROM " + table + " WHERE entry_key = ?"),
+		counter:   set("SELECT seq, salt FROM " + table + " WHERE entry_key = ?"),
 		entryRead: set("SELECT below, before_at, keep, until_at FROM " + table + " WHERE entry_key = ?" + forUpdate),
 		entryInsert: set("INSERT INTO " + table + " (entry_key, below, before_at, keep, until_at, seq)" +
 			" VALUES (?, ?, ?, ?, ?, ?)"),
@@ -320,6 +324,8 @@ func (s *RevocationStore) Salt(ctx context.Context, now time.Time) ([]byte, time
 	if err != nil {
 		return nil, time.Time{}, fmt.Errorf("securesession/gorm: revocation salt: %w", err)
 	}
+	salt := bytes.Clone(m.salt)
+	s.salt.Store(&salt)
 	return m.salt, m.since, nil
 }
 
@@ -386,9 +392,13 @@ func (s *RevocationStore) readMeta(ctx context.Context) (metaRow, error) {
 // database is retried, as by Store. An entry whose Key is not 's' or 'u'
 // and base64url of at most 64 bytes, or whose Keep is longer than 64
 // bytes, is refused before anything is written. On a table without the
-// reserved row Put creates it first, as Salt does: a table emptied while
-// instances run has lost its revocations, and the instances learn it from
-// Changes (cookie.ErrChangesLost) and start again with the new salt.
+// reserved row, Put of a store that has not returned a salt yet creates
+// it first, as Salt does (with since on the store's clock). Otherwise a
+// missing reserved row, or a salt other than the one Salt last returned,
+// fails Put: the table was emptied or recreated, and an entry keyed with
+// the old salt would be lost to the instances that have synced. They
+// learn of it from Changes (cookie.ErrChangesLost) and start again with
+// the new salt.
 func (s *RevocationStore) Put(ctx context.Context, entries ...cookie.RevocationEntry) error {
 	if len(entries) == 0 {
 		return nil
@@ -417,8 +427,10 @@ func (s *RevocationStore) Put(ctx context.Context, entries ...cookie.RevocationE
 	}
 	err := s.retry(ctx, func() error { return s.put(ctx, list) })
 	if errors.Is(err, errNoCounter) {
-		// The table's first write, before any Salt.
-		if _, err = s.meta(ctx, s.now()); err == nil {
+		if s.salt.Load() != nil {
+			err = errSaltChanged // emptied since Salt
+		} else if _, err = s.meta(ctx, s.now()); err == nil {
+			// The table's first write, before any Salt.
 			err = s.retry(ctx, func() error { return s.put(ctx, list) })
 		}
 	}
@@ -430,6 +442,14 @@ func (s *RevocationStore) Put(ctx context.Context, entries ...cookie.RevocationE
 
 // errNoCounter is put's error on a table without the reserved row.
 var errNoCounter = errors.New("the table has no position counter")
+
+// errSaltChanged is Put's error when the table's salt is not the one Salt
+// last returned, or the reserved row is gone since: the table was emptied
+// or recreated, and an entry keyed with the old salt would name nothing
+// for the instances that have synced. An outage until the caller's
+// SharedRevocation syncs (Changes reports the loss) and takes the new
+// salt.
+var errSaltChanged = errors.New("the table's salt is not the one Salt returned (the table was emptied or recreated); sync again")
 
 // put writes list, sorted by key with one entry per key, in one
 // transaction.
@@ -458,9 +478,15 @@ func (s *RevocationStore) put(ctx context.Context, list []cookie.RevocationEntry
 	} else if n == 0 {
 		return errNoCounter
 	}
-	var top int64
-	if err := counter.QueryRowContext(ctx, metaKeyArg).Scan(&top); err != nil {
+	var (
+		top  int64
+		salt []byte
+	)
+	if err := counter.QueryRowContext(ctx, metaKeyArg).Scan(&top, &salt); err != nil {
 		return err
+	}
+	if known := s.salt.Load(); known != nil && !bytes.Equal(*known, salt) {
+		return errSaltChanged
 	}
 	pos := top - int64(len(list))
 	for _, e := range list {
@@ -552,9 +578,18 @@ func (s *RevocationStore) Lookup(ctx context.Context, keys []string) ([]cookie.R
 // by entries written again or swept since. A since of another epoch or
 // beyond the current position means the table was emptied or recreated:
 // the error wraps cookie.ErrChangesLost, and next is the current
-// position.
+// position. So does a table without its reserved row, with next 0, unless
+// since is 0: the row is then created again by the caller's next Salt.
 func (s *RevocationStore) Changes(ctx context.Context, since uint64) ([]cookie.RevocationEntry, uint64, error) {
-	m, err := s.meta(ctx, s.now())
+	m, err := s.readMeta(ctx)
+	switch {
+	case errors.Is(err, sql.ErrNoRows) && since != 0:
+		// Emptied: the reserved row is created again by the Salt that
+		// follows, on its caller's clock, not here on the store's.
+		return nil, 0, fmt.Errorf("securesession/gorm: revocation Changes: table %q has no reserved row (emptied): %w", s.table, cookie.ErrChangesLost)
+	case errors.Is(err, sql.ErrNoRows):
+		m, err = s.meta(ctx, s.now())
+	}
 	if err != nil {
 		return nil, 0, fmt.Errorf("securesession/gorm: revocation Changes: %w", err)
 	}

@@ -350,27 +350,32 @@ func TestRevocationStoreTableEmptiedOrRecreatedReportsChangesLost(t *testing.T) 
 		}
 		pos := position(t, s)
 
-		// Emptied, and written to again by an instance that has not
-		// noticed: the table starts over under a new epoch.
+		// Emptied, and written to by an instance that has not noticed:
+		// the write fails rather than key an entry with the old salt,
+		// which the instances that have synced would never find.
 		if err := dbs[1].Exec("DELETE FROM " + DefaultRevocationTable).Error; err != nil {
 			t.Fatal(err)
 		}
-		if err := s.Put(bg, cookie.RevocationEntry{Key: revKey('s', 2), Below: 1, Until: until}); err != nil {
-			t.Fatal(err)
+		if err := s.Put(bg, cookie.RevocationEntry{Key: revKey('s', 2), Below: 1, Until: until}); err == nil {
+			t.Fatal("Put after the table was emptied, under the old salt, succeeded")
 		}
 		_, next, err := s.Changes(bg, pos)
 		if !errors.Is(err, cookie.ErrChangesLost) {
 			t.Fatalf("Changes after the table was emptied: %v; want ErrChangesLost", err)
 		}
-		if next == 0 || next == pos {
-			t.Fatalf("Changes gave %d (was %d) to start again from", next, pos)
-		}
-		newSalt, _, err := s.Salt(bg, time.Now())
+		created := time.Unix(1_900_000_000, 5)
+		newSalt, since, err := s.Salt(bg, created)
 		if err != nil || bytes.Equal(newSalt, salt) {
 			t.Fatalf("salt after the table was emptied: same=%v, %v; want a new one", bytes.Equal(newSalt, salt), err)
 		}
+		if !since.Equal(created) {
+			t.Fatalf("since of the salt made again = %v, want the time Salt was given, %v", since, created)
+		}
 		if got, _, err := s.Changes(bg, next); err != nil || len(got) != 0 {
 			t.Fatalf("Changes from the new start: %d entries, %v", len(got), err)
+		}
+		if err := s.Put(bg, cookie.RevocationEntry{Key: revKey('s', 2), Below: 1, Until: until}); err != nil {
+			t.Fatalf("Put under the new salt: %v", err)
 		}
 
 		// Recreated: dropped and made again by another instance, which
@@ -390,6 +395,9 @@ func TestRevocationStoreTableEmptiedOrRecreatedReportsChangesLost(t *testing.T) 
 		}
 		if _, _, err := s.Changes(bg, pos); !errors.Is(err, cookie.ErrChangesLost) {
 			t.Fatalf("Changes after the table was recreated: %v; want ErrChangesLost", err)
+		}
+		if err := s.Put(bg, cookie.RevocationEntry{Key: revKey('s', 3), Below: 1, Until: until}); err == nil {
+			t.Fatal("Put after the table was recreated with another salt, under the old one, succeeded")
 		}
 		// A position from nowhere is lost too, never an empty answer.
 		if _, _, err := s.Changes(bg, 1); !errors.Is(err, cookie.ErrChangesLost) {
@@ -683,6 +691,37 @@ func TestRevocationStoreReadsAReservedRowWithoutSinceAsTheZeroSince(t *testing.T
 		}
 		if !bytes.Equal(got, salt) || !since.IsZero() {
 			t.Fatalf("Salt over a reserved row without since: same salt %v, since %v; want the same salt and the zero time", bytes.Equal(got, salt), since)
+		}
+	})
+}
+
+// An emptied table forgets every revocation; a SharedRevocation over it
+// must then refuse the sessions issued before, by the salt's since, on
+// its own clock. The store's clock here runs an hour behind: a reserved
+// row it made again itself would carry a since an hour early, and let in
+// the cookie logged out before the table was emptied.
+func TestEmptiedTableRefusesTheSessionsIssuedBeforeOnTheCallersClock(t *testing.T) {
+	eachSharedDB(t, 1, func(t *testing.T, dbs []*gormdb.DB) {
+		app, behind := newClock(), newClock()
+		behind.Advance(-time.Hour)
+		store := newRevStore(t, dbs[0], RevocationStoreOptions{Now: behind.Now})
+		rev, err := cookie.NewSharedRevocation(store, cookie.SharedRevocationOptions{RefreshInterval: -1, Now: app.Now})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { rev.Close() })
+		tok := cookie.Token{Handle: "logged-out", UserID: "ann", Issued: app.Now(), Deadline: app.Now().Add(2 * time.Hour)}
+		app.Advance(time.Minute)
+		if err := rev.RevokeSession(bg, tok.Handle, cookie.AllTokens, tok.Deadline); err != nil {
+			t.Fatal(err)
+		}
+		if err := dbs[0].Exec("DELETE FROM " + DefaultRevocationTable).Error; err != nil {
+			t.Fatal(err)
+		}
+		app.Advance(3 * time.Second)
+		behind.Advance(3 * time.Second)
+		if revoked, err := rev.Revoked(bg, tok); err != nil || !revoked {
+			t.Fatalf("the cookie logged out before the table was emptied: revoked %v, %v; want refused", revoked, err)
 		}
 	})
 }
