@@ -610,6 +610,18 @@ func (s *Store) cachedOpen(name, token string) *cached {
 	return s.cache.get(name, token)
 }
 
+// issueTime is the issue time of a session begun or logged in again now:
+// the Store's clock, or with a SharedRevocation the store's salt's since
+// if that is later (an instance whose clock lags the one that created the
+// salt would otherwise issue sessions that are refused as older than it).
+func (s *Store) issueTime() time.Time {
+	now := s.now()
+	if r, ok := s.revoker.(*SharedRevocation); ok {
+		return r.notBeforeSalt(now)
+	}
+	return now
+}
+
 // Create seals rec as the first token of a new session, under a new
 // random handle. With a SharedRevocation that has never synced, it syncs
 // first (see SharedRevocation, Resets), and a store that cannot be
@@ -620,7 +632,7 @@ func (s *Store) Create(ctx context.Context, name string, rec *securesession.Reco
 			return "", revocationErr("create", err)
 		}
 	}
-	st := newState(s.now())
+	st := newState(s.issueTime())
 	tok, err := s.seal(name, &st, rec, true)
 	if err == nil {
 		rec.Opaque = s.remember(name, tok, &st, rec)
@@ -685,11 +697,11 @@ func (s *Store) Rotate(ctx context.Context, name, oldToken string, rec *securese
 	if !fresh {
 		st = state{handle: ost.handle, hex: ost.hex, issued: ost.issued, gen: ost.gen + 1}
 		if !rec.AuthTime.Equal(old.AuthTime) {
-			st.issued = wireTime(s.now())
+			st.issued = wireTime(s.issueTime())
 		}
 		below = st.gen
 	} else {
-		st = newState(s.now())
+		st = newState(s.issueTime())
 	}
 	if s.revoker != nil {
 		revoked, err := s.revoker.Revoked(ctx, ost.token(old))

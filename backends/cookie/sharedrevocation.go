@@ -913,6 +913,24 @@ func (r *SharedRevocation) beforeIssue(ctx context.Context) error {
 	return r.fresh(ctx)
 }
 
+// issuedBeforeSalt reports whether a token issued at issued predates the
+// store's salt (see RevocationStore.Salt), which refuses it whatever the
+// entries say. Revoked asks before it reads any entry and again before it
+// lets a token in: a flush that came in between cleared the entries it
+// read, and stored the new since before it let go of them.
+func (r *SharedRevocation) issuedBeforeSalt(issued time.Time) bool {
+	return nanos(issued) < r.since.Load()
+}
+
+// notBeforeSalt returns now, or the store's salt's since if that is
+// later.
+func (r *SharedRevocation) notBeforeSalt(now time.Time) time.Time {
+	if since := r.since.Load(); since > nanos(now) && since != math.MinInt64 {
+		return time.Unix(0, since)
+	}
+	return now
+}
+
 // Revoked implements Revocation. With fresh state and the token's keys
 // held locally it makes no call to the store, takes read locks only and
 // hashes nothing (unless a user entry refuses sessions issued before the
@@ -923,8 +941,8 @@ func (r *SharedRevocation) Revoked(ctx context.Context, tok Token) (bool, error)
 	if err := r.fresh(ctx); err != nil {
 		return false, err
 	}
-	if nanos(tok.Issued) < r.since.Load() {
-		return true, nil // issued before the store's salt: see RevocationStore.Salt
+	if r.issuedBeforeSalt(tok.Issued) {
+		return true, nil
 	}
 	salt := r.salt.Load()
 	sk, uk := local{'s', tok.Handle}, local{'u', tok.UserID}
@@ -935,13 +953,13 @@ func (r *SharedRevocation) Revoked(ctx context.Context, tok Token) (bool, error)
 	sOK = sOK && !s.partial
 	if tok.UserID == "" {
 		if sOK {
-			return false, nil
+			return r.issuedBeforeSalt(tok.Issued), nil
 		}
 		got, err := r.lookup(ctx, []local{sk})
 		if err != nil {
 			return false, err
 		}
-		return got[0].present && tok.Gen < got[0].below, nil
+		return got[0].present && tok.Gen < got[0].below || r.issuedBeforeSalt(tok.Issued), nil
 	}
 	u, uOK := r.get(uk)
 	uOK = uOK && !u.partial
@@ -972,7 +990,7 @@ func (r *SharedRevocation) Revoked(ctx context.Context, tok Token) (bool, error)
 		}
 	}
 	if !refused {
-		return false, nil
+		return r.issuedBeforeSalt(tok.Issued), nil
 	}
 	if d := nanos(tok.Deadline); d > u.until {
 		// The token's own deadline proves how long the refusal is needed.

@@ -662,3 +662,58 @@ func BenchmarkSharedRevokedHeldSession(b *testing.B) {
 		}
 	}
 }
+
+// A request that passed the salt's since check, then read no entry while
+// a sync found the store reset and flushed, must still refuse a token
+// issued before the reset: the entries it read are gone with the store,
+// and only the new since can say so.
+func TestSharedResetDuringARequestStillRefusesATokenIssuedBefore(t *testing.T) {
+	clock := testclock.New()
+	m := runningStore(clock)
+	r := instance(t, m, clock)
+	ctx := context.Background()
+	old := tokenOf(clock, "issued-before", "hal")
+	var fired bool
+	m.AfterLookupRead(func([]string) {
+		if fired {
+			return
+		}
+		fired = true
+		m.Reset()
+		clock.Advance(staleness)
+		// Another request on the same instance syncs, finds the log lost
+		// and flushes, while the first one's lookup is in flight.
+		if _, err := r.Revoked(ctx, tokenOf(clock, "other", "ivy")); err != nil {
+			t.Errorf("the other request: %v", err)
+		}
+	})
+	if !revoked(t, r, old) {
+		t.Fatal("a token issued before the store's reset was let in by a request the reset overtook")
+	}
+	if !fired {
+		t.Fatal("the lookup hook did not run: the check tested nothing")
+	}
+}
+
+// An instance whose clock lags the one that created the store's salt
+// still issues sessions that it and the others let in: their issue time
+// is never before the salt's since.
+func TestSessionsIssuedOnALaggingClockAreNotOlderThanTheSalt(t *testing.T) {
+	ahead := testclock.New()
+	lagging := testclock.New()
+	lagging.Advance(-10 * time.Second)
+	m := revocationtest.NewMemoryStore()
+	creator := instance(t, m, ahead)
+	revoked(t, creator, tokenOf(ahead, "first", "")) // its sync creates the salt
+	rev := instance(t, m, lagging)
+	s := newStoreWith(t, cookie.Options{Revocation: rev, Now: lagging.Now})
+	now := lagging.Now()
+	rec := &securesession.Record{UserID: "jo", Created: now, AuthTime: now, LastSeen: now, Deadline: now.Add(time.Hour), Expires: now.Add(time.Hour)}
+	tok, err := s.Create(context.Background(), "sid", rec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, found, err := s.Find(context.Background(), "sid", tok); err != nil || !found {
+		t.Fatalf("Find of a session issued on the lagging instance: found %v, %v", found, err)
+	}
+}
