@@ -6,6 +6,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -236,21 +237,33 @@ func loginsQueuedOnTheLockAllSucceed(t *testing.T, s *Store, db *gormdb.DB) {
 		t.Fatal(err)
 	}
 	errs := make([]error, n)
-	var wg sync.WaitGroup
+	var (
+		wg       sync.WaitGroup
+		finished atomic.Int32
+	)
 	for i := range errs {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			defer finished.Add(1)
 			_, errs[i] = s.LoginLimited(bg, "sid", "", newRecord(time.Now(), "queued", ""), evict3)
 		}()
 	}
-	done := make(chan struct{})
-	go func() { wg.Wait(); close(done) }()
+	// stop lets the logins go and ends the test: a login that failed
+	// before it reached the lock, or a minute without all of them
+	// waiting, must not leave the others queued until the test times out.
+	stop := func(format string, args ...any) {
+		holder.Rollback()
+		wg.Wait()
+		t.Fatalf(format, append(args, errs)...)
+	}
+	deadline := time.Now().Add(time.Minute)
 	for waiting := 0; waiting < n; {
-		select {
-		case <-done:
-			t.Fatalf("the logins ended while the lock was held: %v", errs)
-		default:
+		if finished.Load() > 0 {
+			stop("a login ended while the lock was held: %v")
+		}
+		if time.Now().After(deadline) {
+			stop("after a minute %d of %d logins wait on the lock: %v", waiting, n)
 		}
 		if err := sqlDB.QueryRowContext(bg, "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'").Scan(&waiting); err != nil {
 			t.Fatal(err)
@@ -260,7 +273,7 @@ func loginsQueuedOnTheLockAllSucceed(t *testing.T, s *Store, db *gormdb.DB) {
 	if err := holder.Commit(); err != nil {
 		t.Fatal(err)
 	}
-	<-done
+	wg.Wait()
 	for i, err := range errs {
 		if err != nil {
 			t.Errorf("login %d, queued on the user's lock: %v", i, err)
