@@ -683,7 +683,10 @@ func (s *Store) Touch(ctx context.Context, name, token string, rec *securesessio
 // not revoked (securesession.ErrNoRecord if it was) and then revokes it:
 // the generations below the new one when the handle is kept, the whole
 // old session when it is not. The pre-rotation cookie is then refused
-// while the rotated session goes on. Without a Revocation the old cookie
+// while the rotated session goes on. Of two Rotates of one token at once
+// (two requests with one cookie), the one whose revocation comes second
+// gets securesession.ErrNoRecord (see ErrSuperseded), as on a server-side
+// backend. Without a Revocation the old cookie
 // stays valid until its timeouts (the replay window).
 func (s *Store) Rotate(ctx context.Context, name, oldToken string, rec *securesession.Record) (string, error) {
 	oe, err := s.openKnown(name, oldToken)
@@ -712,6 +715,10 @@ func (s *Store) Rotate(ctx context.Context, name, oldToken string, rec *securese
 			return "", fmt.Errorf("securesession/cookie: rotate: %w", securesession.ErrNoRecord)
 		}
 		if err := s.revoker.RevokeSession(ctx, old.Handle, below, old.Deadline); err != nil {
+			if errors.Is(err, ErrSuperseded) {
+				// Another request rotated (or logged out) this token first.
+				return "", fmt.Errorf("securesession/cookie: rotate: %w: %w", securesession.ErrNoRecord, err)
+			}
 			return "", revocationErr("rotate", err)
 		}
 	}

@@ -3,6 +3,8 @@ package cookie
 import (
 	"container/heap"
 	"context"
+	"errors"
+	"fmt"
 	"hash/maphash"
 	"math"
 	"strings"
@@ -38,12 +40,21 @@ type Token struct {
 	Deadline time.Time
 }
 
+// ErrSuperseded is returned, wrapped, by Revocation.RevokeSession for a
+// rotation to a generation that the session's tokens were already refused
+// below: another rotation of the same token, or its logout, got there
+// first. Two requests that rotate one cookie at once thus have one winner,
+// as on a server-side backend; the Store's Rotate answers the other with
+// securesession.ErrNoRecord.
+var ErrSuperseded = errors.New("securesession/cookie: the token was already superseded by another rotation or a logout")
+
 // Revocation is server-side state that lets cookie-only sessions be ended
 // before they expire: per session, the generation below which its tokens
 // are refused, and per user, a time at or before which every session the
 // user began is refused. Implementations must be safe for concurrent use.
-// An error from any method is an outage, which the middleware answers with
-// 503 rather than letting a revoked session in.
+// An error from any method other than ErrSuperseded is an outage, which
+// the middleware answers with 503 rather than letting a revoked session
+// in.
 //
 // Each entry comes with the time after which it may be forgotten: by then
 // every session it can refuse is past its absolute deadline.
@@ -51,8 +62,12 @@ type Revocation interface {
 	// RevokeSession refuses the tokens of the session handle whose Gen is
 	// below below: AllTokens ends the session (Logout), and a rotation to
 	// generation g passes g, refusing the tokens it superseded while the
-	// session goes on. A call must never lower a session's below. The
-	// entry may be forgotten after until, the session's absolute deadline.
+	// session goes on. A call must never lower a session's below. A
+	// rotation (below other than AllTokens) whose session's below is
+	// already at or above below changes nothing and returns an error
+	// wrapping ErrSuperseded, atomically with the check: of two rotations
+	// of one token, exactly one succeeds. The entry may be forgotten after
+	// until, the session's absolute deadline.
 	RevokeSession(ctx context.Context, handle string, below uint64, until time.Time) error
 
 	// RevokeUser refuses every session of userID issued at or before
@@ -192,6 +207,10 @@ func (m *MemoryRevocation) RevokeSession(_ context.Context, handle string, below
 	sh := m.shard(handle)
 	sh.mu.Lock()
 	if e := sh.sessions[handle]; e != nil {
+		if below != AllTokens && e.below >= below {
+			sh.mu.Unlock()
+			return fmt.Errorf("securesession/cookie: rotate to generation %d: %w", below, ErrSuperseded)
+		}
 		e.below = max(e.below, below)
 		sh.extendLocked(e, u)
 	} else {

@@ -48,6 +48,13 @@ type RevocationEntry struct {
 	// Until is when the entry may be forgotten: every session it can
 	// refuse has passed its absolute deadline by then.
 	Until time.Time
+
+	// Claim is for a session entry written by a rotation
+	// (Revocation.RevokeSession): if the stored entry's Below is already
+	// at or above this one's, Put writes nothing for it and fails with an
+	// error wrapping ErrSuperseded, atomically with the merge. A store
+	// does not keep it: Lookup and Changes return it false.
+	Claim bool
 }
 
 // Merge returns e combined with a later write of the same key, newer. It
@@ -58,6 +65,7 @@ type RevocationEntry struct {
 // result, so a store may merge with compare-and-swap and retry.
 func (e RevocationEntry) Merge(newer RevocationEntry) RevocationEntry {
 	out := e
+	out.Claim = false
 	out.Below = max(e.Below, newer.Below)
 	if newer.Until.After(e.Until) {
 		out.Until = newer.Until
@@ -124,7 +132,10 @@ type RevocationStore interface {
 
 	// Put merges each entry into the one stored under its Key (see
 	// RevocationEntry.Merge), atomically per key: two instances writing
-	// the same key at once lose neither write. It appends the merged entry
+	// the same key at once lose neither write. A claimed entry
+	// (RevocationEntry.Claim) whose key's stored Below is already at or
+	// above its own is not written, and Put returns an error wrapping
+	// ErrSuperseded; a claimed entry should be put alone. It appends the merged entry
 	// to the change log under a new position, greater than every position
 	// Changes has returned before. When Put returns, Lookup and Changes
 	// on every instance see the write. The store may forget an entry after

@@ -882,7 +882,8 @@ func (r *SharedRevocation) RevokeSession(ctx context.Context, handle string, bel
 		return err
 	}
 	d := digestKey('s', handle, *salt)
-	return r.put(ctx, local{'s', handle}, d, salt, RevocationEntry{Key: storeKey('s', &d), Below: below, Until: until})
+	e := RevocationEntry{Key: storeKey('s', &d), Below: below, Until: until, Claim: below != AllTokens}
+	return r.put(ctx, local{'s', handle}, d, salt, e)
 }
 
 // RevokeUser implements Revocation: one Put to the store. The session it

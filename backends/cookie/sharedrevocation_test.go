@@ -717,3 +717,65 @@ func TestSessionsIssuedOnALaggingClockAreNotOlderThanTheSalt(t *testing.T) {
 		t.Fatalf("Find of a session issued on the lagging instance: found %v, %v", found, err)
 	}
 }
+
+// bothChecked is a Revocation whose Revoked waits until two calls have
+// made it: two Rotates of one token then both pass the check that it was
+// not revoked before either revokes it, the race a server-side backend
+// settles with one winner.
+type bothChecked struct {
+	cookie.Revocation
+	arrived atomic.Int32
+	both    chan struct{}
+}
+
+func (b *bothChecked) Revoked(ctx context.Context, tok cookie.Token) (bool, error) {
+	revoked, err := b.Revocation.Revoked(ctx, tok)
+	if b.arrived.Add(1) == 2 {
+		close(b.both)
+	}
+	<-b.both
+	return revoked, err
+}
+
+// Two requests that rotate one cookie at once: exactly one rotation
+// succeeds and the other gets ErrNoRecord, with an in-process and with a
+// shared revocation, so a thief racing the owner's rotation is not left
+// holding a second live token of the session.
+func TestConcurrentRotationsOfOneTokenHaveOneWinner(t *testing.T) {
+	for name, rev := range map[string]func(*testclock.Clock) cookie.Revocation{
+		"memory": func(*testclock.Clock) cookie.Revocation { return cookie.NewMemoryRevocation(0) },
+		"shared": func(c *testclock.Clock) cookie.Revocation { return instance(t, runningStore(c), c) },
+	} {
+		t.Run(name, func(t *testing.T) {
+			clock := testclock.New()
+			now := clock.Now()
+			// Create checks nothing; the two Rotates meet in Revoked.
+			s := newStoreWith(t, cookie.Options{Now: clock.Now, Revocation: &bothChecked{Revocation: rev(clock), both: make(chan struct{})}})
+			rec := func() *securesession.Record {
+				return &securesession.Record{UserID: "kim", Created: now, AuthTime: now, LastSeen: now, Deadline: now.Add(time.Hour), Expires: now.Add(time.Hour)}
+			}
+			tok, err := s.Create(context.Background(), "sid", rec())
+			if err != nil {
+				t.Fatal(err)
+			}
+			errs := make([]error, 2)
+			var wg sync.WaitGroup
+			for i := range errs {
+				wg.Go(func() { _, errs[i] = s.Rotate(context.Background(), "sid", tok, rec()) })
+			}
+			wg.Wait()
+			won := 0
+			for _, err := range errs {
+				switch {
+				case err == nil:
+					won++
+				case !errors.Is(err, securesession.ErrNoRecord):
+					t.Fatalf("the losing rotation: %v, want ErrNoRecord", err)
+				}
+			}
+			if won != 1 {
+				t.Fatalf("%d of 2 concurrent rotations of one token succeeded, want 1", won)
+			}
+		})
+	}
+}

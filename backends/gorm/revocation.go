@@ -497,6 +497,8 @@ func (s *RevocationStore) put(ctx context.Context, list []cookie.RevocationEntry
 		switch {
 		case errors.Is(err, sql.ErrNoRows):
 			_, err = insert.ExecContext(ctx, key, int64(e.Below), encTime(e.Before), e.Keep, encTime(e.Until), pos)
+		case err == nil && e.Claim && uint64(r.Below) >= e.Below:
+			return fmt.Errorf("a claimed session entry: %w", cookie.ErrSuperseded)
 		case err == nil:
 			m := r.entry(e.Key).Merge(e)
 			_, err = update.ExecContext(ctx, int64(m.Below), encTime(m.Before), m.Keep, encTime(m.Until), pos, key)

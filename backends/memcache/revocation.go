@@ -547,10 +547,14 @@ func (s *RevocationStore) merge(ctx context.Context, op string, e *sscookie.Revo
 			}
 		}
 		m := *e
+		m.Claim = false
 		if it != nil {
 			stored, ok := parseEntryValue(it.Value, e.Key)
 			if !ok {
 				return sscookie.RevocationEntry{}, false, errRevStored(op, "entry", key)
+			}
+			if e.Claim && stored.Below >= e.Below {
+				return sscookie.RevocationEntry{}, false, fmt.Errorf("%srevocation store: %s: %w", errPrefix, op, sscookie.ErrSuperseded)
 			}
 			m = stored.Merge(*e)
 			if sameEntry(&m, &stored) {

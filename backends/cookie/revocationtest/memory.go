@@ -131,8 +131,13 @@ func (m *MemoryStore) Put(_ context.Context, entries ...cookie.RevocationEntry) 
 			return fmt.Errorf("securesession/cookie/revocationtest: put: entry %d of %d: its Key or Keep is not shaped as a SharedRevocation makes them", i+1, len(entries))
 		}
 	}
-	for _, e := range entries {
-		if cur, ok := m.entries[e.Key]; ok {
+	for i, e := range entries {
+		cur, ok := m.entries[e.Key]
+		if e.Claim && ok && cur.Below >= e.Below {
+			return fmt.Errorf("securesession/cookie/revocationtest: put: entry %d of %d: %w", i+1, len(entries), cookie.ErrSuperseded)
+		}
+		e.Claim = false
+		if ok {
 			e = cur.Merge(e)
 		}
 		m.entries[e.Key] = e

@@ -25,6 +25,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -57,6 +58,7 @@ var storeChecks = []storeCheck{
 	{"LongestKey", testLongestKey},
 	{"MalformedKeysAreRefused", testMalformedKeysAreRefused},
 	{"ConcurrentPutsOfOneKeyLoseNothing", testConcurrentPutsLoseNothing},
+	{"ClaimedGenerationIsTakenOnce", testClaimedGenerationIsTakenOnce},
 	{"ChangesZeroIsThePositionOnly", testChangesZeroIsThePositionOnly},
 	{"ChangesReturnTheMergedEntry", testChangesReturnTheMergedEntry},
 	{"ChangesPageUntilEmpty", testChangesPageUntilEmpty},
@@ -568,4 +570,61 @@ func testLookupThenFollowMissesNoWrite(t *testing.T, connect Connect) {
 	if final.Below != writers*writes {
 		t.Fatalf("the store holds Below %d after writes up to %d", final.Below, writers*writes)
 	}
+}
+
+// A claimed session entry (a rotation) is written only over a stored
+// Below under its own: of several clients claiming one generation at
+// once exactly one succeeds and the others get ErrSuperseded, and a
+// logout (AllTokens) or a later generation refuses every claim below it.
+// What is stored never says Claim.
+func testClaimedGenerationIsTakenOnce(t *testing.T, connect Connect) {
+	k := randomKey('s')
+	claim := func(s cookie.RevocationStore, below uint64) error {
+		return s.Put(ctx, cookie.RevocationEntry{Key: k, Below: below, Until: base, Claim: true})
+	}
+	const clients = 8
+	errs := make([]error, clients)
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for i := range errs {
+		s := connect()
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			errs[i] = claim(s, 3)
+		}()
+	}
+	close(start)
+	wg.Wait()
+	won := 0
+	for i, err := range errs {
+		switch {
+		case err == nil:
+			won++
+		case !errors.Is(err, cookie.ErrSuperseded):
+			t.Fatalf("claim %d of generation 3: %v, want nil or ErrSuperseded", i, err)
+		}
+	}
+	if won != 1 {
+		t.Fatalf("%d of %d concurrent claims of one generation succeeded, want exactly 1", won, clients)
+	}
+	s := connect()
+	for _, below := range []uint64{2, 3} {
+		if err := claim(s, below); !errors.Is(err, cookie.ErrSuperseded) {
+			t.Fatalf("claim of generation %d over a stored 3: %v, want ErrSuperseded", below, err)
+		}
+	}
+	if err := claim(s, 4); err != nil {
+		t.Fatalf("claim of generation 4 over a stored 3: %v", err)
+	}
+	got := lookup(t, s, k)[k]
+	if got.Below != 4 || got.Claim {
+		t.Fatalf("stored entry after the claims: Below %d, Claim %v; want 4, false", got.Below, got.Claim)
+	}
+	put(t, s, cookie.RevocationEntry{Key: k, Below: cookie.AllTokens, Until: base})
+	if err := claim(s, 5); !errors.Is(err, cookie.ErrSuperseded) {
+		t.Fatalf("claim over a logged-out session: %v, want ErrSuperseded", err)
+	}
+	put(t, s, cookie.RevocationEntry{Key: k, Below: cookie.AllTokens, Until: base})
 }
