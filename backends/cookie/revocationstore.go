@@ -152,7 +152,9 @@ type RevocationStore interface {
 	// all of them calls again with next until no entry comes back. since 0
 	// asks for no entries, only the current position. If the store cannot
 	// tell what changed since since, Changes returns an error wrapping
-	// ErrChangesLost, with next a position to start again from.
+	// ErrChangesLost, with next a position to start again from, or 0 if
+	// it has none to give yet (an emptied table): the caller then reads
+	// the current position with Changes(0) before it looks any key up.
 	//
 	// A write that a Lookup does not reflect is reported by Changes after
 	// every position returned before that Lookup began: a caller that reads

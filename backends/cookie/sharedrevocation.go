@@ -143,6 +143,7 @@ type SharedRevocation struct {
 	attempts atomic.Uint64
 
 	salt     atomic.Pointer[[]byte] // nil until the first sync
+	putMu    sync.RWMutex           // held for reading by each put, for writing by a flush
 	since    atomic.Int64           // the salt's since, ns: tokens issued before it are refused
 	lastSync atomic.Int64           // when the last successful sync began, ns; 0 never
 	epoch    atomic.Uint64          // bumped by every flush, under every shard's lock
@@ -447,10 +448,9 @@ func (r *SharedRevocation) syncLocked(ctx context.Context) error {
 				return fmt.Errorf("%srevocation store changes: lost twice in one sync: %w", errPrefix, err)
 			}
 			lost = true
-			if err := r.flushLocked(ctx); err != nil {
+			if r.cursor, err = r.flushLocked(ctx, next); err != nil {
 				return err
 			}
-			r.cursor = next
 			continue
 		}
 		if err != nil {
@@ -487,11 +487,25 @@ func (r *SharedRevocation) readSalt(ctx context.Context) ([]byte, int64, error) 
 }
 
 // flushLocked forgets every key held or pending and re-reads the salt:
-// the store cannot say what changed. The caller holds r.sem.
-func (r *SharedRevocation) flushLocked(ctx context.Context) error {
+// the store cannot say what changed. It returns the position to follow
+// the log from: next, the one the store gave with ErrChangesLost, or, if
+// that is 0, the current position, read before the new salt lets any
+// request look a key up under it (a write between such a lookup and the
+// position would be missed for good). The caller holds r.sem. No put runs
+// meanwhile (r.putMu): a write hashed with the old salt would name
+// nothing once the store holds the new one.
+func (r *SharedRevocation) flushLocked(ctx context.Context, next uint64) (uint64, error) {
+	r.putMu.Lock()
+	defer r.putMu.Unlock()
 	salt, since, err := r.readSalt(ctx)
 	if err != nil {
-		return err
+		return r.cursor, err
+	}
+	var posErr error
+	if next == 0 {
+		if _, next, posErr = r.store.Changes(ctx, 0); posErr != nil {
+			posErr = fmt.Errorf("%srevocation store changes: %w", errPrefix, posErr)
+		}
 	}
 	for i := range r.shards {
 		r.wlock(&r.shards[i])
@@ -511,6 +525,12 @@ func (r *SharedRevocation) flushLocked(ctx context.Context) error {
 	r.since.Store(since)
 	r.salt.Store(&salt)
 	r.epoch.Add(1)
+	if posErr != nil {
+		// The store's salt is installed, so that no put goes on with the
+		// old one, but the position is not known: the state is stale
+		// until a sync reads it, and requests wait for that sync.
+		r.lastSync.Store(0)
+	}
 	for i := range r.index {
 		r.index[i].mu.Unlock()
 	}
@@ -518,7 +538,7 @@ func (r *SharedRevocation) flushLocked(ctx context.Context) error {
 		r.shards[i].mu.Unlock()
 	}
 	r.flushes.Add(1)
-	return nil
+	return next, posErr
 }
 
 // apply merges a logged entry into the key's local state, if the key is
@@ -829,20 +849,17 @@ func (r *SharedRevocation) evictLocked(sh *sharedShard, now int64) {
 	r.unindexLocked(sh, local{kind, victim}, &d)
 }
 
-// remember merges this instance's own write of k, whose digest on salt
-// is d, into the local state once the store has taken it: the revoking
-// instance refuses at once.
-func (r *SharedRevocation) remember(k local, d digest, salt *[]byte, e *RevocationEntry) {
+// remember merges this instance's own write of k, whose digest is d,
+// into the local state once the store has taken it: the revoking instance
+// refuses at once. The caller holds r.putMu for reading, so the salt d
+// was hashed with is still the current one.
+func (r *SharedRevocation) remember(k local, d digest, e *RevocationEntry) {
 	st := fromEntry(e)
 	st.partial = true
 	sh := r.shard(k)
 	now := r.now()
 	r.wlock(sh)
 	defer sh.mu.Unlock()
-	if cur := r.salt.Load(); cur != salt {
-		// A flush came in between: index k on the salt it brought.
-		d = digestKey(k.kind, k.v, *cur)
-	}
 	if p := sh.pending[k]; p != nil {
 		p.got = p.got.merge(st)
 	}
@@ -868,10 +885,17 @@ func (r *SharedRevocation) currentSalt(ctx context.Context) (*[]byte, error) {
 // put writes e, the entry of k whose digest on salt is d, to the store,
 // and remembers it.
 func (r *SharedRevocation) put(ctx context.Context, k local, d digest, salt *[]byte, e RevocationEntry) error {
+	r.putMu.RLock()
+	defer r.putMu.RUnlock()
+	if r.salt.Load() != salt {
+		// A flush came in since e was hashed: its key names nothing in
+		// the store as it is now.
+		return errors.New(errPrefix + "revocation store: reset while writing; try again")
+	}
 	if err := r.store.Put(ctx, e); err != nil {
 		return fmt.Errorf("%srevocation store put: %w", errPrefix, err)
 	}
-	r.remember(k, d, salt, &e)
+	r.remember(k, d, &e)
 	return nil
 }
 

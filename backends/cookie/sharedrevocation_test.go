@@ -779,3 +779,152 @@ func TestConcurrentRotationsOfOneTokenHaveOneWinner(t *testing.T) {
 		})
 	}
 }
+
+// zeroNext is a MemoryStore whose Changes, when it reports the log lost,
+// gives 0 to start again from (as the GORM store does for an emptied
+// table), and whose hooks run inside Salt and inside the Changes that
+// reads the current position, as another instance's writes would land
+// meanwhile. Each hook runs once.
+type zeroNext struct {
+	*revocationtest.MemoryStore
+	mu                 sync.Mutex
+	onSalt, onPosition func()
+	putting            chan struct{} // closed by the first Put, if not nil
+}
+
+func (z *zeroNext) Put(ctx context.Context, entries ...cookie.RevocationEntry) error {
+	z.mu.Lock()
+	if z.putting != nil {
+		close(z.putting)
+		z.putting = nil
+	}
+	z.mu.Unlock()
+	return z.MemoryStore.Put(ctx, entries...)
+}
+
+func (z *zeroNext) take(f *func()) func() {
+	z.mu.Lock()
+	defer z.mu.Unlock()
+	h := *f
+	*f = nil
+	return h
+}
+
+func (z *zeroNext) Salt(ctx context.Context, now time.Time) ([]byte, time.Time, error) {
+	if h := z.take(&z.onSalt); h != nil {
+		h()
+	}
+	return z.MemoryStore.Salt(ctx, now)
+}
+
+func (z *zeroNext) Changes(ctx context.Context, since uint64) ([]cookie.RevocationEntry, uint64, error) {
+	if since == 0 {
+		if h := z.take(&z.onPosition); h != nil {
+			h()
+		}
+	}
+	entries, next, err := z.MemoryStore.Changes(ctx, since)
+	if errors.Is(err, cookie.ErrChangesLost) {
+		next = 0
+	}
+	return entries, next, err
+}
+
+// After a reset, with a store that gives no position to start again from,
+// the position is read before the new salt lets a request look a key up
+// under it: a logout elsewhere between such a lookup and the position
+// would otherwise never reach this instance.
+func TestSharedFlushReadsThePositionBeforeLookupsUseTheNewSalt(t *testing.T) {
+	clock := testclock.New()
+	m := runningStore(clock)
+	z := &zeroNext{MemoryStore: m}
+	// A syncs in the background and its state stays fresh meanwhile, so
+	// requests go on during its sync; B syncs on its requests.
+	a := newShared(t, z, cookie.SharedRevocationOptions{MaxStaleness: time.Hour, RefreshInterval: time.Millisecond, Now: clock.Now})
+	b := instance(t, m, clock)
+	ctx := context.Background()
+	k := cookie.Token{Handle: "k", Issued: clock.Now().Add(time.Minute), Deadline: clock.Now().Add(time.Hour)}
+	if revoked(t, a, k) || revoked(t, b, tokenOf(clock, "warm", "")) {
+		t.Fatal("refused before any revocation")
+	}
+	done := make(chan error, 1)
+	z.mu.Lock()
+	z.onPosition = func() {
+		// A request on A looks k up while A's sync reads the position,
+		// then B logs k out under the new salt.
+		if _, err := a.Revoked(ctx, k); err != nil {
+			done <- err
+			return
+		}
+		clock.Advance(staleness)
+		if _, err := b.Revoked(ctx, tokenOf(clock, "sync-b", "")); err != nil {
+			done <- err
+			return
+		}
+		done <- b.RevokeSession(ctx, k.Handle, cookie.AllTokens, k.Deadline)
+	}
+	z.mu.Unlock()
+	m.Reset()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	waitForFlush(t, a)
+	if !revoked(t, a, k) {
+		t.Fatal("A lets in the session B logged out while A's sync read the position")
+	}
+}
+
+// waitForFlush waits until r's sync has flushed once.
+func waitForFlush(t *testing.T, r *cookie.SharedRevocation) {
+	t.Helper()
+	deadline := time.Now().Add(time.Minute)
+	for r.Stats().Flushes == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("no flush within a minute")
+		}
+		runtime.Gosched()
+	}
+}
+
+// A logout on an instance while its sync flushes after a reset either
+// fails (the caller tries again) or is written under the new salt, where
+// the other instances find it: never written under the old salt, which
+// names nothing in the store any more.
+func TestSharedLogoutDuringAFlushIsNeverWrittenUnderTheOldSalt(t *testing.T) {
+	clock := testclock.New()
+	m := runningStore(clock)
+	z := &zeroNext{MemoryStore: m}
+	a := newShared(t, z, cookie.SharedRevocationOptions{RefreshInterval: -1, Now: clock.Now})
+	b := instance(t, m, clock)
+	ctx := context.Background()
+	k := cookie.Token{Handle: "k", Issued: clock.Now().Add(time.Minute), Deadline: clock.Now().Add(time.Hour)}
+	if revoked(t, a, k) || revoked(t, b, k) {
+		t.Fatal("refused before any revocation")
+	}
+	logout := make(chan error, 1)
+	putting := make(chan struct{})
+	z.mu.Lock()
+	z.putting = putting
+	z.onSalt = func() {
+		// The logout starts while A's flush reads the new salt. Without
+		// the flush holding puts off it reaches the store at once, with
+		// the old salt; with it, it waits for the flush to end, and this
+		// bounded wait only delays the flush.
+		go func() { logout <- a.RevokeSession(ctx, k.Handle, cookie.AllTokens, k.Deadline) }()
+		select {
+		case <-putting:
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+	z.mu.Unlock()
+	m.Reset()
+	clock.Advance(staleness)
+	revoked(t, a, tokenOf(clock, "sync-a", "")) // A syncs and flushes
+	err := <-logout
+	if revoked(t, b, k) {
+		return // written under the new salt
+	}
+	if err == nil {
+		t.Fatal("the logout made during A's flush succeeded, and B, on the new salt, lets the session in")
+	}
+}

@@ -371,11 +371,15 @@ func TestRevocationStoreTableEmptiedOrRecreatedReportsChangesLost(t *testing.T) 
 		if !since.Equal(created) {
 			t.Fatalf("since of the salt made again = %v, want the time Salt was given, %v", since, created)
 		}
-		if got, _, err := s.Changes(bg, next); err != nil || len(got) != 0 {
-			t.Fatalf("Changes from the new start: %d entries, %v", len(got), err)
+		if next != 0 {
+			t.Fatalf("Changes over a table without its reserved row gave %d to start again from, want 0 (read the position after Salt)", next)
 		}
+		from := position(t, s)
 		if err := s.Put(bg, cookie.RevocationEntry{Key: revKey('s', 2), Below: 1, Until: until}); err != nil {
 			t.Fatalf("Put under the new salt: %v", err)
+		}
+		if got, _, err := s.Changes(bg, from); err != nil || len(got) != 1 {
+			t.Fatalf("Changes from the new start: %d entries, %v; want the one Put", len(got), err)
 		}
 
 		// Recreated: dropped and made again by another instance, which
