@@ -614,12 +614,19 @@ func (s *Store) cachedOpen(name, token string) *cached {
 // the Store's clock, or with a SharedRevocation the store's salt's since
 // if that is later (an instance whose clock lags the one that created the
 // salt would otherwise issue sessions that are refused as older than it).
-func (s *Store) issueTime() time.Time {
+// A SharedRevocation that has never synced syncs first, so that the salt
+// exists and its since is known; a store that cannot be reached then is
+// an error.
+func (s *Store) issueTime(ctx context.Context) (time.Time, error) {
 	now := s.now()
-	if r, ok := s.revoker.(*SharedRevocation); ok {
-		return r.notBeforeSalt(now)
+	r, ok := s.revoker.(*SharedRevocation)
+	if !ok {
+		return now, nil
 	}
-	return now
+	if err := r.beforeIssue(ctx); err != nil {
+		return time.Time{}, err
+	}
+	return r.notBeforeSalt(now), nil
 }
 
 // Create seals rec as the first token of a new session, under a new
@@ -627,12 +634,11 @@ func (s *Store) issueTime() time.Time {
 // first (see SharedRevocation, Resets), and a store that cannot be
 // reached fails it with an error.
 func (s *Store) Create(ctx context.Context, name string, rec *securesession.Record) (string, error) {
-	if r, ok := s.revoker.(*SharedRevocation); ok {
-		if err := r.beforeIssue(ctx); err != nil {
-			return "", revocationErr("create", err)
-		}
+	issued, err := s.issueTime(ctx)
+	if err != nil {
+		return "", revocationErr("create", err)
 	}
-	st := newState(s.issueTime())
+	st := newState(issued)
 	tok, err := s.seal(name, &st, rec, true)
 	if err == nil {
 		rec.Opaque = s.remember(name, tok, &st, rec)
@@ -694,17 +700,21 @@ func (s *Store) Rotate(ctx context.Context, name, oldToken string, rec *securese
 		return "", err
 	}
 	old, ost := &oe.rec, &oe.st
+	issued, err := s.issueTime(ctx)
+	if err != nil {
+		return "", revocationErr("rotate", err)
+	}
 	var st state
 	below := uint64(AllTokens)
 	fresh := rec.UserID != old.UserID || ost.gen >= AllTokens-1
 	if !fresh {
 		st = state{handle: ost.handle, hex: ost.hex, issued: ost.issued, gen: ost.gen + 1}
 		if !rec.AuthTime.Equal(old.AuthTime) {
-			st.issued = wireTime(s.issueTime())
+			st.issued = wireTime(issued)
 		}
 		below = st.gen
 	} else {
-		st = newState(s.issueTime())
+		st = newState(issued)
 	}
 	if s.revoker != nil {
 		revoked, err := s.revoker.Revoked(ctx, ost.token(old))
@@ -773,7 +783,11 @@ func (s *Store) RevokeUser(ctx context.Context, userID string, keep securesessio
 			}
 		}
 	}
-	now := s.now()
+	// The sessions issued so far, on a lagging clock included (issueTime).
+	now, err := s.issueTime(ctx)
+	if err != nil {
+		return revocationErr("revoke user", err)
+	}
 	if err := s.revoker.RevokeUser(ctx, userID, now, keepHandle, now.Add(s.retention())); err != nil {
 		return revocationErr("revoke user", err)
 	}
