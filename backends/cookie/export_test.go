@@ -1,5 +1,7 @@
 package cookie
 
+import "context"
+
 // Test hooks for the external tests of SharedRevocation.
 
 // SharedWriteLocks returns how many times r has write-locked a shard.
@@ -23,4 +25,12 @@ func SharedIndexed(r *SharedRevocation) int {
 		ix.mu.RUnlock()
 	}
 	return n
+}
+
+// SharedLookUpSession looks handle up as a request does once it has
+// found the state fresh, without checking the state's age: a request
+// already past that check when a sync began.
+func SharedLookUpSession(r *SharedRevocation, handle string) error {
+	_, err := r.lookup(context.Background(), []local{{'s', handle}})
+	return err
 }

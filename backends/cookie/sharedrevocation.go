@@ -136,16 +136,17 @@ type SharedRevocation struct {
 
 	// sem is the single flight of syncs; the fields after it are
 	// guarded by holding it.
-	sem      chan struct{}
-	started  bool
-	cursor   uint64
-	lastErr  error
-	attempts atomic.Uint64
+	sem          chan struct{}
+	started      bool
+	cursor       uint64
+	needPosition bool // a flush installed a new salt but could not read the position
+	lastErr      error
+	attempts     atomic.Uint64
 
 	salt     atomic.Pointer[[]byte] // nil until the first sync
 	putMu    sync.RWMutex           // held for reading by each put, for writing by a flush
 	since    atomic.Int64           // the salt's since, ns: tokens issued before it are refused
-	lastSync atomic.Int64           // when the last successful sync began, ns; 0 never
+	lastSync atomic.Int64           // when the last successful sync began, ns; 0 never, or since a flush that could not read the position
 	epoch    atomic.Uint64          // bumped by every flush, under every shard's lock
 	keys     atomic.Int64
 	wlocks   atomic.Uint64 // write locks taken, for tests of the read path
@@ -353,7 +354,8 @@ type SharedRevocationStats struct {
 	// Keys is the number of sessions and users held locally.
 	Keys int
 	// LastSync is when the last successful sync with the store began, on
-	// the SharedRevocation's clock; zero before the first.
+	// the SharedRevocation's clock; zero before the first, and after a
+	// flush that could not read the log's position until a sync does.
 	LastSync time.Time
 	// Lookups counts the Lookup calls made for keys not held locally.
 	Lookups uint64
@@ -438,6 +440,17 @@ func (r *SharedRevocation) syncLocked(ctx context.Context) error {
 		r.lastSync.Store(began)
 		return nil
 	}
+	if r.needPosition {
+		// A flush could not read the position: read it now, and forget
+		// what requests looked up before it, which a write between their
+		// lookup and this read would otherwise leave stale for good.
+		_, next, err := r.store.Changes(ctx, 0)
+		if err != nil {
+			return fmt.Errorf("%srevocation store changes: %w", errPrefix, err)
+		}
+		r.forgetLocked(r.salt.Load(), r.since.Load())
+		r.cursor, r.needPosition = next, false
+	}
 	lost := false
 	for range maxSyncPages {
 		entries, next, err := r.store.Changes(ctx, r.cursor)
@@ -507,6 +520,23 @@ func (r *SharedRevocation) flushLocked(ctx context.Context, next uint64) (uint64
 			posErr = fmt.Errorf("%srevocation store changes: %w", errPrefix, posErr)
 		}
 	}
+	r.forgetLocked(&salt, since)
+	if posErr != nil {
+		// The new salt is installed, so that no put goes on with the old
+		// one, but the position is not known: the state is stale until a
+		// sync reads it (requests wait for that sync), and what requests
+		// look up meanwhile is forgotten again then.
+		r.lastSync.Store(0)
+		r.needPosition = true
+	}
+	r.flushes.Add(1)
+	return next, posErr
+}
+
+// forgetLocked forgets every key held or pending and installs salt and
+// since, under every shard's lock; lookups in flight then find their
+// epoch gone and keep nothing. The caller holds r.sem.
+func (r *SharedRevocation) forgetLocked(salt *[]byte, since int64) {
 	for i := range r.shards {
 		r.wlock(&r.shards[i])
 	}
@@ -523,22 +553,14 @@ func (r *SharedRevocation) flushLocked(ctx context.Context, next uint64) (uint64
 		clear(ix.users)
 	}
 	r.since.Store(since)
-	r.salt.Store(&salt)
+	r.salt.Store(salt)
 	r.epoch.Add(1)
-	if posErr != nil {
-		// The store's salt is installed, so that no put goes on with the
-		// old one, but the position is not known: the state is stale
-		// until a sync reads it, and requests wait for that sync.
-		r.lastSync.Store(0)
-	}
 	for i := range r.index {
 		r.index[i].mu.Unlock()
 	}
 	for i := range r.shards {
 		r.shards[i].mu.Unlock()
 	}
-	r.flushes.Add(1)
-	return next, posErr
 }
 
 // apply merges a logged entry into the key's local state, if the key is
@@ -890,7 +912,7 @@ func (r *SharedRevocation) put(ctx context.Context, k local, d digest, salt *[]b
 	if r.salt.Load() != salt {
 		// A flush came in since e was hashed: its key names nothing in
 		// the store as it is now.
-		return errors.New(errPrefix + "revocation store: reset while writing; try again")
+		return errSaltReplaced
 	}
 	if err := r.store.Put(ctx, e); err != nil {
 		return fmt.Errorf("%srevocation store put: %w", errPrefix, err)
@@ -901,30 +923,47 @@ func (r *SharedRevocation) put(ctx context.Context, k local, d digest, salt *[]b
 
 // RevokeSession implements Revocation: one Put to the store.
 func (r *SharedRevocation) RevokeSession(ctx context.Context, handle string, below uint64, until time.Time) error {
-	salt, err := r.currentSalt(ctx)
-	if err != nil {
-		return err
-	}
-	d := digestKey('s', handle, *salt)
-	e := RevocationEntry{Key: storeKey('s', &d), Below: below, Until: until, Claim: below != AllTokens}
-	return r.put(ctx, local{'s', handle}, d, salt, e)
+	return r.write(ctx, func(salt []byte) (local, digest, RevocationEntry) {
+		d := digestKey('s', handle, salt)
+		return local{'s', handle}, d, RevocationEntry{Key: storeKey('s', &d), Below: below, Until: until, Claim: below != AllTokens}
+	})
 }
 
 // RevokeUser implements Revocation: one Put to the store. The session it
 // keeps is stored as the key of its handle, so the store names neither.
 func (r *SharedRevocation) RevokeUser(ctx context.Context, userID string, before time.Time, keep string, until time.Time) error {
-	salt, err := r.currentSalt(ctx)
-	if err != nil {
-		return err
-	}
-	d := digestKey('u', userID, *salt)
-	e := RevocationEntry{Key: storeKey('u', &d), Before: before, Until: until}
-	if keep != "" {
-		kd := digestKey('s', keep, *salt)
-		e.Keep = storeKey('s', &kd)
-	}
-	return r.put(ctx, local{'u', userID}, d, salt, e)
+	return r.write(ctx, func(salt []byte) (local, digest, RevocationEntry) {
+		d := digestKey('u', userID, salt)
+		e := RevocationEntry{Key: storeKey('u', &d), Before: before, Until: until}
+		if keep != "" {
+			kd := digestKey('s', keep, salt)
+			e.Keep = storeKey('s', &kd)
+		}
+		return local{'u', userID}, d, e
+	})
 }
+
+// write puts the entry entry builds on the current salt, building it
+// again on the new salt if a flush replaced the salt meanwhile (once: a
+// second reset during one write is an outage).
+func (r *SharedRevocation) write(ctx context.Context, entry func(salt []byte) (local, digest, RevocationEntry)) error {
+	var err error
+	for range 2 {
+		var salt *[]byte
+		if salt, err = r.currentSalt(ctx); err != nil {
+			return err
+		}
+		k, d, e := entry(*salt)
+		if err = r.put(ctx, k, d, salt, e); !errors.Is(err, errSaltReplaced) {
+			return err
+		}
+	}
+	return err
+}
+
+// errSaltReplaced is put's error when a flush installed a new salt after
+// the entry was hashed with the old one.
+var errSaltReplaced = errors.New(errPrefix + "revocation store: reset while writing; try again")
 
 // beforeIssue syncs once if this instance has never synced, so that the
 // store's salt exists before the Store issues a session: a session issued

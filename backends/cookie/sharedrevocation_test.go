@@ -790,6 +790,7 @@ type zeroNext struct {
 	mu                 sync.Mutex
 	onSalt, onPosition func()
 	putting            chan struct{} // closed by the first Put, if not nil
+	failPosition       bool          // the next Changes(0) fails, as a store gone down
 }
 
 func (z *zeroNext) Put(ctx context.Context, entries ...cookie.RevocationEntry) error {
@@ -821,6 +822,13 @@ func (z *zeroNext) Changes(ctx context.Context, since uint64) ([]cookie.Revocati
 	if since == 0 {
 		if h := z.take(&z.onPosition); h != nil {
 			h()
+		}
+		z.mu.Lock()
+		fail := z.failPosition
+		z.failPosition = false
+		z.mu.Unlock()
+		if fail {
+			return nil, 0, errors.New("the store went down")
 		}
 	}
 	entries, next, err := z.MemoryStore.Changes(ctx, since)
@@ -926,5 +934,44 @@ func TestSharedLogoutDuringAFlushIsNeverWrittenUnderTheOldSalt(t *testing.T) {
 	}
 	if err == nil {
 		t.Fatal("the logout made during A's flush succeeded, and B, on the new salt, lets the session in")
+	}
+}
+
+// A flush that installed the new salt but could not read the position
+// leaves the state stale, and the sync that reads it later forgets what
+// requests already past their freshness check looked up meanwhile: a
+// logout elsewhere between such a lookup and that read would otherwise
+// never reach this instance.
+func TestSharedFlushWithoutAPositionForgetsTheLookupsMadeBeforeIt(t *testing.T) {
+	clock := testclock.New()
+	m := runningStore(clock)
+	z := &zeroNext{MemoryStore: m}
+	a := newShared(t, z, cookie.SharedRevocationOptions{RefreshInterval: -1, Now: clock.Now})
+	b := instance(t, m, clock)
+	ctx := context.Background()
+	k := cookie.Token{Handle: "k", Issued: clock.Now().Add(time.Minute), Deadline: clock.Now().Add(time.Hour)}
+	if revoked(t, a, k) || revoked(t, b, k) {
+		t.Fatal("refused before any revocation")
+	}
+	m.Reset()
+	z.mu.Lock()
+	z.failPosition = true
+	z.mu.Unlock()
+	clock.Advance(staleness)
+	if _, err := a.Revoked(ctx, tokenOf(clock, "sync-a", "")); err == nil {
+		t.Fatal("a sync whose position read failed answered a request")
+	}
+	if a.Stats().Flushes != 1 {
+		t.Fatalf("Flushes = %d, want the one whose position read failed", a.Stats().Flushes)
+	}
+	if err := cookie.SharedLookUpSession(a, k.Handle); err != nil {
+		t.Fatal(err)
+	}
+	revoked(t, b, tokenOf(clock, "sync-b", "")) // B syncs onto the new salt
+	if err := b.RevokeSession(ctx, k.Handle, cookie.AllTokens, k.Deadline); err != nil {
+		t.Fatal(err)
+	}
+	if !revoked(t, a, k) {
+		t.Fatal("A lets in the session B logged out after A's lookup and before A read the position")
 	}
 }
