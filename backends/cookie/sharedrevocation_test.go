@@ -838,23 +838,33 @@ func (z *zeroNext) Changes(ctx context.Context, since uint64) ([]cookie.Revocati
 	return entries, next, err
 }
 
+// newResetPair returns two instances over one running store, A through a
+// zeroNext with opts (and the clock), B refreshed on its requests, and a
+// session k issued after any salt a reset of the store will create, which
+// neither refuses yet.
+func newResetPair(t *testing.T, opts cookie.SharedRevocationOptions) (*testclock.Clock, *revocationtest.MemoryStore, *zeroNext, *cookie.SharedRevocation, *cookie.SharedRevocation, cookie.Token) {
+	t.Helper()
+	clock := testclock.New()
+	m := runningStore(clock)
+	z := &zeroNext{MemoryStore: m}
+	opts.Now = clock.Now
+	a, b := newShared(t, z, opts), instance(t, m, clock)
+	k := cookie.Token{Handle: "k", Issued: clock.Now().Add(time.Minute), Deadline: clock.Now().Add(time.Hour)}
+	if revoked(t, a, k) || revoked(t, b, k) {
+		t.Fatal("refused before any revocation")
+	}
+	return clock, m, z, a, b, k
+}
+
 // After a reset, with a store that gives no position to start again from,
 // the position is read before the new salt lets a request look a key up
 // under it: a logout elsewhere between such a lookup and the position
 // would otherwise never reach this instance.
 func TestSharedFlushReadsThePositionBeforeLookupsUseTheNewSalt(t *testing.T) {
-	clock := testclock.New()
-	m := runningStore(clock)
-	z := &zeroNext{MemoryStore: m}
 	// A syncs in the background and its state stays fresh meanwhile, so
 	// requests go on during its sync; B syncs on its requests.
-	a := newShared(t, z, cookie.SharedRevocationOptions{MaxStaleness: time.Hour, RefreshInterval: time.Millisecond, Now: clock.Now})
-	b := instance(t, m, clock)
+	clock, m, z, a, b, k := newResetPair(t, cookie.SharedRevocationOptions{MaxStaleness: time.Hour, RefreshInterval: time.Millisecond})
 	ctx := context.Background()
-	k := cookie.Token{Handle: "k", Issued: clock.Now().Add(time.Minute), Deadline: clock.Now().Add(time.Hour)}
-	if revoked(t, a, k) || revoked(t, b, tokenOf(clock, "warm", "")) {
-		t.Fatal("refused before any revocation")
-	}
 	done := make(chan error, 1)
 	z.mu.Lock()
 	z.onPosition = func() {
@@ -899,16 +909,8 @@ func waitForFlush(t *testing.T, r *cookie.SharedRevocation) {
 // the other instances find it: never written under the old salt, which
 // names nothing in the store any more.
 func TestSharedLogoutDuringAFlushIsNeverWrittenUnderTheOldSalt(t *testing.T) {
-	clock := testclock.New()
-	m := runningStore(clock)
-	z := &zeroNext{MemoryStore: m}
-	a := newShared(t, z, cookie.SharedRevocationOptions{RefreshInterval: -1, Now: clock.Now})
-	b := instance(t, m, clock)
+	clock, m, z, a, b, k := newResetPair(t, cookie.SharedRevocationOptions{RefreshInterval: -1})
 	ctx := context.Background()
-	k := cookie.Token{Handle: "k", Issued: clock.Now().Add(time.Minute), Deadline: clock.Now().Add(time.Hour)}
-	if revoked(t, a, k) || revoked(t, b, k) {
-		t.Fatal("refused before any revocation")
-	}
 	logout := make(chan error, 1)
 	putting := make(chan struct{})
 	z.mu.Lock()
@@ -943,16 +945,8 @@ func TestSharedLogoutDuringAFlushIsNeverWrittenUnderTheOldSalt(t *testing.T) {
 // logout elsewhere between such a lookup and that read would otherwise
 // never reach this instance.
 func TestSharedFlushWithoutAPositionForgetsTheLookupsMadeBeforeIt(t *testing.T) {
-	clock := testclock.New()
-	m := runningStore(clock)
-	z := &zeroNext{MemoryStore: m}
-	a := newShared(t, z, cookie.SharedRevocationOptions{RefreshInterval: -1, Now: clock.Now})
-	b := instance(t, m, clock)
+	clock, m, z, a, b, k := newResetPair(t, cookie.SharedRevocationOptions{RefreshInterval: -1})
 	ctx := context.Background()
-	k := cookie.Token{Handle: "k", Issued: clock.Now().Add(time.Minute), Deadline: clock.Now().Add(time.Hour)}
-	if revoked(t, a, k) || revoked(t, b, k) {
-		t.Fatal("refused before any revocation")
-	}
 	m.Reset()
 	z.mu.Lock()
 	z.failPosition = true
