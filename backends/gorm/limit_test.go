@@ -51,70 +51,49 @@ func loginN(t *testing.T, s *Store, c *clock, user string, n int) (toks, handles
 	return toks, handles
 }
 
-// The same, when the request had read the pre-login session (Find left
-// its row in Record.Opaque, so the login does not read it again) and the
-// session ended between that Find and the login: ErrNoRecord, and the
-// eviction rolled back with it.
-func TestLoginOverASessionEndedAfterItsFindEvictsNothing(t *testing.T) {
-	eachDB(t, func(t *testing.T, db *gormdb.DB) {
-		c := newClock()
-		s := newStore(t, db, Options{Now: c.Now})
-		_, handles := loginN(t, s, c, "alice", 3)
-		pre, err := s.Create(bg, "sid", newRecord(c.Now(), "", "cart"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		found, ok, err := s.Find(bg, "sid", pre)
-		if err != nil || !ok {
-			t.Fatalf("Find of the pre-login session: %v, %v", ok, err)
-		}
-		if err := s.Delete(bg, "sid", pre); err != nil {
-			t.Fatal(err)
-		}
-		rec := newRecord(c.Now(), "alice", "")
-		rec.Handle, rec.Opaque = found.Handle, found.Opaque
-		if _, err := s.LoginLimited(bg, "sid", pre, rec, evict3); !errors.Is(err, securesession.ErrNoRecord) {
-			t.Fatalf("login over a session deleted after its Find: %v, want ErrNoRecord", err)
-		}
-		live := liveOf(t, s, "alice")
-		for _, h := range handles {
-			if !live[h] {
-				t.Errorf("the failed login ended session %s: live %v", h, live)
-			}
-		}
-		if len(live) != 3 {
-			t.Errorf("%d live sessions after the failed login, want the 3 before it", len(live))
-		}
-	})
-}
-
 // A login whose pre-login session ended meanwhile gets ErrNoRecord, and
 // the eviction it had made in the same transaction is rolled back: the
 // user's three sessions are all still there for the middleware's retry
-// as a new session to choose from.
+// as a new session to choose from. So when the request had read the
+// pre-login session first: Find left its row in Record.Opaque, which the
+// login trusts instead of reading the row again.
 func TestLoginOverAnEndedSessionEvictsNothing(t *testing.T) {
-	eachDB(t, func(t *testing.T, db *gormdb.DB) {
-		c := newClock()
-		s := newStore(t, db, Options{Now: c.Now})
-		_, handles := loginN(t, s, c, "alice", 3)
-		pre, err := s.Create(bg, "sid", newRecord(c.Now(), "", "cart"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := s.Delete(bg, "sid", pre); err != nil {
-			t.Fatal(err)
-		}
-		_, err = s.LoginLimited(bg, "sid", pre, newRecord(c.Now(), "alice", ""), evict3)
-		if !errors.Is(err, securesession.ErrNoRecord) {
-			t.Fatalf("login over a deleted session: %v, want ErrNoRecord", err)
-		}
-		live := liveOf(t, s, "alice")
-		for _, h := range handles {
-			if !live[h] {
-				t.Errorf("the failed login ended session %s: live %v", h, live)
-			}
-		}
-	})
+	for name, afterFind := range map[string]bool{"token only": false, "ended after its Find": true} {
+		t.Run(name, func(t *testing.T) {
+			eachDB(t, func(t *testing.T, db *gormdb.DB) {
+				c := newClock()
+				s := newStore(t, db, Options{Now: c.Now})
+				_, handles := loginN(t, s, c, "alice", 3)
+				pre, err := s.Create(bg, "sid", newRecord(c.Now(), "", "cart"))
+				if err != nil {
+					t.Fatal(err)
+				}
+				rec := newRecord(c.Now(), "alice", "")
+				if afterFind {
+					found, ok, err := s.Find(bg, "sid", pre)
+					if err != nil || !ok {
+						t.Fatalf("Find of the pre-login session: %v, %v", ok, err)
+					}
+					rec.Handle, rec.Opaque = found.Handle, found.Opaque
+				}
+				if err := s.Delete(bg, "sid", pre); err != nil {
+					t.Fatal(err)
+				}
+				if _, err := s.LoginLimited(bg, "sid", pre, rec, evict3); !errors.Is(err, securesession.ErrNoRecord) {
+					t.Fatalf("login over a deleted session: %v, want ErrNoRecord", err)
+				}
+				live := liveOf(t, s, "alice")
+				for _, h := range handles {
+					if !live[h] {
+						t.Errorf("the failed login ended session %s: live %v", h, live)
+					}
+				}
+				if len(live) != 3 {
+					t.Errorf("%d live sessions after the failed login, want the 3 before it", len(live))
+				}
+			})
+		})
+	}
 }
 
 // A refused login writes nothing: no row, and the pre-login session stays
