@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 
+	gormdb "gorm.io/gorm"
 	"gorm.io/gorm/clause"
 
 	"github.com/gin-securesession/securesession"
@@ -166,10 +167,16 @@ func (s *Store) LoginLimited(ctx context.Context, name, oldToken string, rec *se
 // ensureLockRow inserts the user's lock row unless it exists, on its own
 // (not in a login's transaction: on MariaDB, concurrent inserts of one
 // key in transactions that then lock it deadlock one another).
+//
+// On PostgreSQL it too runs READ COMMITTED: under a SERIALIZABLE default
+// the INSERT fails with a serialization error whenever another login
+// updated the row after its snapshot, and a burst of logins can keep it
+// failing past every retry.
 func (s *Store) ensureLockRow(ctx context.Context, uk string) error {
 	return s.retry(ctx, func() error {
-		return s.single.WithContext(ctx).Table(s.limits.table).Clauses(clause.OnConflict{DoNothing: true}).
-			Create(&limitRow{UserKey: uk}).Error
+		return s.single.WithContext(ctx).Transaction(func(tx *gormdb.DB) error {
+			return tx.Table(s.limits.table).Clauses(clause.OnConflict{DoNothing: true}).Create(&limitRow{UserKey: uk}).Error
+		}, s.limits.tx)
 	})
 }
 

@@ -224,6 +224,57 @@ func TestConcurrentLoginsKeepTheLimitUnderSerializableDefault(t *testing.T) {
 	s := newStore(t, db, Options{})
 	burstKeepsTheLimit(t, s)
 	loginsQueuedOnTheLockAllSucceed(t, s, db)
+	lockRowInsertQueuedOnTheRowSucceeds(t, s, db)
+}
+
+// lockRowInsertQueuedOnTheRowSucceeds holds a user's lock row, updated,
+// in a transaction of its own while the insert that makes sure the row
+// exists waits on it, then commits: the insert must find the row and do
+// nothing, at its first attempt (the retry is off), not fail with a
+// serialization error as it does under a SERIALIZABLE snapshot.
+func lockRowInsertQueuedOnTheRowSucceeds(t *testing.T, s *Store, db *gormdb.DB) {
+	uk := userKey("insert-queued")
+	if err := s.ensureLockRow(bg, uk); err != nil {
+		t.Fatal(err)
+	}
+	s.noRetry = true
+	defer func() { s.noRetry = false }()
+	sqlDB, err := db.DB()
+	if err != nil {
+		t.Fatal(err)
+	}
+	holder, err := sqlDB.BeginTx(bg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer holder.Rollback()
+	if _, err := holder.ExecContext(bg, "UPDATE "+s.table+limitsSuffix+" SET logins = logins + 1 WHERE user_key = $1", uk); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- s.ensureLockRow(bg, uk) }()
+	deadline := time.Now().Add(time.Minute)
+	for waiting := 0; waiting < 1; {
+		select {
+		case err := <-done:
+			t.Fatalf("the insert ended while the row was held: %v", err)
+		default:
+		}
+		if time.Now().After(deadline) {
+			holder.Rollback()
+			t.Fatalf("after a minute the insert does not wait on the row: %v", <-done)
+		}
+		if err := sqlDB.QueryRowContext(bg, "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'").Scan(&waiting); err != nil {
+			t.Fatal(err)
+		}
+		runtime.Gosched()
+	}
+	if err := holder.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; err != nil {
+		t.Errorf("the insert queued on the held lock row: %v", err)
+	}
 }
 
 // loginsQueuedOnTheLockAllSucceed holds the user's lock row in a
