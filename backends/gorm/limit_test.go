@@ -227,70 +227,55 @@ func TestConcurrentLoginsKeepTheLimitUnderSerializableDefault(t *testing.T) {
 	lockRowInsertQueuedOnTheRowSucceeds(t, s, db)
 }
 
-// lockRowInsertQueuedOnTheRowSucceeds holds a user's lock row, updated,
-// in a transaction of its own while the insert that makes sure the row
-// exists waits on it, then commits: the insert must find the row and do
-// nothing, at its first attempt (the retry is off), not fail with a
-// serialization error as it does under a SERIALIZABLE snapshot.
+// lockRowInsertQueuedOnTheRowSucceeds: the insert that makes sure a
+// user's lock row exists, queued on the held row, must find it and do
+// nothing at its first attempt, not fail with a serialization error as it
+// does under a SERIALIZABLE snapshot.
 func lockRowInsertQueuedOnTheRowSucceeds(t *testing.T, s *Store, db *gormdb.DB) {
 	uk := userKey("insert-queued")
-	if err := s.ensureLockRow(bg, uk); err != nil {
-		t.Fatal(err)
-	}
-	s.noRetry = true
-	defer func() { s.noRetry = false }()
-	sqlDB, err := db.DB()
-	if err != nil {
-		t.Fatal(err)
-	}
-	holder, err := sqlDB.BeginTx(bg, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer holder.Rollback()
-	if _, err := holder.ExecContext(bg, "UPDATE "+s.table+limitsSuffix+" SET logins = logins + 1 WHERE user_key = $1", uk); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- s.ensureLockRow(bg, uk) }()
-	deadline := time.Now().Add(time.Minute)
-	for waiting := 0; waiting < 1; {
-		select {
-		case err := <-done:
-			t.Fatalf("the insert ended while the row was held: %v", err)
-		default:
+	for i, err := range queueOnHeldLockRow(t, s, db, uk, 1, func() error { return s.ensureLockRow(bg, uk) }) {
+		if err != nil {
+			t.Errorf("insert %d, queued on the held lock row: %v", i, err)
 		}
-		if time.Now().After(deadline) {
-			holder.Rollback()
-			t.Fatalf("after a minute the insert does not wait on the row: %v", <-done)
-		}
-		if err := sqlDB.QueryRowContext(bg, "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'").Scan(&waiting); err != nil {
-			t.Fatal(err)
-		}
-		runtime.Gosched()
-	}
-	if err := holder.Commit(); err != nil {
-		t.Fatal(err)
-	}
-	if err := <-done; err != nil {
-		t.Errorf("the insert queued on the held lock row: %v", err)
 	}
 }
 
-// loginsQueuedOnTheLockAllSucceed holds the user's lock row in a
-// transaction of its own until 20 logins of the user wait on it, then
-// commits. Each login must then take the lock in turn at its first
-// attempt (the store's retry is off): a waiting UPDATE under a
-// REPEATABLE READ or SERIALIZABLE snapshot fails instead, and 20 logins
-// retried in step lose to one another more often than the retry allows.
+// loginsQueuedOnTheLockAllSucceed: 20 logins of one user queued on the
+// held lock row must each take it in turn at their first attempt: a
+// waiting UPDATE under a REPEATABLE READ or SERIALIZABLE snapshot fails
+// instead, and 20 logins retried in step lose to one another more often
+// than the retry allows.
 func loginsQueuedOnTheLockAllSucceed(t *testing.T, s *Store, db *gormdb.DB) {
 	const n = 20
-	s.noRetry = true
-	defer func() { s.noRetry = false }()
 	uk := userKey("queued")
+	login := func() error {
+		_, err := s.LoginLimited(bg, "sid", "", newRecord(time.Now(), "queued", ""), evict3)
+		return err
+	}
+	for i, err := range queueOnHeldLockRow(t, s, db, uk, n, login) {
+		if err != nil {
+			t.Errorf("login %d, queued on the user's lock: %v", i, err)
+		}
+	}
+	if live := liveOf(t, s, "queued"); len(live) != 3 {
+		t.Errorf("%d live sessions after %d queued logins, want 3", len(live), n)
+	}
+}
+
+// queueOnHeldLockRow holds the lock row uk (created first) in a
+// transaction of its own, updated, runs op n times at once with the
+// store's retry off, and once all n wait on the row (PostgreSQL's
+// pg_stat_activity) commits and returns their errors. An op that ends
+// while the row is held, or a minute without all n waiting, fails the
+// test after the row is let go, so that none stays queued until the test
+// binary times out.
+func queueOnHeldLockRow(t *testing.T, s *Store, db *gormdb.DB, uk string, n int, op func() error) []error {
+	t.Helper()
 	if err := s.ensureLockRow(bg, uk); err != nil {
 		t.Fatal(err)
 	}
+	s.noRetry = true
+	defer func() { s.noRetry = false }()
 	sqlDB, err := db.DB()
 	if err != nil {
 		t.Fatal(err)
@@ -313,12 +298,9 @@ func loginsQueuedOnTheLockAllSucceed(t *testing.T, s *Store, db *gormdb.DB) {
 		go func() {
 			defer wg.Done()
 			defer finished.Add(1)
-			_, errs[i] = s.LoginLimited(bg, "sid", "", newRecord(time.Now(), "queued", ""), evict3)
+			errs[i] = op()
 		}()
 	}
-	// stop lets the logins go and ends the test: a login that failed
-	// before it reached the lock, or a minute without all of them
-	// waiting, must not leave the others queued until the test times out.
 	stop := func(format string, args ...any) {
 		holder.Rollback()
 		wg.Wait()
@@ -327,10 +309,10 @@ func loginsQueuedOnTheLockAllSucceed(t *testing.T, s *Store, db *gormdb.DB) {
 	deadline := time.Now().Add(time.Minute)
 	for waiting := 0; waiting < n; {
 		if finished.Load() > 0 {
-			stop("a login ended while the lock was held: %v")
+			stop("an operation ended while the lock row was held: %v")
 		}
 		if time.Now().After(deadline) {
-			stop("after a minute %d of %d logins wait on the lock: %v", waiting, n)
+			stop("after a minute %d of %d operations wait on the lock row: %v", waiting, n)
 		}
 		if err := sqlDB.QueryRowContext(bg, "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'").Scan(&waiting); err != nil {
 			t.Fatal(err)
@@ -341,14 +323,7 @@ func loginsQueuedOnTheLockAllSucceed(t *testing.T, s *Store, db *gormdb.DB) {
 		t.Fatal(err)
 	}
 	wg.Wait()
-	for i, err := range errs {
-		if err != nil {
-			t.Errorf("login %d, queued on the user's lock: %v", i, err)
-		}
-	}
-	if live := liveOf(t, s, "queued"); len(live) != 3 {
-		t.Errorf("%d live sessions after %d queued logins, want 3", len(live), n)
-	}
+	return errs
 }
 
 func burstKeepsTheLimit(t *testing.T, s *Store) {
